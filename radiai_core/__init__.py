@@ -1,0 +1,1 @@
+"""RadiAI core: chest radiograph loading, preprocessing, models and results, with no Qt."""
