@@ -1,0 +1,278 @@
+"""DICOM radiographs → XrayImage through pydicom: modality LUT, VOI LUT/window, MONOCHROME1."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut, apply_windowing
+from pydicom.pixels import get_decoder
+from pydicom.uid import UID, ImplicitVRLittleEndian
+
+from .errors import (
+    ImageTooLargeError,
+    NoPixelDataError,
+    NotAnImageError,
+    NotARadiographError,
+    PixelDecodeError,
+    TruncatedFileError,
+    UnsupportedImageError,
+    UnsupportedTransferSyntaxError,
+)
+from .image import ImageMeta, XrayImage
+from .limits import MAX_PIXELS
+
+log = logging.getLogger(__name__)
+
+#: Modalities that hold projection radiographs (or may: OT/SC secondary captures).
+RADIOGRAPH_MODALITIES = frozenset({"CR", "DX", "DR", "RG", "OT", "SC"})
+_MODALITY_NAMES = {
+    "CT": "a CT (computed tomography) image", "MR": "an MR (magnetic resonance) image",
+    "US": "an ultrasound image", "NM": "a nuclear medicine image", "PT": "a PET image",
+    "MG": "a mammogram", "XA": "an angiography image", "RF": "a fluoroscopy image",
+    "IO": "an intra-oral dental radiograph", "PX": "a panoramic dental radiograph",
+    "OP": "an ophthalmic photograph", "XC": "a camera photograph", "ES": "an endoscopy image",
+    "SM": "a microscopy slide", "SR": "a structured report", "PR": "a presentation state",
+    "KO": "a key-object selection", "SEG": "a segmentation", "ECG": "an ECG",
+}
+DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
+_DECODER_HINTS = {
+    "1.2.840.10008.1.2.4.50": "pylibjpeg with pylibjpeg-libjpeg",
+    "1.2.840.10008.1.2.4.51": "pylibjpeg with pylibjpeg-libjpeg",
+    "1.2.840.10008.1.2.4.57": "pylibjpeg with pylibjpeg-libjpeg",
+    "1.2.840.10008.1.2.4.70": "pylibjpeg with pylibjpeg-libjpeg",
+    "1.2.840.10008.1.2.4.80": "pylibjpeg with pylibjpeg-libjpeg",
+    "1.2.840.10008.1.2.4.81": "pylibjpeg with pylibjpeg-libjpeg",
+    "1.2.840.10008.1.2.4.90": "pylibjpeg with pylibjpeg-openjpeg",
+    "1.2.840.10008.1.2.4.91": "pylibjpeg with pylibjpeg-openjpeg",
+    "1.2.840.10008.1.2.5": "pylibjpeg (RLE) or numpy",
+}
+
+
+def read_dataset(path: str | Path, *, headers_only: bool = False) -> Dataset:
+    """Parse a DICOM file (with or without preamble/file meta) or raise a RadiAIError."""
+    path = Path(path)
+    try:
+        ds = pydicom.dcmread(path, force=True, stop_before_pixels=headers_only)
+    except InvalidDicomError as exc:
+        raise NotAnImageError(f"is not a readable DICOM file ({exc}).", path) from None
+    except (EOFError, OSError, ValueError, KeyError, TypeError, OverflowError) as exc:
+        raise TruncatedFileError(f"has a DICOM header that could not be read ({exc}); the file "
+                                 "is truncated or damaged.", path) from None
+    if not ds.keys():
+        if getattr(ds, "preamble", None) is not None:
+            raise TruncatedFileError("has a DICOM marker but no data set after its header; the "
+                                     "file is truncated or damaged.", path)
+        raise NotAnImageError("is not a DICOM file or an image RadiAI can read "
+                              "(PNG, JPEG, TIFF, BMP).", path)
+    fm = getattr(ds, "file_meta", None)
+    if fm is not None and str(fm.get("MediaStorageSOPClassUID", "")) == DICOMDIR_SOP_CLASS:
+        raise NotAnImageError("is a DICOMDIR (the index of a DICOM folder, not an image); open "
+                              "the folder that holds it instead.", path)
+    return ds
+
+
+def check_modality(ds: Dataset, path: str | Path) -> None:
+    modality = str(ds.get("Modality", "") or "").upper()
+    if modality and modality not in RADIOGRAPH_MODALITIES:
+        what = _MODALITY_NAMES.get(modality, f"a {modality} image")
+        raise NotARadiographError(f"is {what} (Modality {modality}); RadiAI reads chest "
+                                  "radiographs (CR or DX).", path)
+
+
+def _transfer_syntax(ds: Dataset) -> UID:
+    fm = ds.get("file_meta") or getattr(ds, "file_meta", None)
+    tsyntax = fm.get("TransferSyntaxUID") if fm is not None else None
+    if tsyntax:
+        return UID(str(tsyntax))
+    # No file meta: pydicom found the encoding while reading; only little endian is accepted.
+    implicit, little = getattr(ds, "original_encoding", (True, True))
+    if not little:
+        return UID("1.2.840.10008.1.2.2")
+    return ImplicitVRLittleEndian if implicit in (True, None) else UID("1.2.840.10008.1.2.1")
+
+
+def _check_decodable(ds: Dataset, tsyntax: UID, path: Path) -> None:
+    name = getattr(tsyntax, "name", str(tsyntax))
+    try:
+        decoder = get_decoder(tsyntax)
+    except NotImplementedError:
+        raise UnsupportedTransferSyntaxError(
+            f"uses transfer syntax {name} ({tsyntax}), which RadiAI cannot decode; convert it "
+            "to an uncompressed or JPEG/JPEG 2000 DICOM first.", path) from None
+    if not decoder.is_available:
+        hint = _DECODER_HINTS.get(str(tsyntax), "a pydicom pixel-data plugin")
+        raise UnsupportedTransferSyntaxError(
+            f"uses transfer syntax {name} ({tsyntax}), which needs {hint}; install it "
+            f"(pip install pylibjpeg pylibjpeg-libjpeg pylibjpeg-openjpeg).", path)
+
+
+def _str(ds: Dataset, keyword: str) -> str | None:
+    value = ds.get(keyword)
+    if value is None or value == "":
+        return None
+    return str(value).strip() or None
+
+
+def _spacing(ds: Dataset) -> tuple[tuple[float, float] | None, str | None]:
+    for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
+        value = ds.get(keyword)
+        try:
+            if value is not None and len(value) == 2 and float(value[0]) > 0 < float(value[1]):
+                note = None if keyword == "PixelSpacing" else \
+                    "pixel spacing is at the detector (Imager Pixel Spacing), not the patient"
+                return (float(value[0]), float(value[1])), note
+        except (TypeError, ValueError):
+            continue
+    return None, None
+
+
+def _window(ds: Dataset) -> tuple[float, float] | None:
+    try:
+        c, w = ds.get("WindowCenter"), ds.get("WindowWidth")
+        if c is None or w is None:
+            return None
+        c = c[0] if isinstance(c, pydicom.multival.MultiValue) else c
+        w = w[0] if isinstance(w, pydicom.multival.MultiValue) else w
+        return float(c), float(w)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _int(ds: Dataset, keyword: str, default: int | None = None) -> int | None:
+    try:
+        value = ds.get(keyword)
+        return int(value) if value not in (None, "") else default
+    except (TypeError, ValueError):
+        return default
+
+
+def dicom_meta(ds: Dataset, path: str | Path) -> ImageMeta:
+    """Metadata from a (headers-only or full) dataset."""
+    spacing, spacing_note = _spacing(ds)
+    tsyntax = _transfer_syntax(ds)
+    return ImageMeta(
+        path=str(path), format="DICOM", rows=_int(ds, "Rows", 0) or 0,
+        columns=_int(ds, "Columns", 0) or 0, photometric=_str(ds, "PhotometricInterpretation"),
+        bits_stored=_int(ds, "BitsStored"), transfer_syntax=str(tsyntax),
+        modality=_str(ds, "Modality"), patient_name=_str(ds, "PatientName"),
+        patient_id=_str(ds, "PatientID"), patient_sex=_str(ds, "PatientSex"),
+        patient_birth_date=_str(ds, "PatientBirthDate"), patient_age=_str(ds, "PatientAge"),
+        study_date=_str(ds, "StudyDate"), study_description=_str(ds, "StudyDescription"),
+        study_uid=_str(ds, "StudyInstanceUID"), series_uid=_str(ds, "SeriesInstanceUID"),
+        series_description=_str(ds, "SeriesDescription"), sop_uid=_str(ds, "SOPInstanceUID"),
+        instance_number=_int(ds, "InstanceNumber"), view_position=_str(ds, "ViewPosition"),
+        pixel_spacing=spacing, institution=_str(ds, "InstitutionName"),
+        manufacturer=_str(ds, "Manufacturer"),
+        number_of_frames=_int(ds, "NumberOfFrames", 1) or 1, window=_window(ds),
+        notes=[spacing_note] if spacing_note else [],
+    )
+
+
+def _voi_to_unit(values: np.ndarray, ds: Dataset) -> tuple[np.ndarray, str]:
+    """Apply the VOI LUT or window from the file and scale its output range to [0, 1]."""
+    if ds.get("VOILUTSequence"):
+        # A LUT is indexed by integers; the modality LUT output is integral when it is identity
+        # or has integer slope/intercept.
+        lut_in = values.astype(np.int64) if np.array_equal(values, np.round(values)) else values
+        out = apply_voi_lut(lut_in, ds, index=0, prefer_lut=True)
+        # The LUT's output range, found by passing its whole input domain through it.
+        n_entries, first = (int(v) for v in ds.VOILUTSequence[0].LUTDescriptor[:2])
+        domain = np.arange(first, first + (n_entries or 65536), dtype=np.int64)
+        lut_out = apply_voi_lut(domain, ds, index=0, prefer_lut=True)
+        lo, hi = float(lut_out.min()), float(lut_out.max())
+        if hi > lo:
+            return (out.astype(np.float64) - lo) / (hi - lo), "VOI LUT"
+    if "WindowCenter" in ds and "WindowWidth" in ds:
+        try:
+            out = apply_windowing(values, ds, index=0)
+            # The window's output range, found by windowing two extreme values.
+            with np.errstate(over="ignore"):
+                lo, hi = apply_windowing(np.array([-1e30, 1e30]), ds, index=0)
+            if hi > lo:
+                return (out - lo) / (hi - lo), "window"
+        except (ValueError, TypeError, IndexError) as exc:
+            log.info("window in file ignored: %s", exc)
+    lo, hi = float(values.min()), float(values.max())
+    if hi > lo:
+        return (values.astype(np.float64) - lo) / (hi - lo), "full range"
+    return np.zeros_like(values, dtype=np.float64), "constant image"
+
+
+def _rgb_to_grey(rgb: np.ndarray) -> np.ndarray:
+    return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+
+
+def load_dicom(path: str | Path) -> XrayImage:
+    path = Path(path)
+    ds = read_dataset(path)
+    check_modality(ds, path)
+    if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
+        raise NoPixelDataError("is a DICOM file without pixel data (a report, presentation "
+                               "state or header-only object); there is no image to show.", path)
+    meta = dicom_meta(ds, path)
+    if meta.rows * meta.columns > MAX_PIXELS:
+        raise ImageTooLargeError(
+            f"declares {meta.columns} × {meta.rows} pixels, more than the "
+            f"{MAX_PIXELS / 1e6:.0f} megapixels RadiAI accepts.", path)
+    tsyntax = _transfer_syntax(ds)
+    if not ds.get("file_meta") and not getattr(ds, "file_meta", None):
+        ds.file_meta = pydicom.dataset.FileMetaDataset()
+    if "TransferSyntaxUID" not in ds.file_meta:
+        ds.file_meta.TransferSyntaxUID = tsyntax
+        meta.notes.append("file has no file meta header; read as "
+                          f"{getattr(tsyntax, 'name', tsyntax)}")
+    _check_decodable(ds, tsyntax, path)
+    if meta.number_of_frames > 1:
+        meta.notes.append(f"file holds {meta.number_of_frames} frames; only the first is shown")
+        log.warning("%s: %d frames, using the first", path.name, meta.number_of_frames)
+    pixels, values = _decode(ds, meta, path)
+    return XrayImage(pixels=pixels, meta=meta, values=values)
+
+
+def _decode(ds: Dataset, meta: ImageMeta, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        ds.pixel_array_options(index=0 if meta.number_of_frames > 1 else None)
+        arr: Any = ds.pixel_array
+    except (ValueError, EOFError, RuntimeError, KeyError, AttributeError, TypeError,
+            NotImplementedError, OSError) as exc:
+        text = str(exc).split("\n")[0]
+        lowered = text.lower()
+        if "less than expected" in lowered or "length" in lowered or isinstance(exc, EOFError):
+            raise TruncatedFileError(f"has less pixel data than its header declares ({text}); "
+                                     "the file is truncated or damaged.", path) from None
+        raise PixelDecodeError(f"has pixel data that could not be decoded ({text}).",
+                               path) from None
+    arr = np.asarray(arr)
+    photometric = (meta.photometric or "MONOCHROME2").upper()
+    if photometric in ("MONOCHROME1", "MONOCHROME2"):
+        if arr.ndim != 2:
+            raise UnsupportedImageError(f"has a {arr.ndim}-D grey frame; expected 2-D.", path)
+        values = np.asarray(apply_modality_lut(arr, ds), dtype=np.float64)
+        unit, how = _voi_to_unit(values, ds)
+        if photometric == "MONOCHROME1":
+            unit = 1.0 - unit
+            meta.notes.append("MONOCHROME1: inverted so that air is dark")
+        meta.notes.append(f"displayed with the {how}")
+    elif photometric == "PALETTE COLOR":
+        rgb = apply_color_lut(arr, ds).astype(np.float64)
+        top = float(np.iinfo(apply_color_lut(arr[:1, :1], ds).dtype).max)
+        values = unit = _rgb_to_grey(rgb) / top
+        meta.notes.append("palette colour image converted to grey")
+    elif photometric in ("RGB", "YBR_FULL", "YBR_FULL_422", "YBR_RCT", "YBR_ICT",
+                         "YBR_PARTIAL_420"):
+        if arr.ndim != 3 or arr.shape[-1] != 3:
+            raise UnsupportedImageError(f"is {photometric} but not 3 samples per pixel.", path)
+        top = float(2 ** (meta.bits_stored or 8) - 1)
+        values = unit = _rgb_to_grey(arr.astype(np.float64)) / top
+        meta.notes.append("colour image converted to grey")
+    else:
+        raise UnsupportedImageError(f"has photometric interpretation {photometric}, which "
+                                    "RadiAI cannot display.", path)
+    pixels = np.clip(unit, 0.0, 1.0).astype(np.float32)
+    return np.ascontiguousarray(pixels), np.asarray(values, dtype=np.float32)

@@ -1,0 +1,86 @@
+"""One call from a path to an XrayImage: sniffs the file and picks the DICOM or raster reader."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import EmptyFileError, FileAccessError, NotAnImageError
+from .image import XrayImage
+
+# Magic numbers of the raster formats we read.
+_RASTER_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"BM", "BMP"),
+)
+
+
+def _head(path: Path, n: int = 132) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(n)
+    except PermissionError:
+        raise FileAccessError("cannot be read: permission denied. Ask for read access or copy "
+                              "the file somewhere you can read it.", path) from None
+    except IsADirectoryError:
+        raise FileAccessError("is a folder; open it as a folder to scan it.", path) from None
+    except FileNotFoundError:
+        raise FileAccessError("does not exist (moved or deleted?).", path) from None
+    except OSError as exc:
+        raise FileAccessError(f"cannot be read ({exc.strerror or exc}).", path) from None
+
+
+def sniff(path: str | Path) -> str:
+    """Return ``"dicom"`` or a raster format name, or raise a RadiAIError saying what it is not.
+
+    Looks at the first 132 bytes only: the DICOM preamble + ``DICM`` marker, a raster magic
+    number, or (for DICOM files written without preamble and file meta) a plausible first
+    data element of group 0x0008.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise FileAccessError("is a folder; open it as a folder to scan it.", path)
+    head = _head(path)
+    if not head:
+        raise EmptyFileError("is empty (0 bytes); the transfer was probably interrupted.", path)
+    if len(head) >= 132 and head[128:132] == b"DICM":
+        return "dicom"
+    for magic, fmt in _RASTER_MAGIC:
+        if head.startswith(magic):
+            return fmt
+    if _looks_like_bare_dicom(head):
+        return "dicom"
+    raise NotAnImageError("is not a DICOM file or an image RadiAI can read "
+                          "(PNG, JPEG, TIFF, BMP).", path)
+
+
+def _looks_like_bare_dicom(head: bytes) -> bool:
+    """A dataset with no preamble starts with a group 0x0002 or 0x0008 element, little endian
+    (big-endian explicit VR is retired and not accepted here)."""
+    if len(head) < 8:
+        return False
+    group = int.from_bytes(head[0:2], "little")
+    if group not in (0x0002, 0x0008):
+        return False
+    vr = head[4:6]
+    if vr.isalpha() and vr.isupper():  # explicit VR
+        return True
+    length = int.from_bytes(head[4:8], "little")  # implicit VR: a sane length
+    return length < 1 << 16
+
+
+def load_image(path: str | Path) -> XrayImage:
+    """Read a DICOM, PNG, JPEG, TIFF or BMP radiograph into an XrayImage, or raise a
+    RadiAIError whose message names the file and the problem."""
+    path = Path(os.fspath(path))
+    kind = sniff(path)
+    if kind == "dicom":
+        from .dicom_io import load_dicom
+
+        return load_dicom(path)
+    from .raster_io import load_raster
+
+    return load_raster(path)

@@ -1,0 +1,94 @@
+"""PNG, JPEG, TIFF and BMP files → XrayImage (grey, [0, 1]), through Pillow."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import ImageTooLargeError, NotAnImageError, TruncatedFileError, UnsupportedImageError
+from .image import ImageMeta, XrayImage
+from .limits import MAX_PIXELS
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("PNG", "JPEG", "TIFF", "BMP")
+
+# load_raster checks the size from the header before any decoding and refuses with a clear
+# message; Pillow's own bomb check would only warn or fail earlier with a less helpful one.
+Image.MAX_IMAGE_PIXELS = None
+
+
+def _open(path: Path) -> Image.Image:
+    try:
+        img = Image.open(path, formats=FORMATS)
+    except UnidentifiedImageError:
+        raise NotAnImageError(
+            "is not a DICOM file or an image RadiAI can read (PNG, JPEG, TIFF, BMP).", path
+        ) from None
+    return img
+
+
+def read_size(path: Path) -> tuple[str, int, int]:
+    """(format, width, height) from the header only."""
+    with _open(path) as img:
+        return img.format or "?", img.width, img.height
+
+
+def _to_grey(img: Image.Image, path: Path) -> tuple[np.ndarray, str]:
+    mode = img.mode
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N"):
+        return np.asarray(img, dtype=np.float32) / 65535.0, "MONOCHROME2"
+    if mode == "I":
+        arr = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if arr.max(initial=0) <= 65535 and arr.min(initial=0) >= 0 else None
+        if top is None:
+            lo, hi = float(arr.min()), float(arr.max())
+            arr = (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
+            return arr.astype(np.float32), "MONOCHROME2"
+        return (arr / top).astype(np.float32), "MONOCHROME2"
+    if mode == "F":
+        arr = np.asarray(img, dtype=np.float64)
+        lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+        arr = (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
+        return np.nan_to_num(arr).astype(np.float32), "MONOCHROME2"
+    if mode in ("1", "L", "LA"):
+        return np.asarray(img.convert("L"), dtype=np.float32) / 255.0, "MONOCHROME2"
+    if mode in ("P", "PA", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "LAB", "HSV"):
+        # ITU-R 601 luma, the standard grey conversion (Pillow's convert("L")).
+        rgb = img.convert("RGBA" if mode in ("P", "PA", "RGBA") else "RGB")
+        return np.asarray(rgb.convert("L"), dtype=np.float32) / 255.0, "RGB"
+    raise UnsupportedImageError(f"has pixel mode {mode!r}, which RadiAI cannot convert to grey.",
+                                path)
+
+
+def load_raster(path: str | Path) -> XrayImage:
+    path = Path(path)
+    img = _open(path)
+    with img:
+        if img.width * img.height > MAX_PIXELS:
+            raise ImageTooLargeError(
+                f"is {img.width} × {img.height} pixels, more than the {MAX_PIXELS / 1e6:.0f}"
+                " megapixels RadiAI accepts; reduce it before analysis.", path)
+        fmt = img.format or "?"
+        n_frames = getattr(img, "n_frames", 1)
+        notes: list[str] = []
+        if n_frames > 1:
+            notes.append(f"file holds {n_frames} frames; only the first is shown")
+            log.warning("%s: %d frames, using the first", path.name, n_frames)
+        try:
+            img.load()
+            img = ImageOps.exif_transpose(img)
+            pixels, photometric = _to_grey(img, path)
+        except OSError as exc:
+            raise TruncatedFileError(
+                f"could not be decoded ({exc}); the file is probably truncated or damaged.", path
+            ) from None
+    pixels = np.ascontiguousarray(pixels, dtype=np.float32)
+    bits = 16 if img.mode.startswith("I;16") else 8
+    meta = ImageMeta(path=str(path), format=fmt, rows=pixels.shape[0], columns=pixels.shape[1],
+                     photometric=photometric, bits_stored=bits, number_of_frames=n_frames,
+                     notes=notes)
+    return XrayImage(pixels=pixels, meta=meta, values=pixels)
