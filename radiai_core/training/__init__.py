@@ -1,0 +1,1 @@
+"""Training commands for RadiAI's models (TensorFlow/Keras; not needed at inference)."""

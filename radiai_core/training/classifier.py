@@ -1,0 +1,292 @@
+"""Train the DenseNet121 radiograph classifier from a labelled CSV, resumable per epoch."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..datasets import Sample, ordered_labels, patient_split, read_table
+from ..errors import DataError, RadiAIError
+from ..io import load_image
+from ..preprocess import classifier_chain
+from .common import file_logger, load_state, plot_curves, save_state, setup_tensorflow
+
+log = logging.getLogger(__name__)
+
+CANONICAL_SIZE = 224
+FEATURE_LAYER = "features"  # last conv block output (after DenseNet's final BN + ReLU)
+
+
+@dataclass
+class ClassifierConfig:
+    size: int = 160
+    epochs: int = 8
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    val_fraction: float = 0.1
+    seed: int = 20261123
+    clahe_clip: float = 2.0
+    clahe_tiles: int = 8
+    limit: int | None = None  # use only this many training images (smoke tests)
+
+
+def build_model(size: int, n_classes: int):
+    """DenseNet121 (random init) on one grey channel, global average pooling, softmax head.
+
+    The last feature map is exposed as a layer named ``features`` so that Grad-CAM needs no
+    second pass: with GAP + dense, CAM of class c is the feature map weighted by c's weights.
+    """
+    import keras
+
+    inp = keras.Input((size, size, 1), name="image")
+    backbone = keras.applications.DenseNet121(include_top=False, weights=None,
+                                              input_tensor=inp, pooling=None)
+    feats = keras.layers.Identity(name=FEATURE_LAYER)(backbone.output)
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(feats)
+    x = keras.layers.Dropout(0.2, name="dropout")(x)
+    out = keras.layers.Dense(n_classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inp, out, name="densenet121_cxr")
+
+
+def preprocess_samples(samples: list[Sample], cfg: ClassifierConfig) -> np.ndarray:
+    """Load and preprocess (squash to 224, CLAHE, resize) without the final standardisation,
+    which runs after augmentation. Unreadable files stop training with their message."""
+    chain = classifier_chain(cfg.size, CANONICAL_SIZE, cfg.clahe_clip,
+                             (cfg.clahe_tiles, cfg.clahe_tiles))
+    steps = chain.steps[:-1]  # everything but Normalize
+    out = np.empty((len(samples), cfg.size, cfg.size, 1), dtype=np.float32)
+    for i, s in enumerate(samples):
+        x = load_image(s.path).pixels
+        for step in steps:
+            x = step(x)
+        out[i, ..., 0] = x
+    return out
+
+
+def _standardise(x):
+    import tensorflow as tf
+
+    mean = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
+    std = tf.math.reduce_std(x, axis=[1, 2, 3], keepdims=True)
+    return tf.where(std < 1e-6, tf.zeros_like(x), (x - mean) / tf.maximum(std, 1e-6))
+
+
+def _augmenter(seed: int):
+    import keras
+
+    return keras.Sequential([
+        keras.layers.RandomRotation(0.03, fill_mode="reflect", seed=seed),
+        keras.layers.RandomZoom((-0.1, 0.1), fill_mode="reflect", seed=seed + 1),
+        keras.layers.RandomTranslation(0.06, 0.06, fill_mode="reflect", seed=seed + 2),
+    ], name="augment")
+
+
+def _train_dataset(x: np.ndarray, y: np.ndarray, w: np.ndarray, cfg: ClassifierConfig,
+                   epoch: int):
+    import tensorflow as tf
+
+    aug = _augmenter(cfg.seed + 97 * epoch)
+    gen = tf.random.Generator.from_seed(cfg.seed + epoch)
+
+    def augment(xb, yb, wb):
+        xb = aug(xb, training=True)
+        # Gamma jitter: a non-linear exposure change that standardisation does not undo.
+        gamma = tf.exp(gen.uniform((tf.shape(xb)[0], 1, 1, 1), -0.2, 0.2))
+        xb = tf.pow(tf.clip_by_value(xb, 1e-6, 1.0), gamma)
+        return _standardise(xb), yb, wb
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y, w))
+    ds = ds.shuffle(len(x), seed=cfg.seed + epoch, reshuffle_each_iteration=False)
+    ds = ds.batch(cfg.batch_size, drop_remainder=True).map(augment, num_parallel_calls=1)
+    return ds.prefetch(2)
+
+
+def predict_probabilities(model, x: np.ndarray, batch_size: int = 64) -> np.ndarray:
+    import tensorflow as tf
+
+    probs = []
+    for i in range(0, len(x), batch_size):
+        probs.append(model(_standardise(tf.constant(x[i:i + batch_size])), training=False).numpy())
+    return np.concatenate(probs) if probs else np.zeros((0, model.output_shape[-1]))
+
+
+def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
+    """Inverse-frequency weights, mean 1 over the training set."""
+    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
+    if (counts == 0).any():
+        raise DataError("every label needs at least one training image; missing: "
+                        f"{[i for i, c in enumerate(counts) if c == 0]}")
+    return (len(y) / (n_classes * counts)).astype(np.float32)
+
+
+def validation_metrics(probs: np.ndarray, y: np.ndarray, labels: list[str]) -> dict[str, float]:
+    from sklearn.metrics import log_loss, roc_auc_score
+
+    m: dict[str, float] = {
+        "loss": float(log_loss(y, np.clip(probs, 1e-7, 1), labels=list(range(len(labels))))),
+        "accuracy": float((probs.argmax(1) == y).mean()),
+    }
+    if "normal" in labels:
+        neg = labels.index("normal")
+        abnormal = (y != neg).astype(int)
+        if 0 < abnormal.sum() < len(y):
+            m["auc_abnormal"] = float(roc_auc_score(abnormal, 1 - probs[:, neg]))
+            m["accuracy_abnormal"] = float(((1 - probs[:, neg] >= 0.5) == abnormal).mean())
+    if {"bacterial", "viral"} <= set(labels):
+        b, v = labels.index("bacterial"), labels.index("viral")
+        sel = np.isin(y, [b, v])
+        if sel.any() and len(set(y[sel])) == 2:
+            pb = probs[sel, b] / np.clip(probs[sel, b] + probs[sel, v], 1e-7, None)
+            m["auc_bacterial_vs_viral"] = float(roc_auc_score(y[sel] == b, pb))
+    return m
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def train_classifier(csv_path: str | Path, out: str | Path, cfg: ClassifierConfig,
+                     resume: bool = False, display_names: dict[str, str] | None = None) -> Path:
+    """Train, checkpointing after every epoch into ``out/checkpoint``; returns the folder of
+    the exported model (``out/model``) with weights, manifest and validation predictions."""
+    out = Path(out)
+    handler = file_logger(out, "train_classifier")
+    try:
+        return _train(Path(csv_path), out, cfg, resume, display_names or {})
+    finally:
+        logging.getLogger("radiai_core").removeHandler(handler)
+        handler.close()
+
+
+def _train(csv_path: Path, out: Path, cfg: ClassifierConfig, resume: bool,
+           display_names: dict[str, str]) -> Path:
+    setup_tensorflow(cfg.seed)
+    import keras
+
+    ckpt_dir = out / "checkpoint"
+    state_path = ckpt_dir / "state.json"
+    state = load_state(state_path) if resume else None
+    if resume and state is None:
+        raise RadiAIError(f"has no checkpoint to resume from ({state_path} is missing); "
+                          "run without --resume to start.", out)
+    if state is not None:
+        cfg = ClassifierConfig(**{**state["config"], "epochs": cfg.epochs})
+    samples = read_table(csv_path)
+    labels = ordered_labels([s.label for s in samples])
+    train, val = patient_split(samples, cfg.val_fraction, cfg.seed)
+    if cfg.limit:
+        rng = np.random.default_rng(cfg.seed)
+        train = [train[i] for i in sorted(rng.choice(len(train), min(cfg.limit, len(train)),
+                                                      replace=False))]
+        val = val[: max(cfg.limit // 4, 4)]
+    if not val:
+        raise DataError("leaves no validation images; add rows or raise --val-fraction.",
+                        csv_path)
+    log.info("labels %s; %d training images (%d patients), %d validation (%d patients)",
+             labels, len(train), len({s.patient_id for s in train}), len(val),
+             len({s.patient_id for s in val}))
+    t0 = time.perf_counter()
+    x_tr, x_va = preprocess_samples(train, cfg), preprocess_samples(val, cfg)
+    log.info("preprocessed in %.1f s", time.perf_counter() - t0)
+    y_tr = np.array([labels.index(s.label) for s in train])
+    y_va = np.array([labels.index(s.label) for s in val])
+    cw = class_weights(y_tr, len(labels))
+    log.info("class weights %s", dict(zip(labels, np.round(cw, 3).tolist(), strict=True)))
+    w_tr = cw[y_tr]
+    y_tr_1h = keras.utils.to_categorical(y_tr, len(labels)).astype(np.float32)
+    steps_per_epoch = len(x_tr) // cfg.batch_size
+    if steps_per_epoch == 0:
+        raise DataError(f"has fewer training images ({len(x_tr)}) than one batch "
+                        f"({cfg.batch_size}).", csv_path)
+
+    if state is not None:
+        model = keras.models.load_model(ckpt_dir / "model.keras")
+        start, history = state["epochs_done"], state["history"]
+        log.info("resuming after epoch %d of %d", start, cfg.epochs)
+    else:
+        model = build_model(cfg.size, len(labels))
+        schedule = keras.optimizers.schedules.CosineDecay(
+            0.0, decay_steps=max(1, steps_per_epoch * cfg.epochs - steps_per_epoch // 2),
+            warmup_target=cfg.lr, warmup_steps=steps_per_epoch // 2, alpha=0.01)
+        model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay),
+                      loss="categorical_crossentropy", weighted_metrics=["accuracy"])
+        start, history = 0, []
+
+    for epoch in range(start, cfg.epochs):
+        t0 = time.perf_counter()
+        ds = _train_dataset(x_tr, y_tr_1h, w_tr, cfg, epoch)
+        fit = model.fit(ds, epochs=epoch + 1, initial_epoch=epoch, verbose=2)
+        train_time = time.perf_counter() - t0
+        probs = predict_probabilities(model, x_va)
+        vm = validation_metrics(probs, y_va, labels)
+        row = {"epoch": epoch + 1, "train_loss": float(fit.history["loss"][-1]),
+               "train_accuracy": float(fit.history["accuracy"][-1]),
+               "images_per_s": steps_per_epoch * cfg.batch_size / train_time,
+               **{f"val_{k}": v for k, v in vm.items()}}
+        history.append(row)
+        log.info("epoch %d/%d %s", epoch + 1, cfg.epochs,
+                 " ".join(f"{k}={v:.4f}" for k, v in row.items() if k != "epoch"))
+        ckpt_dir.mkdir(parents=True, exist_ok=True)
+        model.save(ckpt_dir / "model.tmp.keras")
+        (ckpt_dir / "model.tmp.keras").replace(ckpt_dir / "model.keras")
+        save_state(state_path, {"config": asdict(cfg), "epochs_done": epoch + 1,
+                                "history": history, "labels": labels})
+        plot_curves(history, ["loss", "accuracy", "auc_abnormal"], out / "curves.png",
+                    f"DenseNet121 classifier, {cfg.size} px")
+
+    return _export(model, out, cfg, labels, display_names, history, val, probs, y_va, csv_path)
+
+
+def _export(model, out: Path, cfg: ClassifierConfig, labels: list[str],
+            display_names: dict[str, str], history: list[dict], val: list[Sample],
+            probs: np.ndarray, y_va: np.ndarray, csv_path: Path) -> Path:
+    import keras
+
+    model_dir = out / "model"
+    model_dir.mkdir(parents=True, exist_ok=True)
+    clean = build_model(cfg.size, len(labels))
+    clean.set_weights(model.get_weights())
+    weights = model_dir / "classifier.keras"
+    clean.save(weights)
+    # Validation predictions, kept so thresholds, calibration and intervals can be recomputed.
+    with open(model_dir / "validation_predictions.csv", "w", encoding="utf-8") as f:
+        f.write("path,patient_id,label," + ",".join(f"p_{lab}" for lab in labels) + "\n")
+        for s, p in zip(val, probs, strict=True):
+            f.write(f"{s.path.name},{s.patient_id},{s.label},"
+                    + ",".join(f"{v:.6f}" for v in p) + "\n")
+    manifest = {
+        "name": "radiai-densenet121-cxr",
+        "kind": "classifier",
+        "version": _dt.date.today().strftime("%Y.%m.%d"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "architecture": "DenseNet121 (random init) + global average pooling + softmax",
+        "weights": weights.name,
+        "sha256": _sha256(weights),
+        "labels": labels,
+        "display_names": {lab: display_names.get(lab, lab) for lab in labels},
+        "negative_label": "normal" if "normal" in labels else None,
+        "input": {"size": cfg.size, "channels": 1},
+        "feature_layer": FEATURE_LAYER,
+        "preprocessing": {"canonical_size": CANONICAL_SIZE, "clahe_clip_limit": cfg.clahe_clip,
+                          "clahe_tile_grid": [cfg.clahe_tiles, cfg.clahe_tiles],
+                          "resize": "squash (aspect ratio not kept)",
+                          "normalize": "per-image standardisation"},
+        "training": {"csv": csv_path.name, "config": asdict(cfg),
+                     "keras": keras.__version__, "history": history,
+                     "n_validation": len(val)},
+    }
+    (model_dir / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    log.info("exported %s (sha256 %s)", weights, manifest["sha256"][:12])
+    return model_dir

@@ -1,0 +1,71 @@
+"""Shared training plumbing: seeds, thread settings, logging to a file, checkpoint state."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+
+def setup_tensorflow(seed: int) -> None:
+    """Fixed seeds everywhere; use every core of this machine for one graph."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    n = os.cpu_count() or 2
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+        tf.config.threading.set_inter_op_parallelism_threads(2)
+    except RuntimeError:  # already initialised in this process (tests)
+        pass
+
+
+def file_logger(out: Path, name: str) -> logging.Handler:
+    """Attach a log file in ``out`` to the radiai_core logger; returns the handler."""
+    out.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(out / f"{name}.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger = logging.getLogger("radiai_core")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    return handler
+
+
+def load_state(path: Path) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def save_state(path: Path, state: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=2), encoding="utf-8")
+    tmp.replace(path)
+
+
+def plot_curves(history: list[dict[str, float]], keys: list[str], out_png: Path,
+                title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [h["epoch"] for h in history]
+    fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3.2))
+    for ax, key in zip(axes if len(keys) > 1 else [axes], keys, strict=True):
+        for prefix, style in (("train_", "-o"), ("val_", "-s")):
+            vals = [h.get(prefix + key) for h in history]
+            if any(v is not None for v in vals):
+                ax.plot(epochs, vals, style, label=prefix.rstrip("_"), markersize=3)
+        ax.set_xlabel("epoch")
+        ax.set_title(key)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=110)
+    plt.close(fig)
