@@ -1,0 +1,94 @@
+"""Fixtures: the real sample files, and DICOM/raster variants generated from them."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from PIL import Image
+from pydicom.dataset import Dataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+from .samples import DICOM, KERMANY_NORMAL
+
+
+@pytest.fixture(scope="session")
+def real_chest_u8() -> np.ndarray:
+    """A real chest radiograph (NIH, 8-bit) reduced to 128 × 128 by block averaging."""
+    arr = pydicom.dcmread(DICOM["nih_cardiomegaly"]).pixel_array.astype(np.float64)
+    return arr.reshape(128, 8, 128, 8).mean(axis=(1, 3)).round().astype(np.uint8)
+
+
+@pytest.fixture(scope="session")
+def template_ds() -> Dataset:
+    """Header of a real DX file (patient, study and series tags) to build variants on."""
+    return pydicom.dcmread(DICOM["nih_cardiomegaly"])
+
+
+MakeDicom = Callable[..., Path]
+
+
+@pytest.fixture
+def make_dicom(tmp_path: Path, template_ds: Dataset) -> MakeDicom:
+    """Write a native (uncompressed) DICOM with the given pixels and attributes."""
+
+    def make(name: str, pixels: np.ndarray, *, signed: bool = False, bits_stored: int | None = None,
+             photometric: str = "MONOCHROME2", **attrs) -> Path:
+        ds = copy.deepcopy(template_ds)
+        ds.SOPInstanceUID = generate_uid()
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        frames = pixels.shape[0] if pixels.ndim == 3 and photometric.startswith("MONO") else 1
+        rows, cols = pixels.shape[-2:] if photometric.startswith("MONO") else pixels.shape[:2]
+        ds.Rows, ds.Columns = rows, cols
+        bits_alloc = pixels.dtype.itemsize * 8
+        ds.BitsAllocated = bits_alloc
+        ds.BitsStored = bits_stored or bits_alloc
+        ds.HighBit = ds.BitsStored - 1
+        ds.PixelRepresentation = 1 if signed else 0
+        ds.PhotometricInterpretation = photometric
+        ds.SamplesPerPixel = 3 if photometric == "RGB" else 1
+        if photometric == "RGB":
+            ds.PlanarConfiguration = 0
+        if frames > 1:
+            ds.NumberOfFrames = frames
+        for key, value in attrs.items():
+            setattr(ds, key, value)
+        ds.PixelData = np.ascontiguousarray(pixels).tobytes()
+        path = tmp_path / name
+        ds.save_as(path, enforce_file_format=True)
+        return path
+
+    return make
+
+
+@pytest.fixture
+def signed16_rescaled(make_dicom: MakeDicom, real_chest_u8: np.ndarray):
+    """12-bit signed stored values with an odd rescale and a window: (path, stored values)."""
+    stored = (real_chest_u8.astype(np.int16) * 8 - 1000).astype(np.int16)
+    path = make_dicom("signed16.dcm", stored, signed=True, bits_stored=12,
+                      RescaleSlope="0.5", RescaleIntercept="-100.5",
+                      WindowCenter="-50", WindowWidth="801")
+    return path, stored
+
+
+@pytest.fixture
+def mono1_voilut(make_dicom: MakeDicom, real_chest_u8: np.ndarray):
+    """MONOCHROME1, 12-bit, with a non-linear VOI LUT sequence: (path, stored, lut)."""
+    stored = (real_chest_u8.astype(np.uint16) * 16)
+    lut = np.round(4095 * (np.arange(4096) / 4095) ** 0.5).astype(np.uint16)
+    item = Dataset()
+    item.LUTDescriptor = [4096, 0, 12]
+    item.LUTData = lut.tobytes()  # OW in explicit VR
+    path = make_dicom("mono1_voilut.dcm", stored, bits_stored=12, photometric="MONOCHROME1",
+                      VOILUTSequence=[item])
+    return path, stored, lut
+
+
+@pytest.fixture
+def kermany_rgb() -> Image.Image:
+    return Image.open(KERMANY_NORMAL).convert("RGB")
