@@ -263,6 +263,7 @@ def _decode(ds: Dataset, meta: ImageMeta, path: Path) -> tuple[np.ndarray, np.nd
         rgb = apply_color_lut(arr, ds).astype(np.float64)
         top = float(np.iinfo(apply_color_lut(arr[:1, :1], ds).dtype).max)
         values = unit = _rgb_to_grey(rgb) / top
+        meta.colourfulness = float((rgb.max(-1) - rgb.min(-1)).mean() / top)
         meta.notes.append("palette colour image converted to grey")
     elif photometric in ("RGB", "YBR_FULL", "YBR_FULL_422", "YBR_RCT", "YBR_ICT",
                          "YBR_PARTIAL_420"):
@@ -270,6 +271,7 @@ def _decode(ds: Dataset, meta: ImageMeta, path: Path) -> tuple[np.ndarray, np.nd
             raise UnsupportedImageError(f"is {photometric} but not 3 samples per pixel.", path)
         top = float(2 ** (meta.bits_stored or 8) - 1)
         values = unit = _rgb_to_grey(arr.astype(np.float64)) / top
+        meta.colourfulness = float((arr.max(-1).astype(np.float64) - arr.min(-1)).mean() / top)
         meta.notes.append("colour image converted to grey")
     else:
         raise UnsupportedImageError(f"has photometric interpretation {photometric}, which "

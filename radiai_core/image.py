@@ -39,6 +39,8 @@ class ImageMeta:
     number_of_frames: int = 1
     #: Default display window (centre, width) in modality units, when the file has one.
     window: tuple[float, float] | None = None
+    #: Mean colour saturation of a colour source before grey conversion (0 = grey), else None.
+    colourfulness: float | None = None
     #: Things the reader should know about how the pixels were obtained.
     notes: list[str] = field(default_factory=list)
 

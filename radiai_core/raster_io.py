@@ -37,6 +37,14 @@ def read_size(path: Path) -> tuple[str, int, int]:
         return img.format or "?", img.width, img.height
 
 
+def colourfulness(rgb: np.ndarray) -> float:
+    """Mean spread between the colour channels, in [0, 1] (0 for any grey image)."""
+    rgb = rgb[..., :3].astype(np.float32)
+    spread = rgb.max(axis=-1) - rgb.min(axis=-1)
+    top = 255.0 if rgb.max(initial=0) <= 255 else 65535.0
+    return float(spread.mean() / top)
+
+
 def _to_grey(img: Image.Image, path: Path) -> tuple[np.ndarray, str]:
     mode = img.mode
     if mode in ("I;16", "I;16L", "I;16B", "I;16N"):
@@ -82,6 +90,8 @@ def load_raster(path: str | Path) -> XrayImage:
             img.load()
             img = ImageOps.exif_transpose(img)
             pixels, photometric = _to_grey(img, path)
+            colour = (colourfulness(np.asarray(img.convert("RGB")))
+                      if photometric == "RGB" else None)
         except OSError as exc:
             raise TruncatedFileError(
                 f"could not be decoded ({exc}); the file is probably truncated or damaged.", path
@@ -90,5 +100,5 @@ def load_raster(path: str | Path) -> XrayImage:
     bits = 16 if img.mode.startswith("I;16") else 8
     meta = ImageMeta(path=str(path), format=fmt, rows=pixels.shape[0], columns=pixels.shape[1],
                      photometric=photometric, bits_stored=bits, number_of_frames=n_frames,
-                     notes=notes)
+                     colourfulness=colour, notes=notes)
     return XrayImage(pixels=pixels, meta=meta, values=pixels)
