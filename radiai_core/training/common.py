@@ -69,3 +69,25 @@ def plot_curves(history: list[dict[str, float]], keys: list[str], out_png: Path,
     fig.tight_layout()
     fig.savefig(out_png, dpi=110)
     plt.close(fig)
+
+
+def recalibrate_batchnorm(model, x: np.ndarray, batch_size: int = 32) -> None:
+    """Replace every BatchNorm layer's moving statistics with their average over ``x`` (weights
+    unchanged). With few steps per epoch the exponential moving averages lag behind weights
+    that are still moving, and inference-mode outputs suffer; this is the usual remedy."""
+    import keras
+    import tensorflow as tf
+
+    from .classifier import _standardise
+
+    bns = [layer for layer in model._flatten_layers() if isinstance(
+        layer, keras.layers.BatchNormalization)]
+    saved = [layer.momentum for layer in bns]
+    try:
+        for i, start in enumerate(range(0, len(x) - batch_size + 1, batch_size)):
+            for layer in bns:
+                layer.momentum = i / (i + 1)  # running mean of the batch statistics
+            model(_standardise(tf.constant(x[start:start + batch_size])), training=True)
+    finally:
+        for layer, m in zip(bns, saved, strict=True):
+            layer.momentum = m
