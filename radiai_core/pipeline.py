@@ -1,0 +1,173 @@
+"""analyze(path | XrayImage) → Analysis: the one result every face of RadiAI shows."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from .gate import GateFeatures, lung_features
+from .image import XrayImage
+from .io import load_image
+from .models import ModelInfo, ModelSet, load_models
+from .regions import Box, boxes_from_heatmap, clean_lung_mask
+
+log = logging.getLogger(__name__)
+
+NOTICE = "Decision support, not a diagnosis."
+
+
+@dataclass
+class Analysis:
+    """Everything known about one analysed radiograph.
+
+    ``heatmap`` and ``mask`` are at the original image's resolution; boxes are in its pixels.
+    ``status`` is ``"ok"`` or ``"rejected"`` (then ``message`` says why and there are no
+    findings).
+    """
+
+    image: XrayImage
+    status: str
+    message: str
+    labels: list[str]
+    display_names: dict[str, str]
+    probabilities: dict[str, float] = field(default_factory=dict)
+    abnormal_score: float | None = None
+    threshold: float | None = None
+    call: str | None = None
+    cam_label: str | None = None
+    heatmap: np.ndarray | None = None
+    mask: np.ndarray | None = None
+    boxes: list[Box] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    models: list[ModelInfo] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return self.image.meta.path
+
+    def top(self, n: int = 3) -> list[tuple[str, float]]:
+        return sorted(self.probabilities.items(), key=lambda kv: kv[1], reverse=True)[:n]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (no pixel arrays)."""
+        m = self.image.meta
+        return {
+            "path": self.path, "status": self.status, "message": self.message,
+            "probabilities": {k: round(v, 6) for k, v in self.probabilities.items()},
+            "top": [{"label": k, "name": self.display_names.get(k, k), "p": round(v, 6)}
+                    for k, v in self.top()],
+            "abnormal_score": None if self.abnormal_score is None else round(self.abnormal_score, 6),
+            "threshold": self.threshold, "call": self.call, "cam_label": self.cam_label,
+            "boxes": [b.to_dict() for b in self.boxes],
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "model": self.models[0].to_dict() if self.models else None,
+            "models": [i.to_dict() for i in self.models],
+            "patient_id": m.patient_id, "study_uid": m.study_uid, "sop_uid": m.sop_uid,
+            "rows": m.rows, "columns": m.columns, "notice": NOTICE,
+        }
+
+
+class Analyzer:
+    """Runs the shipped pipeline; safe to call from one worker thread at a time per model."""
+
+    def __init__(self, models: ModelSet) -> None:
+        self.models = models
+
+    def analyze(self, source: str | Path | XrayImage, cam_label: str | None = None) -> Analysis:
+        t = {}
+        t0 = time.perf_counter()
+        image = source if isinstance(source, XrayImage) else load_image(source)
+        t["load"] = time.perf_counter() - t0
+        clf, seg = self.models.classifier, self.models.lung_mask
+
+        t1 = time.perf_counter()
+        front = clf.front(image.pixels)
+        seg_front = front if seg.front.steps == clf.front.steps else seg.front(image.pixels)
+        t["preprocess"] = time.perf_counter() - t1
+
+        t1 = time.perf_counter()
+        lung_prob = seg.predict(seg_front)
+        mask_small = clean_lung_mask(lung_prob, seg.threshold)
+        t["lung_mask"] = time.perf_counter() - t1
+
+        t1 = time.perf_counter()
+        probs, feats = clf.predict(front)
+        t["classifier"] = time.perf_counter() - t1
+
+        t1 = time.perf_counter()
+        features = self.gate_features(image, front, lung_prob, mask_small, feats)
+        refusal = self.models.gate.check(features) if self.models.gate is not None else None
+        t["gate"] = time.perf_counter() - t1
+        if refusal is not None:
+            t["total"] = time.perf_counter() - t0
+            log.info("%s refused by the gate: %s", Path(image.meta.path).name, features)
+            return Analysis(image=image, status="rejected", message=refusal,
+                            labels=list(clf.labels), display_names=dict(clf.display_names),
+                            timings_ms={k: v * 1000 for k, v in t.items()},
+                            models=self.models.infos)
+
+        t1 = time.perf_counter()
+        probabilities = {lab: float(p) for lab, p in zip(clf.labels, probs, strict=True)}
+        cam_label = cam_label or max(probabilities, key=probabilities.get)
+        if cam_label not in probabilities:
+            raise ValueError(f"unknown label {cam_label!r}; the model has {clf.labels}")
+        cam_small = clf.cam(feats, clf.labels.index(cam_label))
+        grid = mask_small.shape
+        cam_grid = cv2.resize(cam_small, (grid[1], grid[0]), interpolation=cv2.INTER_CUBIC)
+        cam_grid = np.clip(cam_grid, 0.0, 1.0)
+        boxes = boxes_from_heatmap(cam_grid, mask_small, image.shape)
+        rows, cols = image.shape
+        heatmap = np.clip(cv2.resize(cam_small, (cols, rows), interpolation=cv2.INTER_CUBIC),
+                          0.0, 1.0).astype(np.float32)
+        mask = cv2.resize(mask_small.astype(np.uint8), (cols, rows),
+                          interpolation=cv2.INTER_NEAREST).astype(bool)
+        t["explain"] = time.perf_counter() - t1
+
+        score = clf.abnormal_score(probs)
+        call = None
+        if score is not None:
+            positive = clf.manifest.get("positive_call", "abnormal")
+            call = positive if score >= clf.threshold else f"no {positive}"
+        t["total"] = time.perf_counter() - t0
+        return Analysis(
+            image=image, status="ok", message="", labels=list(clf.labels),
+            display_names=dict(clf.display_names), probabilities=probabilities,
+            abnormal_score=score, threshold=clf.threshold, call=call, cam_label=cam_label,
+            heatmap=heatmap, mask=mask, boxes=boxes,
+            timings_ms={k: v * 1000 for k, v in t.items()}, models=self.models.infos)
+
+
+    def gate_features(self, image: XrayImage, front: np.ndarray, lung_prob: np.ndarray,
+                      mask: np.ndarray, feats: np.ndarray) -> GateFeatures:
+        fraction, balance, confidence, polarity = lung_features(lung_prob, mask, front)
+        gate = self.models.gate
+        atyp = float(gate.atypicality(feats.mean(axis=(0, 1)))[0]) if gate is not None else 0.0
+        return GateFeatures(contrast=float(image.pixels.std()),
+                            colourfulness=float(image.meta.colourfulness or 0.0),
+                            lung_fraction=fraction, lung_balance=balance,
+                            mask_confidence=confidence, polarity=polarity, atypicality=atyp)
+
+
+_default: Analyzer | None = None
+_default_lock = threading.Lock()
+
+
+def default_analyzer() -> Analyzer:
+    """The analyzer over the bundled models, loaded once per process."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Analyzer(load_models())
+        return _default
+
+
+def analyze(source: str | Path | XrayImage, cam_label: str | None = None) -> Analysis:
+    """Analyse one radiograph with the bundled models, or raise a RadiAIError."""
+    return default_analyzer().analyze(source, cam_label)
