@@ -92,6 +92,104 @@ def cmd_inspect(args: argparse.Namespace, out: TextIO) -> int:
     return 1 if failed else 0
 
 
+def _print_analysis(d: dict[str, Any], names: dict[str, str], out: TextIO) -> None:
+    if d["status"] == "error":
+        out.write(f"ERROR  {d['path']}: {d['message']}\n")
+        return
+    if d["status"] == "rejected":
+        out.write(f"REFUSED {d['path']}: {d['message']}\n")
+        return
+    out.write(f"OK     {d['path']}\n")
+    for item in d["top"]:
+        out.write(f"       {item['name']:<24} {item['p']:6.1%}\n")
+    if d["call"] is not None:
+        out.write(f"       call: {d['call']} (score {d['abnormal_score']:.3f}, threshold "
+                  f"{d['threshold']:.3f})\n")
+    for b in d["boxes"]:
+        out.write(f"       box x={b['x']} y={b['y']} w={b['w']} h={b['h']} "
+                  f"score={b['score']:.2f} ({names.get(d['cam_label'], d['cam_label'])})\n")
+    t = d["timings_ms"]
+    out.write("       time " + "  ".join(f"{k} {v:.0f} ms" for k, v in t.items()) + "\n")
+
+
+def cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:
+    from .pipeline import NOTICE, default_analyzer
+
+    analyzer = default_analyzer()  # model problems stop here, before any file is read
+    names = analyzer.models.classifier.display_names
+    skipped: list = []
+    files = list_files(args.paths, skipped)
+    failed = 0
+    records = [{"path": s.path, "status": "error", "message": s.reason} for s in skipped]
+    for rec in records:
+        failed += 1
+        out.write(json.dumps(rec) + "\n" if args.json else f"ERROR  {rec['path']}: "
+                  f"{rec['message']}\n")
+    for path in files:
+        try:
+            d = analyzer.analyze(path, cam_label=args.cam).to_dict()
+        except RadiAIError as exc:
+            d = {"path": str(path), "status": "error", "message": exc.message}
+        except Exception as exc:  # a bug: report it, log it, go on with the next file
+            log.exception("unexpected error analysing %s", path)
+            d = {"path": str(path), "status": "error",
+                 "message": f"unexpected error ({type(exc).__name__}: {exc}); this is a bug "
+                            "in RadiAI, please report it with the log"}
+        failed += d["status"] == "error"
+        if args.json:
+            out.write(json.dumps(d, ensure_ascii=False) + "\n")
+        else:
+            _print_analysis(d, names, out)
+        out.flush()
+    if not args.json:
+        out.write(f"{len(files) + len(skipped) - failed} analysed, {failed} failed. {NOTICE}\n")
+    return 1 if failed else 0
+
+
+def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
+    from .evaluate import metrics, plot_roc_and_confusion, predict_table, select_rows
+    from .pipeline import default_analyzer
+
+    analyzer = default_analyzer()
+    clf = analyzer.models.classifier
+    if args.holdout:
+        from .training.finalize import holdout_samples
+
+        samples = holdout_samples(args.csv, clf.manifest)
+    else:
+        samples = select_rows(args.csv, args.split)
+    pred = predict_table(analyzer.analyze, clf.labels, samples, args.csv)
+    m = metrics(pred, clf.threshold, clf.negative_label)
+    m["errors"] = [{"path": p, "message": msg} for p, msg in pred.errors]
+    m["rejected"] = [{"path": p, "message": msg} for p, msg in pred.rejected]
+    if args.out:
+        m["plots"] = [str(p) for p in plot_roc_and_confusion(pred, m, args.out,
+                                                             clf.negative_label or "normal")]
+    if not args.json:
+        out.write(f"n = {m['n']} images ({len(pred.errors)} unreadable, {len(pred.rejected)} "
+                  "refused by the gate)\n")
+        out.write(f"{'label':<12}{'precision':>10}{'recall':>8}{'F1':>8}{'n':>6}\n")
+        for lab, v in m["per_class"].items():
+            out.write(f"{lab:<12}{v['precision']:>10.3f}{v['recall']:>8.3f}{v['f1']:>8.3f}"
+                      f"{v['support']:>6}\n")
+        out.write("confusion matrix (rows true, columns predicted): "
+                  f"{m['confusion_matrix']}\n")
+        out.write(f"top-1 accuracy {m['accuracy_top1']:.3f}\n")
+        if "auc" in m:
+            out.write(f"abnormal vs {clf.negative_label}: AUC {m['auc']:.4f}; at threshold "
+                      f"{m['threshold']:.3f}: accuracy {m['accuracy']:.3f}, sensitivity "
+                      f"{m['sensitivity']:.3f}, specificity {m['specificity']:.3f}\n")
+        for key in [k for k in m if k.startswith("auc_")]:
+            out.write(f"{key[4:].replace('_', ' ')}: AUC {m[key]:.4f}\n")
+        for e in m["errors"]:
+            out.write(f"ERROR  {e['path']}: {e['message']}\n")
+        for e in m["rejected"]:
+            out.write(f"REFUSED {e['path']}: {e['message']}\n")
+    if args.json:
+        out.write(json.dumps(m) + "\n")
+    return 0
+
+
 def _display_names(pairs: Sequence[str]) -> dict[str, str]:
     out = {}
     for pair in pairs:
@@ -111,6 +209,30 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
                                limit=args.limit)
         model_dir = train_classifier(args.csv, args.out, cfg, resume=args.resume,
                                      display_names=_display_names(args.display_name))
+    elif args.what == "gate":
+        from .training.gate import fit_gate
+
+        model_dir = fit_gate(args.models, args.chest_csv, args.mask_csv, args.out,
+                             limit=args.limit)
+    elif args.what == "finalize":
+        from .training.finalize import finalize_classifier, finalize_lung_mask
+
+        if args.kind == "classifier":
+            if args.csv is None:
+                raise RadiAIError("finalize classifier needs --csv (the training table).")
+            finalize_classifier(args.run / "model", args.csv, args.dest)
+        else:
+            if args.csv is None:
+                raise RadiAIError("finalize lung-mask needs --csv (the mask pairs table).")
+            finalize_lung_mask(args.run / "model", args.csv, args.dest)
+        model_dir = args.dest
+    else:
+        from .training.lung_mask import LungMaskConfig, train_lung_mask
+
+        mcfg = LungMaskConfig(size=args.size, epochs=args.epochs, batch_size=args.batch_size,
+                              lr=args.lr, val_fraction=args.val_fraction, seed=args.seed,
+                              limit=args.limit)
+        model_dir = train_lung_mask(args.csv, args.out, mcfg, resume=args.resume)
     out.write(f"model written to {model_dir}\n")
     return 0
 
@@ -124,6 +246,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("analyze", help="analyse radiographs with the shipped models")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--cam", metavar="LABEL", help="heat map for this label (default: top class)")
+    p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("evaluate", help="metrics of the shipped pipeline on a labelled CSV")
+    p.add_argument("--csv", required=True, type=Path,
+                   help="table with path (relative to the CSV) and label, optionally "
+                        "patient_id and split")
+    p.add_argument("--split", help="use only rows with this split value (e.g. val)")
+    p.add_argument("--holdout", action="store_true",
+                   help="use only the patient-grouped validation split the shipped classifier "
+                        "was tuned on (re-carved with the seed in its manifest)")
+    p.add_argument("--json", action="store_true", help="end with one JSON object of metrics")
+    p.add_argument("--out", type=Path, help="folder for roc.png and confusion.png")
+    p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("train", help="train a model from a labelled CSV")
     tsub = p.add_subparsers(dest="what", required=True)
@@ -143,6 +283,36 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--display-name", action="append", default=[], metavar="LABEL=NAME",
                    help="how a label is shown, e.g. bacterial='bacterial pneumonia'")
     c.set_defaults(func=cmd_train)
+    u = tsub.add_parser("lung-mask", help="U-Net lung mask (encoder trained from scratch)")
+    u.add_argument("--csv", required=True, type=Path,
+                   help="table with image_path and mask_path (relative to the CSV), "
+                        "optionally patient_id and dataset")
+    u.add_argument("--out", required=True, type=Path, help="run folder (checkpoints, log, model)")
+    u.add_argument("--size", type=int, default=192, help="network input size in pixels")
+    u.add_argument("--epochs", type=int, default=40)
+    u.add_argument("--batch-size", type=int, default=16)
+    u.add_argument("--lr", type=float, default=2e-3)
+    u.add_argument("--val-fraction", type=float, default=0.15)
+    u.add_argument("--seed", type=int, default=20261123)
+    u.add_argument("--limit", type=int, help="train on this many pairs only (smoke runs)")
+    u.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    u.set_defaults(func=cmd_train)
+    g = tsub.add_parser("gate", help="fit the chest-radiograph gate on chest images only and "
+                        "measure it")
+    g.add_argument("--models", required=True, type=Path,
+                   help="folder with classifier/ and lung_mask/ (finalized)")
+    g.add_argument("--chest-csv", required=True, type=Path, help="classifier training table")
+    g.add_argument("--mask-csv", required=True, type=Path, help="lung-mask training table")
+    g.add_argument("--out", required=True, type=Path, help="gate folder to write")
+    g.add_argument("--limit", type=int, help="cap every image set (smoke runs)")
+    g.set_defaults(func=cmd_train)
+    f = tsub.add_parser("finalize", help="export a training run as a shipped model folder")
+    f.add_argument("kind", choices=["classifier", "lung-mask"])
+    f.add_argument("--run", required=True, type=Path, help="the training run folder")
+    f.add_argument("--dest", required=True, type=Path, help="model folder to write")
+    f.add_argument("--csv", type=Path, required=True,
+                   help="the training table the run used (to re-carve its validation split)")
+    f.set_defaults(func=cmd_train)
     return parser
 
 

@@ -1,0 +1,212 @@
+"""Metrics of the shipped pipeline on a labelled table: the numbers a model card reports."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .datasets import Sample, read_table
+from .errors import DataError, RadiAIError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Predictions:
+    """Per-image probabilities of one model over a labelled set."""
+
+    labels: list[str]  # the model's label order
+    samples: list[Sample]
+    probs: np.ndarray  # (n, classes)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def y(self) -> np.ndarray:
+        return np.array([self.labels.index(s.label) for s in self.samples], dtype=int)
+
+
+def _abnormal(pred: Predictions, negative: str) -> tuple[np.ndarray, np.ndarray]:
+    neg = pred.labels.index(negative)
+    return (pred.y != neg).astype(int), 1.0 - pred.probs[:, neg]
+
+
+def metrics(pred: Predictions, threshold: float, negative: str | None = "normal",
+            positive_pair: tuple[str, str] | None = ("bacterial", "viral")) -> dict[str, Any]:
+    """Classification metrics; AUC of abnormal (1 − p(negative)) vs negative; sensitivity and
+    specificity at ``threshold``; AUC between the two labels of ``positive_pair``."""
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support, roc_auc_score
+
+    y, p = pred.y, pred.probs
+    k = len(pred.labels)
+    out: dict[str, Any] = {"n": int(len(y)), "labels": pred.labels,
+                           "accuracy_top1": float((p.argmax(1) == y).mean()) if len(y) else None}
+    prec, rec, f1, sup = precision_recall_fscore_support(y, p.argmax(1), labels=list(range(k)),
+                                                         zero_division=0)
+    out["per_class"] = {lab: {"precision": float(prec[i]), "recall": float(rec[i]),
+                              "f1": float(f1[i]), "support": int(sup[i])}
+                        for i, lab in enumerate(pred.labels)}
+    out["confusion_matrix"] = confusion_matrix(y, p.argmax(1), labels=list(range(k))).tolist()
+    out["threshold"] = float(threshold)
+    if negative in pred.labels:
+        truth, score = _abnormal(pred, negative)
+        called = score >= threshold
+        if 0 < truth.sum() < len(truth):
+            out["auc"] = float(roc_auc_score(truth, score))
+        out["accuracy"] = float((called == truth).mean())
+        out["sensitivity"] = float(called[truth == 1].mean()) if truth.sum() else None
+        out["specificity"] = float((~called)[truth == 0].mean()) if (truth == 0).sum() else None
+    if positive_pair and set(positive_pair) <= set(pred.labels):
+        a, b = (pred.labels.index(x) for x in positive_pair)
+        sel = np.isin(y, [a, b])
+        if sel.any() and len(set(y[sel])) == 2:
+            pa = p[sel, a] / np.clip(p[sel, a] + p[sel, b], 1e-12, None)
+            out[f"auc_{positive_pair[0]}_vs_{positive_pair[1]}"] = float(
+                roc_auc_score(y[sel] == a, pa))
+    return out
+
+
+def bootstrap_ci(pred: Predictions, threshold: float, keys: tuple[str, ...],
+                 n_boot: int = 1000, seed: int = 0, negative: str = "normal") -> dict[str, list]:
+    """95 % intervals by resampling *patients* with replacement (images of one patient are
+    not independent)."""
+    rng = np.random.default_rng(seed)
+    by_patient: dict[str, list[int]] = {}
+    for i, s in enumerate(pred.samples):
+        by_patient.setdefault(s.patient_id, []).append(i)
+    groups = list(by_patient.values())
+    draws: dict[str, list[float]] = {k: [] for k in keys}
+    for _ in range(n_boot):
+        idx = np.concatenate([groups[j] for j in rng.integers(0, len(groups), len(groups))])
+        sub = Predictions(pred.labels, [pred.samples[i] for i in idx], pred.probs[idx])
+        m = metrics(sub, threshold, negative)
+        for k in keys:
+            if m.get(k) is not None:
+                draws[k].append(m[k])
+    return {k: [float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))]
+            for k, v in draws.items() if v}
+
+
+def youden_threshold(pred: Predictions, negative: str = "normal") -> float:
+    """Threshold on 1 − p(negative) maximising sensitivity + specificity − 1."""
+    from sklearn.metrics import roc_curve
+
+    truth, score = _abnormal(pred, negative)
+    fpr, tpr, thr = roc_curve(truth, score)
+    best = int(np.argmax(tpr - fpr))
+    return float(min(max(thr[best], 0.0), 1.0))
+
+
+def select_rows(csv_path: str | Path, split: str | None = None) -> list[Sample]:
+    """Rows of a table, optionally only those of one ``split``."""
+    samples = read_table(csv_path)
+    if split:
+        samples = [s for s in samples if s.split == split]
+        if not samples:
+            raise DataError(f"has no rows with split == {split!r}.", csv_path)
+    return samples
+
+
+def predict_table(analyze: Callable[[Path], Any], labels: list[str], samples: list[Sample],
+                  csv_path: str | Path = "",
+                  progress: Callable[[int, int], None] | None = None) -> Predictions:
+    """Run ``analyze`` (path → Analysis) on every sample; errors and refusals are kept apart."""
+    unknown = sorted({s.label for s in samples} - set(labels))
+    if unknown:
+        raise DataError(f"has labels {unknown} that the model does not know ({labels}).",
+                        csv_path)
+    kept, probs, errors, rejected = [], [], [], []
+    for i, s in enumerate(samples):
+        try:
+            a = analyze(s.path)
+        except RadiAIError as exc:
+            errors.append((str(s.path), exc.message))
+            continue
+        if a.status != "ok":
+            rejected.append((str(s.path), a.message))
+            continue
+        kept.append(s)
+        probs.append([a.probabilities[lab] for lab in labels])
+        if progress:
+            progress(i + 1, len(samples))
+    return Predictions(labels, kept, np.array(probs).reshape(-1, len(labels)), errors, rejected)
+
+
+def plot_roc_and_confusion(pred: Predictions, m: dict[str, Any], out_dir: Path,
+                           negative: str = "normal", title: str = "") -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import roc_curve
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    if negative in pred.labels and "auc" in m:
+        truth, score = _abnormal(pred, negative)
+        fpr, tpr, _ = roc_curve(truth, score)
+        fig, ax = plt.subplots(figsize=(4.2, 4))
+        ax.plot(fpr, tpr, lw=2, label=f"AUC {m['auc']:.3f}")
+        spec, sens = m.get("specificity"), m.get("sensitivity")
+        if spec is not None and sens is not None:
+            ax.plot([1 - spec], [sens], "o", label=f"threshold {m['threshold']:.2f}")
+        ax.plot([0, 1], [0, 1], ":", color="grey")
+        ax.set(xlabel="1 − specificity", ylabel="sensitivity",
+               title=f"abnormal vs {negative} {title}".strip())
+        ax.legend(loc="lower right")
+        fig.tight_layout()
+        written.append(out_dir / "roc.png")
+        fig.savefig(written[-1], dpi=110)
+        plt.close(fig)
+    cm = np.array(m["confusion_matrix"])
+    fig, ax = plt.subplots(figsize=(4.2, 4))
+    ax.imshow(cm, cmap="Blues")
+    for (i, j), v in np.ndenumerate(cm):
+        ax.text(j, i, str(v), ha="center", va="center",
+                color="white" if v > cm.max() / 2 else "black")
+    ax.set_xticks(range(len(pred.labels)), pred.labels, rotation=30)
+    ax.set_yticks(range(len(pred.labels)), pred.labels)
+    ax.set(xlabel="predicted (top class)", ylabel="true", title=f"confusion {title}".strip())
+    fig.tight_layout()
+    written.append(out_dir / "confusion.png")
+    fig.savefig(written[-1], dpi=110)
+    plt.close(fig)
+    return written
+
+
+def plot_calibration(pred: Predictions, out_png: Path, negative: str = "normal",
+                     bins: int = 10) -> dict[str, float]:
+    """Reliability diagram of the abnormal score; returns the expected calibration error."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    truth, score = _abnormal(pred, negative)
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(score, edges) - 1, 0, bins - 1)
+    xs, ys, ns = [], [], []
+    ece = 0.0
+    for b in range(bins):
+        sel = which == b
+        if sel.any():
+            xs.append(score[sel].mean())
+            ys.append(truth[sel].mean())
+            ns.append(int(sel.sum()))
+            ece += sel.mean() * abs(score[sel].mean() - truth[sel].mean())
+    fig, ax = plt.subplots(figsize=(4.2, 4))
+    ax.plot([0, 1], [0, 1], ":", color="grey")
+    ax.plot(xs, ys, "o-")
+    for x, y, n in zip(xs, ys, ns, strict=True):
+        ax.annotate(str(n), (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
+    ax.set(xlabel="predicted abnormal score", ylabel="observed fraction abnormal",
+           title=f"calibration (ECE {ece:.3f})")
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=110)
+    plt.close(fig)
+    return {"ece": float(ece)}

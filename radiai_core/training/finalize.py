@@ -1,0 +1,166 @@
+"""Turn training runs into shipped model folders: LiteRT export, validation metrics through
+the shipped runtime, threshold chosen on validation, calibration and ROC plots."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..datasets import Sample, patient_split, read_table
+from ..evaluate import (
+    Predictions,
+    bootstrap_ci,
+    metrics,
+    plot_calibration,
+    plot_roc_and_confusion,
+    youden_threshold,
+)
+from ..io import load_image
+from ..models import Classifier
+from .common import recalibrate_batchnorm
+from .export import export_classifier, export_lung_mask, max_difference
+
+log = logging.getLogger(__name__)
+
+
+def holdout_samples(csv_path: Path, manifest: dict[str, Any]) -> list[Sample]:
+    """The validation rows a classifier was tuned on, re-carved with its recorded split."""
+    cfg = manifest["training"]["config"]
+    _, val = patient_split(read_table(csv_path), cfg["val_fraction"], cfg["seed"])
+    return val
+
+
+def classifier_predictions(clf: Classifier, samples: list[Sample]) -> Predictions:
+    probs = [clf.predict(clf.front(load_image(s.path).pixels))[0] for s in samples]
+    return Predictions(clf.labels, samples, np.array(probs))
+
+
+def finalize_classifier(run_model_dir: Path, csv_path: Path, dest: Path,
+                        positive_call: str = "pneumonia", n_boot: int = 1000) -> dict[str, Any]:
+    """Copy the run's model, recompute its BatchNorm statistics on the training images,
+    export LiteRT, then measure the shipped runtime on the validation split and choose the
+    threshold there."""
+    import keras
+
+    from .classifier import (
+        ClassifierConfig,
+        _sha256,
+        predict_probabilities,
+        preprocess_samples,
+        validation_metrics,
+    )
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("manifest.json", "validation_predictions.csv"):
+        shutil.copy2(run_model_dir / name, dest / name)
+    curves = run_model_dir.parent / "curves.png"
+    if curves.is_file():
+        shutil.copy2(curves, dest / "training_curves.png")
+    manifest = json.loads((dest / "manifest.json").read_text(encoding="utf-8"))
+    cfg = ClassifierConfig(**manifest["training"]["config"])
+    model = keras.models.load_model(run_model_dir / "classifier.keras", compile=False)
+    train, val = patient_split(read_table(csv_path), cfg.val_fraction, cfg.seed)
+    x_va = preprocess_samples(val, cfg)
+    y_va = np.array([manifest["labels"].index(s.label) for s in val])
+    before = validation_metrics(predict_probabilities(model, x_va), y_va, manifest["labels"])
+    recalibrate_batchnorm(model, preprocess_samples(train, cfg))
+    after = validation_metrics(predict_probabilities(model, x_va), y_va, manifest["labels"])
+    model.save(dest / "classifier.keras")
+    manifest["sha256"] = _sha256(dest / "classifier.keras")
+    manifest["batchnorm"] = {"rule": "moving statistics recomputed as the average over the "
+                                     "training images",
+                             "validation_before": before, "validation_after": after}
+    manifest["positive_call"] = positive_call
+    (dest / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    export_classifier(dest)
+    manifest = json.loads((dest / "manifest.json").read_text(encoding="utf-8"))
+    (dest / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    clf = Classifier(dest)
+    val = holdout_samples(csv_path, manifest)
+    pred = classifier_predictions(clf, val)
+    negative = clf.negative_label or "normal"
+    threshold = youden_threshold(pred, negative)
+    m = metrics(pred, threshold, negative)
+    m["threshold_rule"] = "Youden J (max sensitivity + specificity − 1) on the validation split"
+    keys = tuple(k for k in ("auc", "accuracy", "sensitivity", "specificity", "accuracy_top1",
+                             "auc_bacterial_vs_viral") if m.get(k) is not None)
+    m["ci95_patient_bootstrap"] = bootstrap_ci(pred, threshold, keys, n_boot=n_boot,
+                                               negative=negative)
+    at_half = metrics(pred, 0.5, negative)
+    m["at_0.5"] = {k: at_half.get(k) for k in ("accuracy", "sensitivity", "specificity")}
+    m.update(plot_calibration(pred, dest / "calibration.png", negative))
+    plot_roc_and_confusion(pred, m, dest, negative, "(validation)")
+    x = np.stack([clf.back(clf.front(load_image(s.path).pixels))[..., None] for s in val[:16]])
+    m["litert_max_abs_diff_vs_keras"] = max_difference(dest / "classifier.keras",
+                                                       dest / "classifier.tflite", x)
+    manifest["threshold"] = threshold
+    manifest["metrics"] = {"validation": m}
+    (dest / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    log.info("classifier finalized: %s", json.dumps({k: m.get(k) for k in keys}))
+    return m
+
+
+def finalize_lung_mask(run_model_dir: Path, csv_path: Path, dest: Path) -> dict[str, Any]:
+    """Copy the run's model, recompute its BatchNorm statistics on the training pairs,
+    measure Dice on the held-out pairs before and after, export LiteRT."""
+    import keras
+
+    from .lung_mask import (
+        LungMaskConfig,
+        _load_pairs,
+        _sm,
+        dice,
+        predict_masks,
+        read_pairs,
+        split_pairs,
+    )
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("manifest.json", "validation_dice.csv"):
+        shutil.copy2(run_model_dir / name, dest / name)
+    curves = run_model_dir.parent / "curves.png"
+    if curves.is_file():
+        shutil.copy2(curves, dest / "training_curves.png")
+    manifest = json.loads((dest / "manifest.json").read_text(encoding="utf-8"))
+    cfg = LungMaskConfig(**{**manifest["training"]["config"],
+                            "decoder_filters": tuple(manifest["training"]["config"][
+                                "decoder_filters"])})
+    _sm()
+    model = keras.models.load_model(run_model_dir / "lung_mask.keras", compile=False)
+    train, val = split_pairs(read_pairs(csv_path), cfg.val_fraction, cfg.seed)
+    x_tr, _ = _load_pairs(train, cfg.size)
+    x_va, y_va = _load_pairs(val, cfg.size)
+    before = dice(predict_masks(model, x_va) >= 0.5, y_va >= 0.5)
+    recalibrate_batchnorm(model, x_tr)
+    after = dice(predict_masks(model, x_va) >= 0.5, y_va >= 0.5)
+    model.save(dest / "lung_mask.keras")
+    with open(dest / "validation_dice.csv", "w", encoding="utf-8") as f:
+        f.write("image,patient_id,dataset,dice\n")
+        for p, dv in zip(val, after, strict=True):
+            f.write(f"{p.image.name},{p.patient_id},{p.dataset},{dv:.5f}\n")
+    from .classifier import _sha256
+
+    manifest["sha256"] = _sha256(dest / "lung_mask.keras")
+    manifest["metrics"] = {
+        "val_dice_mean": float(after.mean()), "val_dice_median": float(np.median(after)),
+        "val_dice_min": float(after.min()), "val_dice_p05": float(np.percentile(after, 5)),
+        "val_dice_by_dataset": {ds: float(np.mean([d for p, d in zip(val, after, strict=True)
+                                                   if p.dataset == ds]))
+                                for ds in sorted({p.dataset for p in val})},
+        "val_dice_mean_before_bn_recalibration": float(before.mean()),
+        "n_validation": len(val)}
+    manifest["batchnorm"] = "moving statistics recomputed as the average over the training pairs"
+    (dest / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    export_lung_mask(dest)
+    manifest = json.loads((dest / "manifest.json").read_text(encoding="utf-8"))
+    size = manifest["input"]["size"]
+    x = np.random.default_rng(0).standard_normal((4, size, size, 1)).astype(np.float32)
+    manifest["metrics"]["litert_max_abs_diff_vs_keras"] = max_difference(
+        dest / "lung_mask.keras", dest / "lung_mask.tflite", x)
+    (dest / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    return manifest["metrics"]
