@@ -278,3 +278,14 @@ def _decode(ds: Dataset, meta: ImageMeta, path: Path) -> tuple[np.ndarray, np.nd
                                     "RadiAI cannot display.", path)
     pixels = np.clip(unit, 0.0, 1.0).astype(np.float32)
     return np.ascontiguousarray(pixels), np.asarray(values, dtype=np.float32)
+
+
+def tag_listing(path: str | Path) -> str:
+    """The file's DICOM header as text, one element per line (pixel data left out)."""
+    ds = read_dataset(path, headers_only=True)
+    lines = []
+    fm = getattr(ds, "file_meta", None)
+    if fm:
+        lines += [str(elem) for elem in fm]
+    lines += [str(elem) for elem in ds]
+    return "\n".join(lines)

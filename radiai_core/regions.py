@@ -71,3 +71,10 @@ def boxes_from_heatmap(heat: np.ndarray, mask: np.ndarray, out_shape: tuple[int,
         boxes.append(Box(bx, by, bw, bh, score))
     boxes.sort(key=lambda b: b.score, reverse=True)
     return boxes[:max_boxes]
+
+
+def mask_contours(mask: np.ndarray) -> list[np.ndarray]:
+    """Outer contours of a binary mask as (n, 2) arrays of (x, y) pixel coordinates."""
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL,
+                                   cv2.CHAIN_APPROX_SIMPLE)
+    return [c[:, 0, :] for c in contours if len(c) >= 3]

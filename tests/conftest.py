@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,10 @@ from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from .samples import DICOM, KERMANY_NORMAL
+
+# GUI tests run headless; TensorFlow next to Mesa's GL under X needs GL integration off.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_XCB_GL_INTEGRATION", "none")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,80 @@
+"""Window/level for display: default from the file, percentile presets, polarity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .image import XrayImage
+
+#: Presets as (low, high) percentiles of the image's own values, in display polarity. Detector
+#: units of CR/DX images are arbitrary (unlike CT Hounsfield units), so fixed numbers would not
+#: carry from one machine to another; percentiles do.
+PRESETS: dict[str, tuple[float, float]] = {
+    "lung": (1.0, 70.0),  # spread the dark (air-filled) range
+    "soft tissue": (15.0, 95.0),
+    "bone": (45.0, 99.8),  # spread the bright (dense) range
+}
+
+
+@dataclass(frozen=True)
+class Window:
+    """Linear window in display-polarity units (values negated for MONOCHROME1)."""
+
+    center: float
+    width: float
+
+    def moved(self, d_center: float, d_width: float) -> Window:
+        return Window(self.center + d_center, max(self.width + d_width, 1e-6))
+
+
+def display_values(image: XrayImage) -> np.ndarray:
+    """Modality values oriented so that larger means brighter on screen."""
+    values = image.values if image.values is not None else image.pixels
+    if (image.meta.photometric or "").upper() == "MONOCHROME1":
+        return -values
+    return values
+
+
+def default_window(image: XrayImage) -> Window:
+    """The file's own window (DICOM Window Center/Width), else the full value range."""
+    values = display_values(image)
+    mono1 = (image.meta.photometric or "").upper() == "MONOCHROME1"
+    if image.meta.window is not None and image.values is not image.pixels:
+        c, w = image.meta.window
+        return Window(-c if mono1 else c, max(w, 1e-6))
+    lo, hi = float(values.min()), float(values.max())
+    return Window((lo + hi) / 2, max(hi - lo, 1e-6))
+
+
+def preset_window(image: XrayImage, name: str) -> Window:
+    if name == "default":
+        return default_window(image)
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose from default, {', '.join(PRESETS)}")
+    values = display_values(image)
+    sample = values[:: max(1, values.shape[0] // 512), :: max(1, values.shape[1] // 512)]
+    lo, hi = np.percentile(sample, PRESETS[name])
+    return Window(float(lo + hi) / 2, max(float(hi - lo), 1e-6))
+
+
+def apply_window(image: XrayImage, window: Window, invert: bool = False) -> np.ndarray:
+    """[0, 1] float32 display image for a window (linear, clipped); ``invert`` flips it."""
+    v = display_values(image)
+    out = (v - (window.center - window.width / 2)) / window.width
+    out = np.clip(out, 0.0, 1.0).astype(np.float32)
+    return 1.0 - out if invert else out
+
+
+def heat_rgba(heat: np.ndarray, opacity: float = 0.5, cmap: str = "jet") -> np.ndarray:
+    """Colour a [0, 1] heat map as RGBA uint8; alpha grows with the heat so that cold regions
+    leave the radiograph visible. ``opacity`` scales the alpha of the hottest region."""
+    from matplotlib import colormaps
+
+    lut = (colormaps[cmap](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
+    idx = np.clip(np.round(heat * 255), 0, 255).astype(np.uint8)
+    rgba = np.empty((*heat.shape, 4), np.uint8)
+    rgba[..., :3] = lut[idx]
+    rgba[..., 3] = np.clip(np.round(heat * 255 * float(opacity)), 0, 255).astype(np.uint8)
+    return rgba
