@@ -1,0 +1,1 @@
+"""RadiAI desktop viewer (PyQt5): a thin shell over radiai_core."""

@@ -1,0 +1,83 @@
+"""Study browser (patients → studies → series → images) and the skipped-files list."""
+
+from __future__ import annotations
+
+from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtWidgets import QListWidget, QTreeWidget, QTreeWidgetItem
+
+from radiai_core.studies import ScanResult
+
+PATH_ROLE = Qt.UserRole
+
+
+def _date(d: str | None) -> str:
+    return f"{d[:4]}-{d[4:6]}-{d[6:8]}" if d and len(d) == 8 and d.isdigit() else (d or "")
+
+
+class StudyBrowser(QTreeWidget):
+    image_selected = pyqtSignal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setHeaderLabels(["Patient / study / series / image", "Details"])
+        self.setColumnWidth(0, 260)
+        self.currentItemChanged.connect(self._on_current)
+
+    def populate(self, result: ScanResult) -> None:
+        self.clear()
+        for p in result.patients:
+            pitem = QTreeWidgetItem([p.name or p.id, " ".join(x for x in (p.id if p.name else "",
+                                                                          p.sex or "") if x)])
+            self.addTopLevelItem(pitem)
+            for st in p.studies:
+                sitem = QTreeWidgetItem([st.description or "Study", _date(st.date)])
+                pitem.addChild(sitem)
+                for se in st.series:
+                    seitem = QTreeWidgetItem([se.description or f"Series ({se.modality or '?'})",
+                                              f"{len(se.images)} image(s)"])
+                    sitem.addChild(seitem)
+                    for im in se.images:
+                        name = im.path.replace("\\", "/").rsplit("/", 1)[-1]
+                        iitem = QTreeWidgetItem([name, f"{im.columns}×{im.rows} "
+                                                       f"{im.view_position or im.format}"])
+                        iitem.setData(0, PATH_ROLE, im.path)
+                        iitem.setToolTip(0, im.path)
+                        seitem.addChild(iitem)
+            pitem.setExpanded(True)
+        self.expandAll()
+
+    def image_paths(self) -> list[str]:
+        out = []
+
+        def walk(item: QTreeWidgetItem) -> None:
+            path = item.data(0, PATH_ROLE)
+            if path:
+                out.append(path)
+            for i in range(item.childCount()):
+                walk(item.child(i))
+
+        for i in range(self.topLevelItemCount()):
+            walk(self.topLevelItem(i))
+        return out
+
+    def select_path(self, path: str) -> None:
+        for item in self.findItems("*", Qt.MatchWildcard | Qt.MatchRecursive):
+            if item.data(0, PATH_ROLE) == path:
+                self.setCurrentItem(item)
+                return
+
+    def _on_current(self, item: QTreeWidgetItem | None, _prev) -> None:
+        path = item.data(0, PATH_ROLE) if item is not None else None
+        if path:
+            self.image_selected.emit(path)
+
+
+class SkippedList(QListWidget):
+    """Files that were not used, each with its reason; never blocks work."""
+
+    def add(self, path: str, reason: str) -> None:
+        self.addItem(f"{path}: {reason}")
+        self.item(self.count() - 1).setToolTip(reason)
+
+    def texts(self) -> list[str]:
+        return [self.item(i).text() for i in range(self.count())]

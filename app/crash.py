@@ -1,0 +1,64 @@
+"""Logging to a rotating file in the user's log folder, and the crash hook with its dialog."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+import traceback
+from pathlib import Path
+
+from platformdirs import user_log_dir
+
+log = logging.getLogger(__name__)
+
+
+def log_file() -> Path:
+    folder = Path(user_log_dir("RadiAI", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / "radiai.log"
+
+
+def configure_logging(level: int = logging.INFO) -> Path:
+    """One rotating log file (1 MB × 5) for the whole app; returns its path."""
+    path = log_file()
+    handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=5,
+                                                   encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(level)
+    logging.captureWarnings(True)
+    return path
+
+
+def show_crash_dialog(text: str, parent=None) -> None:
+    from PyQt5.QtWidgets import QApplication, QMessageBox
+
+    box = QMessageBox(QMessageBox.Critical, "RadiAI: unexpected error",
+                      "Something went wrong inside RadiAI. Your files are untouched. The details "
+                      f"are in the log ({log_file()}); please send them to your support team.",
+                      parent=parent)
+    box.setDetailedText(text)
+    copy = box.addButton("Copy details", QMessageBox.ActionRole)
+    box.addButton(QMessageBox.Close)
+    copy.clicked.disconnect()
+    copy.clicked.connect(lambda: QApplication.clipboard().setText(text))
+    box.exec_()
+
+
+def install_excepthook() -> None:
+    """Unhandled exceptions are logged with their traceback and shown, not fatal."""
+
+    def hook(exc_type, exc, tb) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        text = "".join(traceback.format_exception(exc_type, exc, tb))
+        log.error("unhandled exception:\n%s", text)
+        try:
+            show_crash_dialog(text)
+        except Exception:  # noqa: BLE001 - never let the hook itself crash
+            log.exception("could not show the crash dialog")
+
+    sys.excepthook = hook

@@ -1,0 +1,112 @@
+"""Findings panel: top findings with probability bars, the call, the model, the notice."""
+
+from __future__ import annotations
+
+from PyQt5.QtCore import Qt
+from PyQt5.QtWidgets import (
+    QGridLayout,
+    QLabel,
+    QProgressBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from radiai_core.pipeline import NOTICE, Analysis
+
+TOP_N = 3
+
+
+class FindingsPanel(QWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.title = QLabel("No image analysed yet.")
+        self.title.setWordWrap(True)
+        self.call = QLabel()
+        self.call.setWordWrap(True)
+        self.rows = QGridLayout()
+        self.more = QToolButton()
+        self.more.setText("Show all labels")
+        self.more.setCheckable(True)
+        self.more.toggled.connect(self._toggle_all)
+        self.more.hide()
+        self.model = QLabel()
+        self.model.setWordWrap(True)
+        self.model.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.notice = QLabel(f"<i>{NOTICE}</i>")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addLayout(self.rows)
+        layout.addWidget(self.more)
+        layout.addWidget(self.call)
+        layout.addWidget(self.model)
+        layout.addStretch(1)
+        layout.addWidget(self.notice)
+        self.bars: dict[str, QProgressBar] = {}
+        self._extra: list[QWidget] = []
+
+    def _clear(self) -> None:
+        while self.rows.count():
+            w = self.rows.takeAt(0).widget()
+            if w is not None:
+                w.deleteLater()
+        self.bars, self._extra = {}, []
+        self.more.hide()
+        self.call.clear()
+        self.model.clear()
+
+    def show_pending(self, path: str) -> None:
+        self._clear()
+        self.title.setText(f"Analysing {path.rsplit('/', 1)[-1]}…")
+
+    def show_error(self, message: str) -> None:
+        self._clear()
+        self.title.setText(f"<b>Not analysed.</b> {message}")
+
+    def show_analysis(self, a: Analysis) -> None:
+        self._clear()
+        name = a.path.replace("\\", "/").rsplit("/", 1)[-1]
+        if a.status != "ok":
+            self.title.setText(f"<b>{name}: not analysed.</b> This image {a.message}.")
+            self._show_models(a)
+            return
+        self.title.setText(f"<b>{name}</b> — findings")
+        ranked = sorted(a.probabilities.items(), key=lambda kv: kv[1], reverse=True)
+        for i, (label, p) in enumerate(ranked):
+            text = QLabel(a.display_names.get(label, label))
+            bar = QProgressBar()
+            bar.setRange(0, 1000)
+            bar.setValue(int(round(p * 1000)))
+            bar.setFormat(f"{p:.1%}")
+            self.rows.addWidget(text, i, 0)
+            self.rows.addWidget(bar, i, 1)
+            self.bars[label] = bar
+            if i >= TOP_N:
+                self._extra += [text, bar]
+                text.setVisible(self.more.isChecked())
+                bar.setVisible(self.more.isChecked())
+        self.more.setVisible(len(ranked) > TOP_N)
+        if a.call is not None:
+            positive = not a.call.startswith("no ")
+            colour = "#c0392b" if positive else "#1e8449"
+            self.call.setText(f"<span style='color:{colour}'><b>{a.call}</b></span> "
+                              f"(score {a.abnormal_score:.2f}, threshold {a.threshold:.2f})")
+        self._show_models(a)
+
+    def _show_models(self, a: Analysis) -> None:
+        self.model.setText("<br>".join(f"{m.name} {m.version} ({m.sha256[:12]})"
+                                       for m in a.models))
+
+    def _toggle_all(self, on: bool) -> None:
+        for w in self._extra:
+            w.setVisible(on)
+        self.more.setText("Show top 3 only" if on else "Show all labels")
+
+    def label_texts(self) -> list[str]:
+        """Display names shown, in order (for tests and accessibility)."""
+        out = []
+        for i in range(self.rows.rowCount()):
+            item = self.rows.itemAtPosition(i, 0)
+            if item is not None and item.widget() is not None:
+                out.append(item.widget().text())
+        return out

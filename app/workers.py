@@ -1,0 +1,124 @@
+"""Worker objects moved to QThreads: folder scans and analyses, emitting plain data only."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PyQt5.QtCore import QObject, QThread, pyqtSignal, pyqtSlot
+
+from radiai_core.errors import RadiAIError
+from radiai_core.io import load_image
+from radiai_core.studies import scan
+
+log = logging.getLogger(__name__)
+
+#: Every thread started by ``start`` (tests check that none is left running).
+THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
+
+
+class ScanWorker(QObject):
+    """Scan files/folders (headers only). Emits ``finished((token, ScanResult))`` so that the
+    GUI can tell the result of the latest scan from that of a superseded one."""
+
+    progress = pyqtSignal(int, int)
+    finished = pyqtSignal(object)
+    failed = pyqtSignal(str)
+
+    def __init__(self, paths: Sequence[str | Path], token: int = 0) -> None:
+        super().__init__()
+        self.paths = [Path(p) for p in paths]
+        self.token = token
+        self.cancel_event = threading.Event()
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    @pyqtSlot()
+    def run(self) -> None:
+        try:
+            result = scan(self.paths, progress=self.progress.emit, cancel=self.cancel_event)
+        except Exception as exc:  # noqa: BLE001 - a bug: log it, tell the GUI, keep running
+            log.exception("folder scan failed")
+            self.failed.emit(f"Scanning failed unexpectedly ({type(exc).__name__}: {exc}). "
+                             "This is a bug; the log has the details.")
+            return
+        self.finished.emit((self.token, result))
+
+
+class AnalysisWorker(QObject):
+    """Analyse images one after another; honours ``cancel()`` between images.
+
+    ``make_analyzer`` is called in the worker thread (loading models there keeps the window
+    responsive); it returns an object with ``analyze(path) -> Analysis``.
+    """
+
+    started_image = pyqtSignal(str)
+    image_loaded = pyqtSignal(object)  # XrayImage, before its analysis
+    result = pyqtSignal(object)  # Analysis
+    error = pyqtSignal(str, str)  # path, message
+    progress = pyqtSignal(int, int)
+    status = pyqtSignal(str)
+    finished = pyqtSignal(bool)  # True when cancelled
+
+    def __init__(self, paths: Sequence[str | Path], make_analyzer: Callable[[], Any]) -> None:
+        super().__init__()
+        self.paths = [str(p) for p in paths]
+        self.make_analyzer = make_analyzer
+        self.cancel_event = threading.Event()
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    @pyqtSlot()
+    def run(self) -> None:
+        try:
+            self.status.emit("Loading models…")
+            analyzer = self.make_analyzer()
+        except RadiAIError as exc:
+            self.error.emit("", str(exc))
+            self.finished.emit(False)
+            return
+        except Exception as exc:  # noqa: BLE001
+            log.exception("loading the models failed")
+            self.error.emit("", f"The models could not be loaded ({type(exc).__name__}: {exc}).")
+            self.finished.emit(False)
+            return
+        total = len(self.paths)
+        for i, path in enumerate(self.paths):
+            if self.cancel_event.is_set():
+                self.finished.emit(True)
+                return
+            self.started_image.emit(path)
+            try:
+                image = load_image(path)
+                self.image_loaded.emit(image)
+                self.result.emit(analyzer.analyze(image))
+            except RadiAIError as exc:
+                self.error.emit(path, exc.message)
+            except Exception as exc:  # noqa: BLE001 - a bad file never kills the app
+                log.exception("unexpected error analysing %s", path)
+                self.error.emit(path, f"unexpected error ({type(exc).__name__}); this is a bug, "
+                                      "the log has the details")
+            self.progress.emit(i + 1, total)
+        self.finished.emit(self.cancel_event.is_set())
+
+
+def start(worker: QObject, parent: QObject) -> QThread:
+    """Move ``worker`` to a new QThread, run it, and clean both up when it finishes."""
+    thread = QThread(parent)
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    worker.finished.connect(thread.quit)
+    if hasattr(worker, "failed"):
+        worker.failed.connect(thread.quit)
+    # No deleteLater: it could destroy the worker before its queued results reach the GUI.
+    # The caller keeps the worker referenced with its thread (see MainWindow._track).
+    thread.worker = worker
+    thread.start()
+    THREADS.add(thread)
+    return thread
