@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtCore import QSize, Qt, pyqtSignal
 from PyQt5.QtWidgets import QListWidget, QTreeWidget, QTreeWidgetItem
 
 from radiai_core.studies import ScanResult
@@ -21,10 +21,13 @@ class StudyBrowser(QTreeWidget):
         super().__init__(parent)
         self.setHeaderLabels(["Patient / study / series / image", "Details"])
         self.setColumnWidth(0, 260)
+        self.setIconSize(QSize(48, 48))
         self.currentItemChanged.connect(self._on_current)
+        self._items: dict[str, QTreeWidgetItem] = {}
 
     def populate(self, result: ScanResult) -> None:
         self.clear()
+        self._items = {}
         for p in result.patients:
             pitem = QTreeWidgetItem([p.name or p.id, " ".join(x for x in (p.id if p.name else "",
                                                                           p.sex or "") if x)])
@@ -42,29 +45,29 @@ class StudyBrowser(QTreeWidget):
                                                        f"{im.view_position or im.format}"])
                         iitem.setData(0, PATH_ROLE, im.path)
                         iitem.setToolTip(0, im.path)
+                        self._items[im.path] = iitem
                         seitem.addChild(iitem)
             pitem.setExpanded(True)
         self.expandAll()
 
+    def set_thumbnail(self, path: str, pixels) -> None:
+        from PyQt5.QtGui import QIcon, QImage, QPixmap
+
+        item = self._items.get(path)
+        if item is None:  # from an older scan
+            return
+        h, w = pixels.shape
+        img = QImage(pixels.tobytes(), w, h, w, QImage.Format_Grayscale8).copy()
+        item.setIcon(0, QIcon(QPixmap.fromImage(img)))
+
     def image_paths(self) -> list[str]:
-        out = []
-
-        def walk(item: QTreeWidgetItem) -> None:
-            path = item.data(0, PATH_ROLE)
-            if path:
-                out.append(path)
-            for i in range(item.childCount()):
-                walk(item.child(i))
-
-        for i in range(self.topLevelItemCount()):
-            walk(self.topLevelItem(i))
-        return out
+        """Image paths in tree order."""
+        return list(self._items)
 
     def select_path(self, path: str) -> None:
-        for item in self.findItems("*", Qt.MatchWildcard | Qt.MatchRecursive):
-            if item.data(0, PATH_ROLE) == path:
-                self.setCurrentItem(item)
-                return
+        item = self._items.get(path)
+        if item is not None:
+            self.setCurrentItem(item)
 
     def _on_current(self, item: QTreeWidgetItem | None, _prev) -> None:
         path = item.data(0, PATH_ROLE) if item is not None else None

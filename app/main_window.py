@@ -33,7 +33,7 @@ from radiai_core.studies import ScanResult
 from .browser import SkippedList, StudyBrowser
 from .findings import FindingsPanel
 from .viewer import ImageViewer
-from .workers import AnalysisWorker, ScanWorker, start
+from .workers import AnalysisWorker, ScanWorker, ThumbnailWorker, start
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
         self.scan_worker: ScanWorker | None = None
         self.batch_worker: AnalysisWorker | None = None
         self.view_worker: AnalysisWorker | None = None
+        self.thumb_worker: ThumbnailWorker | None = None
         self.current_path: str | None = None
         self.scan_token = 0
         self.summaries: dict[str, dict] = {}  # path → Analysis.to_dict() (no pixel arrays)
@@ -212,7 +213,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self, timeout_ms: int = 10000) -> None:
         """Cancel all work and wait for the worker threads to end."""
-        for w in (self.scan_worker, self.batch_worker, self.view_worker):
+        for w in (self.scan_worker, self.batch_worker, self.view_worker, self.thumb_worker):
             if w is not None:
                 w.cancel()
         for t in self.threads:
@@ -280,6 +281,11 @@ class MainWindow(QMainWindow):
         paths = self.browser.image_paths()
         if paths:
             self.browser.select_path(paths[0])
+            if self.thumb_worker is not None:
+                self.thumb_worker.cancel()
+            self.thumb_worker = ThumbnailWorker(paths)
+            self.thumb_worker.thumbnail.connect(self.browser.set_thumbnail)
+            self._track(start(self.thumb_worker, self))
 
     def _on_failed(self, message: str) -> None:
         self.scan_worker = None

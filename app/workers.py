@@ -108,6 +108,37 @@ class AnalysisWorker(QObject):
         self.finished.emit(self.cancel_event.is_set())
 
 
+class ThumbnailWorker(QObject):
+    """Decode images one by one into small previews; unreadable ones are simply left without
+    a thumbnail (their error shows when they are opened)."""
+
+    thumbnail = pyqtSignal(str, object)  # path, uint8 array
+    finished = pyqtSignal(bool)
+
+    def __init__(self, paths: Sequence[str], size: int = 64) -> None:
+        super().__init__()
+        self.paths, self.size = list(paths), size
+        self.cancel_event = threading.Event()
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    @pyqtSlot()
+    def run(self) -> None:
+        from radiai_core.display import thumbnail
+
+        for path in self.paths:
+            if self.cancel_event.is_set():
+                break
+            try:
+                self.thumbnail.emit(path, thumbnail(load_image(path), self.size))
+            except RadiAIError:
+                continue
+            except Exception:  # noqa: BLE001
+                log.exception("thumbnail of %s failed", path)
+        self.finished.emit(self.cancel_event.is_set())
+
+
 def start(worker: QObject, parent: QObject) -> QThread:
     """Move ``worker`` to a new QThread, run it, and clean both up when it finishes."""
     thread = QThread(parent)

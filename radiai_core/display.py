@@ -78,3 +78,15 @@ def heat_rgba(heat: np.ndarray, opacity: float = 0.5, cmap: str = "jet") -> np.n
     rgba[..., :3] = lut[idx]
     rgba[..., 3] = np.clip(np.round(heat * 255 * float(opacity)), 0, 255).astype(np.uint8)
     return rgba
+
+
+def thumbnail(image: XrayImage, size: int = 64) -> np.ndarray:
+    """A small uint8 preview with the file's default window, longest side ``size``."""
+    import cv2
+
+    shown = apply_window(image, default_window(image))
+    h, w = shown.shape
+    scale = size / max(h, w)
+    small = cv2.resize(shown, (max(1, round(w * scale)), max(1, round(h * scale))),
+                       interpolation=cv2.INTER_AREA)
+    return np.round(small * 255).astype(np.uint8)
