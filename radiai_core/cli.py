@@ -237,6 +237,21 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _run_arguments(p: argparse.ArgumentParser, size: int, epochs: int, batch: int, lr: float,
+                   val: float) -> None:
+    """Options every training run has, with that model's defaults."""
+    p.add_argument("--out", required=True, type=Path, help="run folder (checkpoints, log, model)")
+    p.add_argument("--size", type=int, default=size, help="network input size in pixels")
+    p.add_argument("--epochs", type=int, default=epochs)
+    p.add_argument("--batch-size", type=int, default=batch)
+    p.add_argument("--lr", type=float, default=lr)
+    p.add_argument("--val-fraction", type=float, default=val,
+                   help="share of patients held out for validation")
+    p.add_argument("--seed", type=int, default=20261123)
+    p.add_argument("--limit", type=int, help="train on this many items only (smoke runs)")
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="radiai", description="RadiAI chest radiograph "
                                      "reading assistant (decision support, not a diagnosis).")
@@ -271,15 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--csv", required=True, type=Path,
                    help="table with path (relative to the CSV) and label, optionally "
                         "patient_id and split")
-    c.add_argument("--out", required=True, type=Path, help="run folder (checkpoints, log, model)")
-    c.add_argument("--size", type=int, default=160, help="network input size in pixels")
-    c.add_argument("--epochs", type=int, default=8)
-    c.add_argument("--batch-size", type=int, default=32)
-    c.add_argument("--lr", type=float, default=1e-3)
-    c.add_argument("--val-fraction", type=float, default=0.1)
-    c.add_argument("--seed", type=int, default=20261123)
-    c.add_argument("--limit", type=int, help="train on this many images only (smoke runs)")
-    c.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    _run_arguments(c, size=160, epochs=8, batch=32, lr=1e-3, val=0.1)
     c.add_argument("--display-name", action="append", default=[], metavar="LABEL=NAME",
                    help="how a label is shown, e.g. bacterial='bacterial pneumonia'")
     c.set_defaults(func=cmd_train)
@@ -287,15 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--csv", required=True, type=Path,
                    help="table with image_path and mask_path (relative to the CSV), "
                         "optionally patient_id and dataset")
-    u.add_argument("--out", required=True, type=Path, help="run folder (checkpoints, log, model)")
-    u.add_argument("--size", type=int, default=192, help="network input size in pixels")
-    u.add_argument("--epochs", type=int, default=40)
-    u.add_argument("--batch-size", type=int, default=16)
-    u.add_argument("--lr", type=float, default=2e-3)
-    u.add_argument("--val-fraction", type=float, default=0.15)
-    u.add_argument("--seed", type=int, default=20261123)
-    u.add_argument("--limit", type=int, help="train on this many pairs only (smoke runs)")
-    u.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    _run_arguments(u, size=192, epochs=40, batch=16, lr=2e-3, val=0.15)
     u.set_defaults(func=cmd_train)
     g = tsub.add_parser("gate", help="fit the chest-radiograph gate on chest images only and "
                         "measure it")

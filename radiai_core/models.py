@@ -33,7 +33,8 @@ class ModelInfo:
                 "kind": self.kind}
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MB chunks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -63,7 +64,7 @@ class LiteModel:
     def __init__(self, path: Path, expected_sha256: str | None) -> None:
         if not path.is_file():
             raise ModelError("is missing; reinstall RadiAI or restore the model folder.", path)
-        if expected_sha256 and _sha256(path) != expected_sha256:
+        if expected_sha256 and sha256_file(path) != expected_sha256:
             raise ModelError("does not match the checksum in its manifest (damaged or replaced "
                              "file); reinstall RadiAI.", path)
         from ai_edge_litert.interpreter import Interpreter

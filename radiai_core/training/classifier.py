@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import logging
 import time
@@ -15,6 +14,7 @@ import numpy as np
 from ..datasets import Sample, ordered_labels, patient_split, read_table
 from ..errors import DataError, RadiAIError
 from ..io import load_image
+from ..models import sha256_file
 from ..preprocess import classifier_chain
 from .common import file_logger, load_state, plot_curves, save_state, setup_tensorflow
 
@@ -149,14 +149,6 @@ def validation_metrics(probs: np.ndarray, y: np.ndarray, labels: list[str]) -> d
     return m
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def train_classifier(csv_path: str | Path, out: str | Path, cfg: ClassifierConfig,
                      resume: bool = False, display_names: dict[str, str] | None = None) -> Path:
     """Train, checkpointing after every epoch into ``out/checkpoint``; returns the folder of
@@ -273,7 +265,7 @@ def _export(model, out: Path, cfg: ClassifierConfig, labels: list[str],
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "architecture": "DenseNet121 (random init) + global average pooling + softmax",
         "weights": weights.name,
-        "sha256": _sha256(weights),
+        "sha256": sha256_file(weights),
         "labels": labels,
         "display_names": {lab: display_names.get(lab, lab) for lab in labels},
         "negative_label": "normal" if "normal" in labels else None,

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
+from ..models import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ def export_classifier(model_dir: str | Path) -> Path:
     file, and record them with their sha256 in the manifest."""
     import keras
 
-    from .classifier import FEATURE_LAYER, _sha256
+    from .classifier import FEATURE_LAYER
 
     model_dir = Path(model_dir)
     manifest_path = model_dir / "manifest.json"
@@ -43,9 +44,9 @@ def export_classifier(model_dir: str | Path) -> Path:
     _convert(both, tflite)
     w, b = model.get_layer("predictions").get_weights()
     np.savez(model_dir / "head.npz", weights=w.astype(np.float32), bias=b.astype(np.float32))
-    manifest["runtime"] = {"litert": tflite.name, "litert_sha256": _sha256(tflite),
+    manifest["runtime"] = {"litert": tflite.name, "litert_sha256": sha256_file(tflite),
                            "outputs": ["probabilities", "features"], "head": "head.npz",
-                           "head_sha256": _sha256(model_dir / "head.npz")}
+                           "head_sha256": sha256_file(model_dir / "head.npz")}
     manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     log.info("wrote %s (%.1f MB)", tflite, tflite.stat().st_size / 1e6)
     return tflite
@@ -54,7 +55,6 @@ def export_classifier(model_dir: str | Path) -> Path:
 def export_lung_mask(model_dir: str | Path) -> Path:
     import keras
 
-    from .classifier import _sha256
     from .lung_mask import _sm
 
     _sm()
@@ -64,7 +64,7 @@ def export_lung_mask(model_dir: str | Path) -> Path:
     model = keras.models.load_model(model_dir / manifest["weights"], compile=False)
     tflite = model_dir / "lung_mask.tflite"
     _convert(model, tflite)
-    manifest["runtime"] = {"litert": tflite.name, "litert_sha256": _sha256(tflite),
+    manifest["runtime"] = {"litert": tflite.name, "litert_sha256": sha256_file(tflite),
                            "outputs": ["lung_probability"]}
     manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return tflite

@@ -21,11 +21,22 @@ from ..evaluate import (
     youden_threshold,
 )
 from ..io import load_image
-from ..models import Classifier
+from ..models import Classifier, sha256_file
 from .common import recalibrate_batchnorm
 from .export import export_classifier, export_lung_mask, max_difference
 
 log = logging.getLogger(__name__)
+
+
+def _copy_run(run_model_dir: Path, dest: Path, names: tuple[str, ...]) -> dict[str, Any]:
+    """Copy a run's files and training curves into ``dest``; return its manifest."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        shutil.copy2(run_model_dir / name, dest / name)
+    curves = run_model_dir.parent / "curves.png"
+    if curves.is_file():
+        shutil.copy2(curves, dest / "training_curves.png")
+    return json.loads((dest / "manifest.json").read_text(encoding="utf-8"))
 
 
 def holdout_samples(csv_path: Path, manifest: dict[str, Any]) -> list[Sample]:
@@ -49,19 +60,12 @@ def finalize_classifier(run_model_dir: Path, csv_path: Path, dest: Path,
 
     from .classifier import (
         ClassifierConfig,
-        _sha256,
         predict_probabilities,
         preprocess_samples,
         validation_metrics,
     )
 
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in ("manifest.json", "validation_predictions.csv"):
-        shutil.copy2(run_model_dir / name, dest / name)
-    curves = run_model_dir.parent / "curves.png"
-    if curves.is_file():
-        shutil.copy2(curves, dest / "training_curves.png")
-    manifest = json.loads((dest / "manifest.json").read_text(encoding="utf-8"))
+    manifest = _copy_run(run_model_dir, dest, ("manifest.json", "validation_predictions.csv"))
     cfg = ClassifierConfig(**manifest["training"]["config"])
     model = keras.models.load_model(run_model_dir / "classifier.keras", compile=False)
     train, val = patient_split(read_table(csv_path), cfg.val_fraction, cfg.seed)
@@ -71,7 +75,7 @@ def finalize_classifier(run_model_dir: Path, csv_path: Path, dest: Path,
     recalibrate_batchnorm(model, preprocess_samples(train, cfg))
     after = validation_metrics(predict_probabilities(model, x_va), y_va, manifest["labels"])
     model.save(dest / "classifier.keras")
-    manifest["sha256"] = _sha256(dest / "classifier.keras")
+    manifest["sha256"] = sha256_file(dest / "classifier.keras")
     manifest["batchnorm"] = {"rule": "moving statistics recomputed as the average over the "
                                      "training images",
                              "validation_before": before, "validation_after": after}
@@ -120,13 +124,7 @@ def finalize_lung_mask(run_model_dir: Path, csv_path: Path, dest: Path) -> dict[
         split_pairs,
     )
 
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in ("manifest.json", "validation_dice.csv"):
-        shutil.copy2(run_model_dir / name, dest / name)
-    curves = run_model_dir.parent / "curves.png"
-    if curves.is_file():
-        shutil.copy2(curves, dest / "training_curves.png")
-    manifest = json.loads((dest / "manifest.json").read_text(encoding="utf-8"))
+    manifest = _copy_run(run_model_dir, dest, ("manifest.json",))
     cfg = LungMaskConfig(**{**manifest["training"]["config"],
                             "decoder_filters": tuple(manifest["training"]["config"][
                                 "decoder_filters"])})
@@ -143,9 +141,7 @@ def finalize_lung_mask(run_model_dir: Path, csv_path: Path, dest: Path) -> dict[
         f.write("image,patient_id,dataset,dice\n")
         for p, dv in zip(val, after, strict=True):
             f.write(f"{p.image.name},{p.patient_id},{p.dataset},{dv:.5f}\n")
-    from .classifier import _sha256
-
-    manifest["sha256"] = _sha256(dest / "lung_mask.keras")
+    manifest["sha256"] = sha256_file(dest / "lung_mask.keras")
     manifest["metrics"] = {
         "val_dice_mean": float(after.mean()), "val_dice_median": float(np.median(after)),
         "val_dice_min": float(after.min()), "val_dice_p05": float(np.percentile(after, 5)),

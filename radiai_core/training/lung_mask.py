@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import DataError, RadiAIError
 from ..io import load_image
+from ..models import sha256_file
 from ..preprocess import Clahe, Resize
 from .common import file_logger, load_state, plot_curves, save_state, setup_tensorflow
 
@@ -226,8 +227,6 @@ def _export(model, out: Path, cfg: LungMaskConfig, history: list[dict], val: lis
             val_dice: np.ndarray, csv_path: Path) -> Path:
     import keras
 
-    from .classifier import _sha256
-
     model_dir = out / "model"
     model_dir.mkdir(parents=True, exist_ok=True)
     clean = build_unet(cfg)
@@ -246,7 +245,7 @@ def _export(model, out: Path, cfg: LungMaskConfig, history: list[dict], val: lis
         "architecture": f"U-Net (segmentation-models 1.0.1), {cfg.encoder} encoder from scratch, "
                         f"decoder filters {list(cfg.decoder_filters)}",
         "weights": weights.name,
-        "sha256": _sha256(weights),
+        "sha256": sha256_file(weights),
         "labels": ["lungs"],
         "input": {"size": cfg.size, "channels": 1},
         "threshold": 0.5,

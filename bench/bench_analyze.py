@@ -1,0 +1,56 @@
+"""Benchmark: `analyze` per stage and end to end on the bundled sample radiographs.
+
+Usage (after installing the package): python bench/bench_analyze.py [--repeats 20]
+
+Loads the shipped models once, warms up, then analyses each sample image ``--repeats`` times
+and prints the median time per stage and in total, per image and over all images. Target for
+issue 3: ≤ 0.2 s median end to end per radiograph on this project's 2-core CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+from radiai_core.models import load_models
+from radiai_core.pipeline import Analyzer
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = sorted((ROOT / "tests/data/kermany/images").glob("*.jpeg"))[:4] + sorted(
+    (ROOT / "tests/data/dicom").glob("*.dcm"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=20)
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    analyzer = Analyzer(load_models())
+    print(f"models loaded in {time.perf_counter() - t0:.2f} s")
+    for path in SAMPLES[:2]:
+        analyzer.analyze(path)  # warm-up
+    stages: dict[str, list[float]] = {}
+    print(f"{'image':<44}{'size':>12}{'load':>8}{'models':>8}{'total':>8}  (median ms)")
+    for path in SAMPLES:
+        per: dict[str, list[float]] = {}
+        for _ in range(args.repeats):
+            a = analyzer.analyze(path)
+            for k, v in a.timings_ms.items():
+                per.setdefault(k, []).append(v)
+                stages.setdefault(k, []).append(v)
+        med = {k: statistics.median(v) for k, v in per.items()}
+        models = med["lung_mask"] + med["classifier"]
+        size = f"{a.image.shape[1]}×{a.image.shape[0]}"
+        print(f"{path.name[:43]:<44}{size:>12}{med['load']:>8.1f}{models:>8.1f}"
+              f"{med['total']:>8.1f}")
+    print("all images, median per stage (ms): " + ", ".join(
+        f"{k} {statistics.median(v):.1f}" for k, v in stages.items()))
+    total = statistics.median(stages["total"])
+    print(f"end to end median {total:.0f} ms; target ≤ 200 ms: "
+          f"{'met' if total <= 200 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
