@@ -69,13 +69,13 @@ class Atypicality:
         return np.sqrt((z ** 2).mean(axis=1))
 
 
-# Each rule: feature, bound side, and the plain-words reason shown to the reader.
+# Each rule: feature, bound side, and the plain-words reason shown to the reader. The first
+# rule that fails gives the reason, so "inverted" comes last: it is only said of an image that
+# otherwise looks like a chest radiograph.
 RULES: list[tuple[str, str, str]] = [
     ("contrast", "min", "is almost uniform (blank or nearly blank); there is no radiograph to "
                         "analyse"),
     ("colourfulness", "max", "is a colour image (a photograph or screenshot?), not a radiograph"),
-    ("polarity", "min", "shows the lungs brighter than the tissue around them; the image is "
-                        "probably inverted (negative)"),
     ("lung_fraction", "min", "shows no lung fields; it does not look like a frontal chest "
                              "radiograph"),
     ("lung_fraction", "max", "does not look like a frontal chest radiograph (implausible lung "
@@ -84,6 +84,8 @@ RULES: list[tuple[str, str, str]] = [
                                "cannot be found with confidence)"),
     ("atypicality", "max", "is unlike the chest radiographs RadiAI was trained on; it is probably "
                            "not a frontal chest radiograph"),
+    ("polarity", "min", "shows the lungs brighter than the tissue around them; the image is "
+                        "probably inverted (negative)"),
 ]
 
 

@@ -26,8 +26,11 @@ log = logging.getLogger(__name__)
 
 #: Share of training chest radiographs allowed outside each learned bound.
 TAIL = 0.002
-#: Grey radiographs have colourfulness 0; JPEG chroma noise stays far below this.
-MAX_COLOURFULNESS = 0.02
+#: Fixed physical bounds (not learned): grey radiographs have colourfulness 0 and JPEG chroma
+#: noise stays far below 0.02; a blank image has a grey-level standard deviation near 0, and
+#: any radiograph is far above 0.02. (A learned percentile bound for "blank" refused real
+#: low-contrast radiographs as blank.)
+FIXED_BOUNDS = {("colourfulness", "max"): 0.02, ("contrast", "min"): 0.02}
 
 
 def _features(analyzer: Analyzer, image: XrayImage) -> tuple[GateFeatures, np.ndarray]:
@@ -162,8 +165,8 @@ def fit_gate(models_root: Path, kermany_csv: Path, masks_csv: Path, out: Path,
     table["atypicality"] = fit_atyp
     bounds: dict[str, dict[str, float]] = {}
     for feature, side, _ in RULES:
-        if feature == "colourfulness":
-            bounds.setdefault(feature, {})["max"] = MAX_COLOURFULNESS
+        if (feature, side) in FIXED_BOUNDS:
+            bounds.setdefault(feature, {})[side] = FIXED_BOUNDS[(feature, side)]
             continue
         q = TAIL * 100 if side == "min" else 100 - TAIL * 100
         bounds.setdefault(feature, {})[side] = float(np.percentile(table[feature], q))
