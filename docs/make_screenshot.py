@@ -1,0 +1,54 @@
+"""Make docs/screenshot.png: the real window, real models, a bundled sample, virtual display.
+
+Usage (after installing the package): QT_QPA_PLATFORM=offscreen python docs/make_screenshot.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "tests/data/dicom"
+
+
+def main() -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("QT_XCB_GL_INTEGRATION", "none")
+    from PyQt5.QtCore import QSettings
+    from PyQt5.QtWidgets import QApplication
+
+    from app.main_window import MainWindow
+
+    app = QApplication(["radiai"])
+    with tempfile.TemporaryDirectory() as tmp:
+        w = MainWindow(settings=QSettings(str(Path(tmp) / "s.ini"), QSettings.IniFormat))
+        w.resize(1400, 860)
+        w.show()
+        w.open_paths([SAMPLE])
+        target = str(SAMPLE / "cr_chest_pa_jpeg-baseline_siim__1.2.276.0.7230010.3.1.4."
+                              "8323329.6904.1517875201.850819.dcm")
+        deadline = time.time() + 120
+        while time.time() < deadline and not (w.browser.image_paths()):
+            app.processEvents()
+            time.sleep(0.01)
+        w.browser.select_path(target)
+        while time.time() < deadline and (w.viewer.analysis is None
+                                          or w.viewer.analysis.path != target):
+            app.processEvents()
+            time.sleep(0.01)
+        for _ in range(50):
+            app.processEvents()
+            time.sleep(0.01)
+        out = ROOT / "docs" / "screenshot.png"
+        ok = w.grab().save(str(out))
+        w.shutdown()
+    print(f"wrote {out}" if ok else "could not write the screenshot")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

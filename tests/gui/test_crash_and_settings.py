@@ -1,0 +1,49 @@
+"""Crash hook logs and shows the error; layout and recent files survive a restart."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from ..samples import KERMANY_NORMAL
+
+
+def test_excepthook_logs_traceback_and_shows_dialog(monkeypatch, tmp_path) -> None:
+    from app import crash
+
+    monkeypatch.setattr(crash, "log_file", lambda: tmp_path / "radiai.log")
+    shown = []
+    monkeypatch.setattr(crash, "show_crash_dialog", lambda text, parent=None: shown.append(text))
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    root = logging.getLogger()
+    before = list(root.handlers)
+    path = crash.configure_logging()
+    try:
+        crash.install_excepthook()
+        try:
+            raise ZeroDivisionError("boom in a slot")
+        except ZeroDivisionError:
+            sys.excepthook(*sys.exc_info())
+        for h in root.handlers:
+            h.flush()
+        text = path.read_text()
+        assert "unhandled exception" in text and "ZeroDivisionError: boom in a slot" in text
+        assert "Traceback" in shown[0]
+    finally:
+        for h in root.handlers[:]:
+            if h not in before:
+                root.removeHandler(h)
+                h.close()
+
+
+def test_recent_files_and_layout_survive_a_restart(qtbot, make_window, settings) -> None:
+    w = make_window()
+    w.open_paths([KERMANY_NORMAL])
+    qtbot.waitUntil(lambda: w.findings.bars != {}, timeout=20000)
+    w.resize(900, 640)
+    w.close()
+    settings.sync()
+    w2 = make_window(resize=False)
+    assert w2.recent_files()[0] == str(KERMANY_NORMAL)
+    assert [a.text() for a in w2.recent_menu.actions()][0] == str(KERMANY_NORMAL)
+    assert w2.size().width() == 900

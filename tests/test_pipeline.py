@@ -1,0 +1,89 @@
+"""The shipped pipeline on real radiographs: labels from the manifest, probabilities, heat map,
+mask and boxes in original pixels, and LiteRT equal to the Keras weights."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from radiai_core.models import load_models
+from radiai_core.pipeline import Analyzer
+from radiai_core.resources import models_dir
+
+from .samples import DICOM, KERMANY_DIR, KERMANY_NORMAL
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer(load_models())
+
+
+@pytest.mark.parametrize("path", [KERMANY_NORMAL, DICOM["jpeg_baseline"], DICOM["j2k_mono1"]],
+                         ids=["kermany", "jpeg-dicom", "j2k-dicom"])
+def test_analysis_of_real_radiographs(analyzer: Analyzer, path) -> None:
+    a = analyzer.analyze(path)
+    manifest = json.loads((models_dir() / "classifier" / "manifest.json").read_text())
+    assert a.status == "ok", a.message
+    assert list(a.probabilities) == manifest["labels"] == a.labels
+    assert abs(sum(a.probabilities.values()) - 1.0) < 1e-4
+    assert all(0.0 <= p <= 1.0 for p in a.probabilities.values())
+    rows, cols = a.image.shape
+    assert a.heatmap.shape == (rows, cols) and a.mask.shape == (rows, cols)
+    assert a.heatmap.dtype == np.float32 and 0.0 <= a.heatmap.min() and a.heatmap.max() <= 1.0
+    assert a.heatmap.max() > 0.5  # normalised map of the top class
+    assert 0.05 < a.mask.mean() < 0.6  # lungs found, not the whole image
+    assert a.cam_label == max(a.probabilities, key=a.probabilities.get)
+    for b in a.boxes:
+        assert 0 <= b.x and 0 <= b.y and b.x + b.w <= cols and b.y + b.h <= rows
+        assert 0.0 < b.score <= 1.0
+        assert a.mask[b.y:b.y + b.h, b.x:b.x + b.w].any()  # kept inside the lungs
+    assert a.threshold == manifest["threshold"]
+    assert a.call in (manifest["positive_call"], "no " + manifest["positive_call"])
+    assert set(a.timings_ms) >= {"load", "preprocess", "lung_mask", "classifier", "explain",
+                                 "total"}
+    d = a.to_dict()
+    assert d["model"]["sha256"] == manifest["sha256"]
+    json.dumps(d)  # serialisable
+
+
+def test_cam_for_a_requested_class(analyzer: Analyzer) -> None:
+    labels = analyzer.models.classifier.labels
+    maps = {lab: analyzer.analyze(KERMANY_NORMAL, cam_label=lab).heatmap for lab in labels}
+    assert all(m.shape == (224, 224) for m in maps.values())
+    assert not np.allclose(maps[labels[0]], maps[labels[1]])
+
+
+def test_sensible_on_the_labelled_samples(analyzer: Analyzer) -> None:
+    """The 16 official val images (8 normal, 8 bacterial; never used for training or tuning):
+    pneumonia scores rank pneumonia above normal for most pairs."""
+    import csv
+
+    rows = [r for r in csv.DictReader(open(KERMANY_DIR / "index.csv")) if r["split"] == "val"]
+    clf = analyzer.models.classifier
+    scores = {r["path"]: clf.abnormal_score(np.array(list(analyzer.analyze(
+        KERMANY_DIR / r["path"]).probabilities.values()))) for r in rows}
+    pos = [scores[r["path"]] for r in rows if r["label"] != "normal"]
+    neg = [scores[r["path"]] for r in rows if r["label"] == "normal"]
+    auc = np.mean([p > n for p in pos for n in neg])
+    assert auc >= 0.75
+
+
+def test_litert_equals_keras(analyzer: Analyzer) -> None:
+    """Whenever weights change, the runtime files must reproduce the Keras models to 1e-4."""
+    from radiai_core.io import load_image
+    from radiai_core.training.export import max_difference
+
+    clf = analyzer.models.classifier
+    x = np.stack([clf.back(clf.front(load_image(p).pixels))[..., None]
+                  for p in (KERMANY_NORMAL, DICOM["jpeg_baseline"], DICOM["nih_cardiomegaly"])])
+    assert max_difference(clf.folder / "classifier.keras", clf.folder / "classifier.tflite",
+                          x) < 1e-4
+    seg = analyzer.models.lung_mask
+    xs = np.stack([seg.back(seg.front(load_image(p).pixels))[..., None]
+                   for p in (KERMANY_NORMAL, DICOM["jpeg_baseline"])])
+    assert max_difference(seg.folder / "lung_mask.keras", seg.folder / "lung_mask.tflite",
+                          xs) < 1e-4
