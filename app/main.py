@@ -33,6 +33,7 @@ def run_gui(paths: Sequence[str]) -> int:
     app.setOrganizationName("RadiAI")
     window = MainWindow()
     window.show()
+    window.preload_models()  # the window is up first; models load in a worker
     if paths:
         window.open_paths(paths)
     return app.exec_()

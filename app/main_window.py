@@ -33,7 +33,7 @@ from radiai_core.studies import ScanResult
 from .browser import SkippedList, StudyBrowser
 from .findings import FindingsPanel
 from .viewer import ImageViewer
-from .workers import AnalysisWorker, ScanWorker, ThumbnailWorker, start
+from .workers import AnalysisWorker, ModelLoader, ScanWorker, ThumbnailWorker, start
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,8 @@ class MainWindow(QMainWindow):
         self.batch_worker: AnalysisWorker | None = None
         self.view_worker: AnalysisWorker | None = None
         self.thumb_worker: ThumbnailWorker | None = None
+        self.preload_worker: ModelLoader | None = None
+        self.models_ready = False
         self.current_path: str | None = None
         self.scan_token = 0
         self.summaries: dict[str, dict] = {}  # path → Analysis.to_dict() (no pixel arrays)
@@ -293,6 +295,22 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, "RadiAI", message)
 
     # --- analysis ---------------------------------------------------------------------------
+    def preload_models(self) -> None:
+        """Load the models in a worker right after the window appears (status bar says so)."""
+        worker = ModelLoader(self.make_analyzer)
+        worker.status.connect(self.status_text.setText)
+        worker.failed.connect(self.status_text.setText)
+        worker.finished.connect(self._on_models_ready)
+        self.models_ready = False
+        self.preload_worker = worker
+        self._track(start(worker, self))
+
+    def _on_models_ready(self, _cancelled: bool) -> None:
+        self.models_ready = True
+        if self.status_text.text() == "Loading models…":
+            self.status_text.setText("Models loaded. Drop a study folder or radiographs here, or "
+                                     "use File → Open.")
+
     def show_path(self, path: str) -> None:
         """Load, show and analyse one image (in a worker)."""
         self.current_path = path

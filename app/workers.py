@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -108,12 +109,48 @@ class AnalysisWorker(QObject):
         self.finished.emit(self.cancel_event.is_set())
 
 
+class ModelLoader(QObject):
+    """Build the analyzer (and warm it up) in a worker, so that neither happens in the GUI
+    thread nor in the middle of the first analysis."""
+
+    status = pyqtSignal(str)
+    failed = pyqtSignal(str)
+    finished = pyqtSignal(bool)
+
+    def __init__(self, make_analyzer: Callable[[], Any]) -> None:
+        super().__init__()
+        self.make_analyzer = make_analyzer
+
+    def cancel(self) -> None:
+        """Loading cannot be interrupted; it takes well under a second."""
+
+    @pyqtSlot()
+    def run(self) -> None:
+        self.status.emit("Loading models…")
+        try:
+            analyzer = self.make_analyzer()
+            if hasattr(analyzer, "warm_up"):
+                analyzer.warm_up()
+        except RadiAIError as exc:
+            self.failed.emit(str(exc))
+            self.finished.emit(False)
+            return
+        except Exception as exc:  # noqa: BLE001
+            log.exception("loading the models failed")
+            self.failed.emit(f"The models could not be loaded ({type(exc).__name__}: {exc}).")
+            self.finished.emit(False)
+            return
+        self.finished.emit(False)
+
+
 class ThumbnailWorker(QObject):
     """Decode images one by one into small previews; unreadable ones are simply left without
     a thumbnail (their error shows when they are opened)."""
 
     thumbnail = pyqtSignal(str, object)  # path, uint8 array
     finished = pyqtSignal(bool)
+
+    PACE_S = 0.004
 
     def __init__(self, paths: Sequence[str], size: int = 64) -> None:
         super().__init__()
@@ -130,6 +167,9 @@ class ThumbnailWorker(QObject):
         for path in self.paths:
             if self.cancel_event.is_set():
                 break
+            # Pace the stream: small images decode in a millisecond, and hundreds of icon
+            # updates queued at once would be handled in one burst by the GUI thread.
+            time.sleep(self.PACE_S)
             try:
                 self.thumbnail.emit(path, thumbnail(load_image(path), self.size))
             except RadiAIError:

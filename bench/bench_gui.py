@@ -2,9 +2,9 @@
 
 Usage (after installing the package): QT_QPA_PLATFORM=offscreen python bench/bench_gui.py [--n 200]
 
-Builds a folder of ``--n`` radiographs (copies of the bundled samples), opens it in the main
-window, runs "Analyse all" with the shipped models and records the gaps between ticks of a
-10 ms GUI timer. Prints the time until the window shows, the time to the first result, the
+Builds a folder of ``--n`` radiographs (copies of the bundled samples), shows the main window,
+lets it load the shipped models in the background as the app does, opens the folder, runs
+"Analyse all" and records the gaps between ticks of a 10 ms GUI timer. Prints the time until the window shows, the time to the first result, the
 folder throughput and the median / 99th percentile / maximum GUI gap. Target (issue 4): the
 window answers within 100 ms throughout.
 """
@@ -55,6 +55,14 @@ def main() -> None:
         timer = QTimer()
         timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
         timer.start(10)
+        t_load = time.perf_counter()
+        w.preload_models()  # as the app does right after showing the window
+        while not w.models_ready:
+            app.processEvents()
+            time.sleep(0.001)
+        t_models = time.perf_counter() - t_load
+        load_gaps = np.diff(ticks) * 1000 if len(ticks) > 1 else np.array([0.0])
+        ticks.clear()
         t_open = time.perf_counter()
         w.open_paths([folder])
         while w.viewer.analysis is None:
@@ -77,7 +85,9 @@ def main() -> None:
         n_done = len(w.summaries)
         w.shutdown()
     print(f"window shown {t_window:.2f} s after start (imports included)")
-    print(f"first result {t_first:.2f} s after opening the folder (model loading included)")
+    print(f"models loaded in the background {t_models:.2f} s after the window (longest GUI gap "
+          f"meanwhile {load_gaps.max():.0f} ms: LiteRT builds its interpreters holding the GIL)")
+    print(f"first result {t_first:.2f} s after opening the folder")
     print(f"analysed {n_done} images in {dt:.1f} s: {n_done / dt:.1f} images/s")
     print(f"GUI timer gaps (10 ms timer): median {np.median(gaps):.1f} ms, 99th percentile "
           f"{np.percentile(gaps, 99):.1f} ms, max {gaps.max():.1f} ms "

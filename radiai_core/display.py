@@ -67,15 +67,15 @@ def apply_window(image: XrayImage, window: Window, invert: bool = False) -> np.n
     return 1.0 - out if invert else out
 
 
-def heat_rgba(heat: np.ndarray, opacity: float = 0.5, cmap: str = "jet") -> np.ndarray:
-    """Colour a [0, 1] heat map as RGBA uint8; alpha grows with the heat so that cold regions
-    leave the radiograph visible. ``opacity`` scales the alpha of the hottest region."""
-    from matplotlib import colormaps
+def heat_rgba(heat: np.ndarray, opacity: float = 0.5) -> np.ndarray:
+    """Colour a [0, 1] heat map (jet colour map, OpenCV) as RGBA uint8; alpha grows with the
+    heat so that cold regions leave the radiograph visible. ``opacity`` scales the alpha of the
+    hottest region."""
+    import cv2
 
-    lut = (colormaps[cmap](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
     idx = np.clip(np.round(heat * 255), 0, 255).astype(np.uint8)
     rgba = np.empty((*heat.shape, 4), np.uint8)
-    rgba[..., :3] = lut[idx]
+    rgba[..., :3] = cv2.applyColorMap(idx, cv2.COLORMAP_JET)[..., ::-1]  # BGR → RGB
     rgba[..., 3] = np.clip(np.round(heat * 255 * float(opacity)), 0, 255).astype(np.uint8)
     return rgba
 

@@ -144,6 +144,14 @@ class Analyzer:
             timings_ms={k: v * 1000 for k, v in t.items()}, models=self.models.infos)
 
 
+    def warm_up(self) -> None:
+        """Run each model once on a blank input: LiteRT prepares its kernels on the first
+        invocation, which should not happen in the middle of the first real analysis."""
+        clf, seg = self.models.classifier, self.models.lung_mask
+        blank = np.zeros((clf.input_size * 2, clf.input_size * 2), np.float32)
+        seg.predict(seg.front(blank))
+        clf.predict(clf.front(blank))
+
     def gate_features(self, image: XrayImage, front: np.ndarray, lung_prob: np.ndarray,
                       mask: np.ndarray, feats: np.ndarray) -> GateFeatures:
         fraction, balance, confidence, polarity = lung_features(lung_prob, mask, front)

@@ -44,3 +44,14 @@ def test_invert_and_width_guard() -> None:
     narrow = w.moved(0, -10 * w.width)
     out = apply_window(img, narrow)
     assert np.isfinite(out).all() and set(np.unique(out)) <= {0.0, 1.0}
+
+
+def test_heat_colours_and_alpha() -> None:
+    from radiai_core.display import heat_rgba
+
+    heat = np.array([[0.0, 0.5, 1.0]], np.float32)
+    rgba = heat_rgba(heat, opacity=0.4)
+    assert rgba.shape == (1, 3, 4) and rgba.dtype == np.uint8
+    assert rgba[0, 0, 2] > rgba[0, 0, 0]  # cold is blue
+    assert rgba[0, 2, 0] > rgba[0, 2, 2]  # hot is red
+    assert list(rgba[0, :, 3]) == [0, 51, 102]  # alpha = heat × opacity

@@ -193,3 +193,20 @@ def test_browser_thumbnails(qtbot, make_window) -> None:
     leaves = [i for i in items[0] if i.data(0, Qt.UserRole)]
     qtbot.waitUntil(lambda: all(not i.icon(0).isNull() for i in leaves), timeout=20000)
     wait_analysed(qtbot, w)
+
+
+def test_models_preload_in_the_background(qtbot, make_window) -> None:
+    import threading
+
+    loaded_in = []
+    fake = FakeAnalyzer()
+
+    def make():
+        loaded_in.append(threading.current_thread() is threading.main_thread())
+        return fake
+
+    w = make_window(make_analyzer=make)
+    w.preload_models()
+    qtbot.waitUntil(lambda: w.models_ready, timeout=10000)
+    assert loaded_in == [False]  # built in the worker thread, not the GUI thread
+    assert w.status_text.text().startswith("Models loaded")
