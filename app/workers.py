@@ -22,7 +22,18 @@ log = logging.getLogger(__name__)
 THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
 
 
-class ScanWorker(QObject):
+class CancellableWorker(QObject):
+    """A worker with a cancel flag that ``run`` checks between items."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cancel_event = threading.Event()
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+
+class ScanWorker(CancellableWorker):
     """Scan files/folders (headers only). Emits ``finished((token, ScanResult))`` so that the
     GUI can tell the result of the latest scan from that of a superseded one."""
 
@@ -34,10 +45,6 @@ class ScanWorker(QObject):
         super().__init__()
         self.paths = [Path(p) for p in paths]
         self.token = token
-        self.cancel_event = threading.Event()
-
-    def cancel(self) -> None:
-        self.cancel_event.set()
 
     @pyqtSlot()
     def run(self) -> None:
@@ -51,7 +58,7 @@ class ScanWorker(QObject):
         self.finished.emit((self.token, result))
 
 
-class AnalysisWorker(QObject):
+class AnalysisWorker(CancellableWorker):
     """Analyse images one after another; honours ``cancel()`` between images.
 
     ``make_analyzer`` is called in the worker thread (loading models there keeps the window
@@ -70,10 +77,6 @@ class AnalysisWorker(QObject):
         super().__init__()
         self.paths = [str(p) for p in paths]
         self.make_analyzer = make_analyzer
-        self.cancel_event = threading.Event()
-
-    def cancel(self) -> None:
-        self.cancel_event.set()
 
     @pyqtSlot()
     def run(self) -> None:
@@ -143,7 +146,7 @@ class ModelLoader(QObject):
         self.finished.emit(False)
 
 
-class ThumbnailWorker(QObject):
+class ThumbnailWorker(CancellableWorker):
     """Decode images one by one into small previews; unreadable ones are simply left without
     a thumbnail (their error shows when they are opened)."""
 
@@ -155,10 +158,6 @@ class ThumbnailWorker(QObject):
     def __init__(self, paths: Sequence[str], size: int = 64) -> None:
         super().__init__()
         self.paths, self.size = list(paths), size
-        self.cancel_event = threading.Event()
-
-    def cancel(self) -> None:
-        self.cancel_event.set()
 
     @pyqtSlot()
     def run(self) -> None:
