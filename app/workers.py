@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -153,8 +152,6 @@ class ThumbnailWorker(CancellableWorker):
     thumbnail = pyqtSignal(str, object)  # path, uint8 array
     finished = pyqtSignal(bool)
 
-    PACE_S = 0.004
-
     def __init__(self, paths: Sequence[str], size: int = 64) -> None:
         super().__init__()
         self.paths, self.size = list(paths), size
@@ -166,9 +163,6 @@ class ThumbnailWorker(CancellableWorker):
         for path in self.paths:
             if self.cancel_event.is_set():
                 break
-            # Pace the stream: small images decode in a millisecond, and hundreds of icon
-            # updates queued at once would be handled in one burst by the GUI thread.
-            time.sleep(self.PACE_S)
             try:
                 self.thumbnail.emit(path, thumbnail(load_image(path), self.size))
             except RadiAIError:

@@ -86,7 +86,7 @@ def main() -> None:
         w.shutdown()
     print(f"window shown {t_window:.2f} s after start (imports included)")
     print(f"models loaded in the background {t_models:.2f} s after the window (longest GUI gap "
-          f"meanwhile {load_gaps.max():.0f} ms: LiteRT builds its interpreters holding the GIL)")
+          f"meanwhile {load_gaps.max():.0f} ms)")
     print(f"first result {t_first:.2f} s after opening the folder")
     print(f"analysed {n_done} images in {dt:.1f} s: {n_done / dt:.1f} images/s")
     print(f"GUI timer gaps (10 ms timer): median {np.median(gaps):.1f} ms, 99th percentile "
