@@ -206,7 +206,8 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
 
         cfg = ClassifierConfig(size=args.size, epochs=args.epochs, batch_size=args.batch_size,
                                lr=args.lr, val_fraction=args.val_fraction, seed=args.seed,
-                               limit=args.limit)
+                               limit=args.limit, lung_input=args.lung_input,
+                               lung_model=str(args.lung_model) if args.lung_model else None)
         model_dir = train_classifier(args.csv, args.out, cfg, resume=args.resume,
                                      display_names=_display_names(args.display_name))
     elif args.what == "gate":
@@ -289,6 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
     _run_arguments(c, size=160, epochs=8, batch=32, lr=1e-3, val=0.1)
     c.add_argument("--display-name", action="append", default=[], metavar="LABEL=NAME",
                    help="how a label is shown, e.g. bacterial='bacterial pneumonia'")
+    c.add_argument("--lung-input", choices=["plain", "masked", "crop"], default="plain",
+                   help="what the classifier sees: the plain image, the lungs masked, or a "
+                        "crop to the lung box (masks from the lung-mask model)")
+    c.add_argument("--lung-model", type=Path,
+                   help="lung-mask model folder for --lung-input masked/crop (default: shipped)")
     c.set_defaults(func=cmd_train)
     u = tsub.add_parser("lung-mask", help="U-Net lung mask (encoder trained from scratch)")
     u.add_argument("--csv", required=True, type=Path,

@@ -15,6 +15,7 @@ import numpy as np
 
 from .errors import ModelError
 from .gate import ChestGate
+from .lung_input import MODES
 from .preprocess import Clahe, Compose, Normalize, Resize
 from .resources import models_dir
 
@@ -110,6 +111,10 @@ class Classifier:
         self.threshold: float = float(m.get("threshold", 0.5))
         self.input_size = int(m["input"]["size"])
         self.front, self.back = _chain(m.get("preprocessing", {}), self.input_size)
+        self.lung_input: str = m.get("preprocessing", {}).get("lung_input", "plain")
+        if self.lung_input not in MODES:
+            raise ModelError(f"manifest.json asks for lung input {self.lung_input!r}; this "
+                             f"RadiAI knows {', '.join(MODES)}.", folder)
         rt = m["runtime"]
         self._model = LiteModel(folder / rt["litert"], rt.get("litert_sha256"))
         head = np.load(folder / rt["head"])

@@ -15,6 +15,7 @@ import numpy as np
 from .gate import GateFeatures, lung_features
 from .image import XrayImage
 from .io import load_image
+from .lung_input import LungView, lung_view
 from .models import ModelInfo, ModelSet, load_models
 from .regions import Box, boxes_from_heatmap, clean_lung_mask
 
@@ -98,7 +99,8 @@ class Analyzer:
         t["lung_mask"] = time.perf_counter() - t1
 
         t1 = time.perf_counter()
-        probs, feats = clf.predict(front)
+        view = lung_view(front, mask_small, clf.lung_input)
+        probs, feats = clf.predict(view.pixels)
         t["classifier"] = time.perf_counter() - t1
 
         t1 = time.perf_counter()
@@ -118,13 +120,15 @@ class Analyzer:
         cam_label = cam_label or max(probabilities, key=probabilities.get)
         if cam_label not in probabilities:
             raise ValueError(f"unknown label {cam_label!r}; the model has {clf.labels}")
-        cam_small = clf.cam(feats, clf.labels.index(cam_label))
+        cam = clf.cam(feats, clf.labels.index(cam_label))
+        if (view.x0, view.y0, view.x1, view.y1) != (0, 0, front.shape[1], front.shape[0]):
+            cam = _place(cam, view, front.shape)  # the classifier saw a crop of the front image
         grid = mask_small.shape
-        cam_grid = cv2.resize(cam_small, (grid[1], grid[0]), interpolation=cv2.INTER_CUBIC)
+        cam_grid = cv2.resize(cam, (grid[1], grid[0]), interpolation=cv2.INTER_CUBIC)
         cam_grid = np.clip(cam_grid, 0.0, 1.0)
         boxes = boxes_from_heatmap(cam_grid, mask_small, image.shape)
         rows, cols = image.shape
-        heatmap = np.clip(cv2.resize(cam_small, (cols, rows), interpolation=cv2.INTER_CUBIC),
+        heatmap = np.clip(cv2.resize(cam, (cols, rows), interpolation=cv2.INTER_CUBIC),
                           0.0, 1.0).astype(np.float32)
         mask = cv2.resize(mask_small.astype(np.uint8), (cols, rows),
                           interpolation=cv2.INTER_NEAREST).astype(bool)
@@ -161,6 +165,15 @@ class Analyzer:
                             colourfulness=float(image.meta.colourfulness or 0.0),
                             lung_fraction=fraction, lung_balance=balance,
                             mask_confidence=confidence, polarity=polarity, atypicality=atyp)
+
+
+def _place(cam: np.ndarray, view: LungView, shape: tuple[int, int]) -> np.ndarray:
+    """A heat map over a crop, put back at its place on the front image's grid (0 elsewhere)."""
+    out = np.zeros(shape, np.float32)
+    w, h = view.x1 - view.x0, view.y1 - view.y0
+    out[view.y0:view.y1, view.x0:view.x1] = np.clip(
+        cv2.resize(cam, (w, h), interpolation=cv2.INTER_CUBIC), 0.0, 1.0)
+    return out
 
 
 _default: Analyzer | None = None

@@ -87,3 +87,41 @@ def test_litert_equals_keras(analyzer: Analyzer) -> None:
                    for p in (KERMANY_NORMAL, DICOM["jpeg_baseline"])])
     assert max_difference(seg.folder / "lung_mask.keras", seg.folder / "lung_mask.tflite",
                           xs) < 1e-4
+
+
+def test_manifest_lung_input_crop_changes_the_input_and_keeps_the_map_in_the_crop(
+        tmp_path) -> None:
+    import shutil
+
+    root = tmp_path / "models"
+    shutil.copytree(models_dir(), root)
+    path = root / "classifier" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["preprocessing"]["lung_input"] = "crop"
+    path.write_text(json.dumps(manifest))
+    plain = Analyzer(load_models()).analyze(KERMANY_NORMAL)
+    crop = Analyzer(load_models(root)).analyze(KERMANY_NORMAL)
+    assert crop.status == "ok"
+    assert crop.probabilities != plain.probabilities  # the model saw a different image
+    assert abs(sum(crop.probabilities.values()) - 1.0) < 1e-4
+    # The heat map lives inside the lung box (plus the crop margin) and is zero elsewhere.
+    ys, xs = np.nonzero(crop.mask)
+    hot_ys, hot_xs = np.nonzero(crop.heatmap > 0)
+    assert hot_ys.min() >= ys.min() - 16 and hot_ys.max() <= ys.max() + 16
+    assert hot_xs.min() >= xs.min() - 16 and hot_xs.max() <= xs.max() + 16
+    assert crop.heatmap.max() > 0.5
+
+
+def test_unknown_lung_input_in_a_manifest_is_a_model_error(tmp_path) -> None:
+    import shutil
+
+    from radiai_core.errors import ModelError
+
+    root = tmp_path / "models"
+    shutil.copytree(models_dir(), root)
+    path = root / "classifier" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["preprocessing"]["lung_input"] = "zoomed"
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="lung input 'zoomed'"):
+        load_models(root)

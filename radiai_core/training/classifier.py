@@ -15,7 +15,9 @@ from ..datasets import Sample, ordered_labels, patient_split, read_table
 from ..errors import DataError, RadiAIError
 from ..io import load_image
 from ..models import sha256_file
-from ..preprocess import classifier_chain
+from ..lung_input import lung_view
+from ..preprocess import Compose, classifier_chain
+from ..regions import clean_lung_mask
 from .common import file_logger, load_state, plot_curves, save_state, setup_tensorflow
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,8 @@ class ClassifierConfig:
     clahe_clip: float = 2.0
     clahe_tiles: int = 8
     limit: int | None = None  # use only this many training images (smoke tests)
+    lung_input: str = "plain"  # plain | masked | crop (see radiai_core.lung_input)
+    lung_model: str | None = None  # lung-mask model folder for masked/crop (default: shipped)
 
 
 def build_model(size: int, n_classes: int):
@@ -57,17 +61,27 @@ def build_model(size: int, n_classes: int):
 
 
 def preprocess_samples(samples: list[Sample], cfg: ClassifierConfig) -> np.ndarray:
-    """Load and preprocess (squash to 224, CLAHE, resize) without the final standardisation,
-    which runs after augmentation. Unreadable files stop training with their message."""
+    """Load and preprocess (squash to 224, CLAHE, lung view, resize) without the final
+    standardisation, which runs after augmentation. Unreadable files stop training with their
+    message."""
     chain = classifier_chain(cfg.size, CANONICAL_SIZE, cfg.clahe_clip,
                              (cfg.clahe_tiles, cfg.clahe_tiles))
-    steps = chain.steps[:-1]  # everything but Normalize
+    front, back = Compose(chain.steps[:2]), Compose(chain.steps[2:-1])  # Normalize comes later
+    seg = None
+    if cfg.lung_input != "plain":
+        from ..models import LungSegmenter
+        from ..resources import models_dir
+
+        seg = LungSegmenter(cfg.lung_model or models_dir() / "lung_mask")
     out = np.empty((len(samples), cfg.size, cfg.size, 1), dtype=np.float32)
     for i, s in enumerate(samples):
-        x = load_image(s.path).pixels
-        for step in steps:
-            x = step(x)
-        out[i, ..., 0] = x
+        raw = load_image(s.path).pixels
+        x = front(raw)
+        mask = None
+        if seg is not None:
+            seg_in = x if seg.front.steps == front.steps else seg.front(raw)
+            mask = clean_lung_mask(seg.predict(seg_in), seg.threshold)
+        out[i, ..., 0] = back(lung_view(x, mask, cfg.lung_input).pixels)
     return out
 
 
@@ -274,6 +288,7 @@ def _export(model, out: Path, cfg: ClassifierConfig, labels: list[str],
         "preprocessing": {"canonical_size": CANONICAL_SIZE, "clahe_clip_limit": cfg.clahe_clip,
                           "clahe_tile_grid": [cfg.clahe_tiles, cfg.clahe_tiles],
                           "resize": "squash (aspect ratio not kept)",
+                          "lung_input": cfg.lung_input,
                           "normalize": "per-image standardisation"},
         "training": {"csv": csv_path.name, "config": asdict(cfg),
                      "keras": keras.__version__, "history": history,

@@ -21,7 +21,10 @@ from ..evaluate import (
     youden_threshold,
 )
 from ..io import load_image
-from ..models import Classifier, sha256_file
+from ..lung_input import lung_view
+from ..models import Classifier, LungSegmenter, sha256_file
+from ..regions import clean_lung_mask
+from ..resources import models_dir
 from .common import recalibrate_batchnorm
 from .export import export_classifier, export_lung_mask, max_difference
 
@@ -46,8 +49,21 @@ def holdout_samples(csv_path: Path, manifest: dict[str, Any]) -> list[Sample]:
     return val
 
 
-def classifier_predictions(clf: Classifier, samples: list[Sample]) -> Predictions:
-    probs = [clf.predict(clf.front(load_image(s.path).pixels))[0] for s in samples]
+def classifier_predictions(clf: Classifier, samples: list[Sample],
+                           seg: LungSegmenter | None = None) -> Predictions:
+    """Probabilities of the shipped runtime, given the lung view its manifest asks for (the
+    gate is left out: validation images are all chest radiographs)."""
+    probs = []
+    for s in samples:
+        raw = load_image(s.path).pixels
+        front = clf.front(raw)
+        mask = None
+        if clf.lung_input != "plain":
+            if seg is None:
+                raise ValueError(f"a {clf.lung_input!r} classifier needs a lung segmenter")
+            seg_in = front if seg.front.steps == clf.front.steps else seg.front(raw)
+            mask = clean_lung_mask(seg.predict(seg_in), seg.threshold)
+        probs.append(clf.predict(lung_view(front, mask, clf.lung_input).pixels)[0])
     return Predictions(clf.labels, samples, np.array(probs))
 
 
@@ -86,7 +102,10 @@ def finalize_classifier(run_model_dir: Path, csv_path: Path, dest: Path,
     (dest / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     clf = Classifier(dest)
     val = holdout_samples(csv_path, manifest)
-    pred = classifier_predictions(clf, val)
+    seg = None
+    if cfg.lung_input != "plain":
+        seg = LungSegmenter(cfg.lung_model or models_dir() / "lung_mask")
+    pred = classifier_predictions(clf, val, seg)
     negative = clf.negative_label or "normal"
     threshold = youden_threshold(pred, negative)
     m = metrics(pred, threshold, negative)
