@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import sys
@@ -112,37 +113,114 @@ def _print_analysis(d: dict[str, Any], names: dict[str, str], out: TextIO) -> No
     out.write("       time " + "  ".join(f"{k} {v:.0f} ms" for k, v in t.items()) + "\n")
 
 
+class _Progress:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self, total: int, stream: TextIO | None = None) -> None:
+        self.total, self.stream = total, stream or sys.stderr
+        self.enabled = total > 0 and self.stream.isatty()
+
+    def update(self, done: int, name: str = "") -> None:
+        if self.enabled:
+            filled = round(30 * done / self.total)
+            self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{self.total} "
+                              f"{name[-40:]:<40}")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+
+
+def _unique(folder: Path, stem: str, suffix: str) -> Path:
+    path = folder / f"{stem}{suffix}"
+    n = 2
+    while path.exists():
+        path = folder / f"{stem}-{n}{suffix}"
+        n += 1
+    return path
+
+
+def _anonymised_record(d: dict[str, Any], item, pseudonyms) -> dict[str, Any]:
+    if item.analysis is None:
+        return {**d, "path": pseudonyms.file_reference(item.path)}
+    details = pseudonyms.details(item.analysis.image.meta)
+    return {**d, "path": details.reference, "patient_id": details.patient_id,
+            "study_uid": None, "sop_uid": None}
+
+
 def cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:
+    from .anonymize import Pseudonymizer
+    from .batch import BatchItem, CsvTable, analyse_files
     from .pipeline import NOTICE, default_analyzer
 
     analyzer = default_analyzer()  # model problems stop here, before any file is read
     names = analyzer.models.classifier.display_names
+    pseudonyms = Pseudonymizer(enabled=args.anonymize)
+    history = None
+    if not args.no_history:
+        from .history import History
+
+        try:
+            history = History()
+        except RadiAIError as exc:
+            sys.stderr.write(f"radiai: {exc}; analyses are not stored this time.\n")
+        else:
+            if history.moved_aside is not None:
+                sys.stderr.write(f"radiai: the history database was damaged and was moved to "
+                                 f"{history.moved_aside}; a new one was started.\n")
+    if args.pdf_dir is not None:
+        args.pdf_dir.mkdir(parents=True, exist_ok=True)
     skipped: list = []
     files = list_files(args.paths, skipped)
+    table = CsvTable(args.csv, analyzer.models.classifier.labels, pseudonyms) if args.csv else None
+    progress = _Progress(len(files) + len(skipped)) if table is not None else None
+    items = [BatchItem(s.path, error=s.reason, kind=s.kind) for s in skipped]
     failed = 0
-    records = [{"path": s.path, "status": "error", "message": s.reason} for s in skipped]
-    for rec in records:
-        failed += 1
-        out.write(json.dumps(rec) + "\n" if args.json else f"ERROR  {rec['path']}: "
-                  f"{rec['message']}\n")
-    for path in files:
-        try:
-            d = analyzer.analyze(path, cam_label=args.cam).to_dict()
-        except RadiAIError as exc:
-            d = {"path": str(path), "status": "error", "message": exc.message}
-        except Exception as exc:  # a bug: report it, log it, go on with the next file
-            log.exception("unexpected error analysing %s", path)
-            d = {"path": str(path), "status": "error",
-                 "message": f"unexpected error ({type(exc).__name__}: {exc}); this is a bug "
-                            "in RadiAI, please report it with the log"}
-        failed += d["status"] == "error"
-        if args.json:
-            out.write(json.dumps(d, ensure_ascii=False) + "\n")
-        else:
-            _print_analysis(d, names, out)
-        out.flush()
+    try:
+        for i, item in enumerate(itertools.chain(items, analyse_files(files, analyzer.analyze,
+                                                                      args.cam))):
+            a = item.analysis
+            if a is None:
+                d = {"path": item.path, "status": "error", "kind": item.kind,
+                     "message": item.error}
+                failed += 1
+            else:
+                d = a.to_dict()
+                try:
+                    if history is not None:
+                        history.record(a)
+                    if args.pdf_dir is not None:
+                        from .report import write_pdf
+
+                        ref = pseudonyms.details(a.image.meta).reference
+                        write_pdf([a], _unique(args.pdf_dir, ref, ".pdf"), pseudonyms)
+                except RadiAIError as exc:  # the analysis itself is still printed below
+                    failed += 1
+                    sys.stderr.write(f"radiai: {exc}\n")
+            if table is not None:
+                table.add(item)
+            if args.anonymize:
+                d = _anonymised_record(d, item, pseudonyms)
+            if progress is not None:
+                progress.update(i + 1, Path(item.path).name if not args.anonymize else "")
+            if args.json:
+                out.write(json.dumps(d, ensure_ascii=False) + "\n")
+            elif progress is None or not progress.enabled:
+                _print_analysis(d, names, out)
+            out.flush()
+    finally:
+        if progress is not None:
+            progress.close()
+        if table is not None:
+            table.close()
+        if history is not None:
+            history.close()
     if not args.json:
-        out.write(f"{len(files) + len(skipped) - failed} analysed, {failed} failed. {NOTICE}\n")
+        total = len(files) + len(skipped)
+        out.write(f"{total - failed} analysed, {failed} failed. {NOTICE}\n")
+        if table is not None:
+            out.write(f"table: {table.path} ({table.rows} rows)\n")
     return 1 if failed else 0
 
 
@@ -267,6 +345,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--cam", metavar="LABEL", help="heat map for this label (default: top class)")
+    p.add_argument("--csv", type=Path, metavar="OUT.csv",
+                   help="write one row per file found (errors included); progress on stderr")
+    p.add_argument("--pdf-dir", type=Path, metavar="DIR",
+                   help="write a PDF snapshot per analysed image into DIR")
+    p.add_argument("--anonymize", action="store_true",
+                   help="leave patient name, id, birth date, institution, UIDs and source paths "
+                        "out of everything written (pseudonyms stable within this run)")
+    p.add_argument("--no-history", action="store_true",
+                   help="do not store the analyses in the local history database")
     p.set_defaults(func=cmd_analyze)
 
     p = sub.add_parser("evaluate", help="metrics of the shipped pipeline on a labelled CSV")

@@ -74,3 +74,11 @@ class XrayImage:
     @property
     def shape(self) -> tuple[int, int]:
         return self.pixels.shape  # type: ignore[return-value]
+
+
+def iso_date(dicom_date: str | None) -> str:
+    """DICOM DA (YYYYMMDD) → YYYY-MM-DD; anything else is returned as is ('' for None)."""
+    d = (dicom_date or "").strip()
+    if len(d) == 8 and d.isdigit():
+        return f"{d[:4]}-{d[4:6]}-{d[6:]}"
+    return d

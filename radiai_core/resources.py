@@ -23,3 +23,17 @@ def models_dir() -> Path:
     """``$RADIAI_MODELS`` if set (a site's own models), else the bundled ``models/``."""
     env = os.environ.get("RADIAI_MODELS")
     return Path(env) if env else project_root() / "models"
+
+
+def data_dir() -> Path:
+    """Where RadiAI keeps the user's data (the history database): ``$RADIAI_DATA_DIR`` if set,
+    else the platform's user data folder. Created readable by the user only."""
+    env = os.environ.get("RADIAI_DATA_DIR")
+    if env:
+        folder = Path(env)
+    else:
+        from platformdirs import user_data_dir
+
+        folder = Path(user_data_dir("RadiAI", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder

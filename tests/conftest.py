@@ -97,3 +97,31 @@ def mono1_voilut(make_dicom: MakeDicom, real_chest_u8: np.ndarray):
 @pytest.fixture
 def kermany_rgb() -> Image.Image:
     return Image.open(KERMANY_NORMAL).convert("RGB")
+
+
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> Path:
+    """Every test gets its own RadiAI data folder (history database): nothing is written to
+    the user's real one."""
+    folder = tmp_path_factory.mktemp("radiai-data")
+    monkeypatch.setenv("RADIAI_DATA_DIR", str(folder))
+    return folder
+
+
+#: Identifying details written into the PHI sample (no real person).
+PHI = {"PatientName": "Müller^Jürgen^Anton", "PatientID": "PID-7340913",
+       "PatientBirthDate": "20190314", "InstitutionName": "St. Elsewhere Children's Hospital"}
+
+
+@pytest.fixture
+def phi_dicom(tmp_path: Path) -> Path:
+    """A real chest DICOM (the JPEG-baseline SIIM file) with an identifiable patient, in a
+    folder named after the patient as archives often are."""
+    ds = pydicom.dcmread(DICOM["jpeg_baseline"])
+    for key, value in PHI.items():
+        setattr(ds, key, value)
+    folder = tmp_path / "Müller_Jürgen_PID-7340913"
+    folder.mkdir()
+    path = folder / "Müller_Jürgen.dcm"
+    ds.save_as(path)
+    return path

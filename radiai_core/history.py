@@ -1,0 +1,407 @@
+"""Local history of analyses in SQLite: patients, analyses, overlays and the reader's verdicts."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from .errors import FileAccessError, RadiAIError
+from .image import ImageMeta, iso_date
+from .io import load_image
+from .models import ModelInfo
+from .pipeline import Analysis
+from .regions import Box
+from .resources import data_dir
+
+log = logging.getLogger(__name__)
+
+OVERLAY_SIDE = 256  # heat maps and masks are stored at most this many pixels on a side
+VERDICTS = ("agree", "disagree")
+
+
+class HistoryError(RadiAIError):
+    """The history database cannot be opened or written."""
+
+    kind = "history"
+
+
+def _v1(db: sqlite3.Connection) -> None:
+    db.executescript("""
+        CREATE TABLE patients (
+            id INTEGER PRIMARY KEY,
+            patient_id TEXT NOT NULL UNIQUE,     -- '' for images without a patient id
+            name TEXT, birth_date TEXT, sex TEXT
+        );
+        CREATE TABLE analyses (
+            id INTEGER PRIMARY KEY,
+            patient INTEGER NOT NULL REFERENCES patients(id) ON DELETE CASCADE,
+            image_key TEXT NOT NULL,             -- 'sop:<SOP Instance UID>' or 'sha256:<file>'
+            path TEXT NOT NULL,
+            analysed_at TEXT NOT NULL,           -- ISO 8601, UTC
+            study_uid TEXT, study_date TEXT, study_description TEXT, institution TEXT,
+            modality TEXT, rows INTEGER, columns INTEGER,
+            model_name TEXT NOT NULL, model_version TEXT NOT NULL, model_sha256 TEXT NOT NULL,
+            models TEXT NOT NULL,                -- JSON list of every model used
+            status TEXT NOT NULL, message TEXT NOT NULL,
+            labels TEXT NOT NULL, display_names TEXT NOT NULL, probabilities TEXT NOT NULL,
+            abnormal_score REAL, threshold REAL, call TEXT, cam_label TEXT,
+            boxes TEXT NOT NULL,
+            heatmap_png BLOB, mask_png BLOB,
+            UNIQUE (image_key, model_sha256)
+        );
+        CREATE INDEX analyses_patient ON analyses(patient);
+        CREATE TABLE verdicts (
+            analysis INTEGER NOT NULL REFERENCES analyses(id) ON DELETE CASCADE,
+            label TEXT NOT NULL,
+            verdict TEXT CHECK (verdict IN ('agree', 'disagree')),
+            note TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (analysis, label)
+        );
+    """)
+
+
+#: MIGRATIONS[i] takes a database at schema version i to version i + 1.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass
+class PatientSummary:
+    key: int
+    patient_id: str
+    name: str
+    n_analyses: int
+    last_analysed: str
+
+
+@dataclass
+class HistoryEntry:
+    """One stored analysis (no pixels): what the history view lists and the exports use."""
+
+    id: int
+    patient_id: str
+    patient_name: str
+    path: str
+    analysed_at: str
+    study_date: str
+    study_description: str
+    status: str
+    message: str
+    labels: list[str]
+    display_names: dict[str, str]
+    probabilities: dict[str, float]
+    call: str | None
+    threshold: float | None
+    model: ModelInfo
+    boxes: list[Box]
+    verdicts: dict[str, tuple[str | None, str]] = field(default_factory=dict)
+
+
+def image_key(meta: ImageMeta) -> str:
+    """The identity of an image across paths: its SOP Instance UID, else its file's hash."""
+    if meta.sop_uid:
+        return f"sop:{meta.sop_uid}"
+    h = hashlib.sha256()
+    try:
+        with open(meta.path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError as exc:
+        raise FileAccessError(f"cannot be read to identify it ({exc.strerror}).",
+                              meta.path) from None
+    return f"sha256:{h.hexdigest()}"
+
+
+def _png(array: np.ndarray | None, binary: bool = False) -> bytes | None:
+    if array is None:
+        return None
+    h, w = array.shape
+    scale = min(1.0, OVERLAY_SIDE / max(h, w))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    if binary:
+        small = cv2.resize(array.astype(np.uint8) * 255, size, interpolation=cv2.INTER_NEAREST)
+    else:
+        small = cv2.resize(np.clip(array, 0, 1).astype(np.float32), size,
+                           interpolation=cv2.INTER_AREA)
+        small = np.round(small * 255).astype(np.uint8)
+    ok, buf = cv2.imencode(".png", small)
+    return buf.tobytes() if ok else None
+
+
+def _unpng(blob: bytes | None, shape: tuple[int, int], binary: bool = False) -> np.ndarray | None:
+    if blob is None:
+        return None
+    small = cv2.imdecode(np.frombuffer(blob, np.uint8), cv2.IMREAD_GRAYSCALE)
+    if small is None:
+        return None
+    interp = cv2.INTER_NEAREST if binary else cv2.INTER_CUBIC
+    big = cv2.resize(small, (shape[1], shape[0]), interpolation=interp)
+    if binary:
+        return big > 127
+    return np.clip(big.astype(np.float32) / 255.0, 0.0, 1.0)
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def default_path() -> Path:
+    return data_dir() / "history.sqlite"
+
+
+class History:
+    """The analysis history. One instance per thread (SQLite connections are not shared).
+
+    The file is created readable by its owner only, in WAL mode; older schema versions are
+    migrated on open. A file that is not a usable database is moved aside (``moved_aside`` then
+    holds where to) and a fresh one is started.
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        self.moved_aside: Path | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self.db = self._open()
+        except sqlite3.DatabaseError as exc:
+            self.moved_aside = self._move_aside(exc)
+            try:
+                self.db = self._open()
+            except sqlite3.Error as exc2:
+                raise HistoryError(f"cannot be used as the history database ({exc2}).",
+                                   self.path) from None
+        except (OSError, sqlite3.Error) as exc:
+            raise HistoryError(f"cannot be opened as the history database ({exc}).",
+                               self.path) from None
+
+    def _open(self) -> sqlite3.Connection:
+        if not self.path.exists():
+            # Create it private first: SQLite gives its -wal and -shm files the same mode.
+            os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+        db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+        try:
+            db.execute("PRAGMA foreign_keys = ON")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            check = db.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                raise sqlite3.DatabaseError(f"integrity check failed: {check}")
+            self._migrate(db)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _move_aside(self, exc: Exception) -> Path:
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        target = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+        log.error("history database %s is damaged (%s); moved to %s", self.path, exc, target)
+        self.path.replace(target)
+        for suffix in ("-wal", "-shm"):
+            side = self.path.with_name(self.path.name + suffix)
+            if side.exists():
+                side.replace(target.with_name(target.name + suffix))
+        return target
+
+    @staticmethod
+    def _migrate(db: sqlite3.Connection) -> None:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise HistoryError(f"was written by a newer RadiAI (schema {version}, this one "
+                               f"knows {SCHEMA_VERSION}); update RadiAI.")
+        for v in range(version, SCHEMA_VERSION):
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                MIGRATIONS[v](db)
+                db.execute(f"PRAGMA user_version = {v + 1}")
+            log.info("history schema migrated to version %d", v + 1)
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- writing ------------------------------------------------------------------------------
+    def record(self, a: Analysis) -> int:
+        """Store an analysis (one transaction); the same image analysed again with the same
+        model replaces its row (verdicts are kept). Returns the analysis id."""
+        m = a.image.meta
+        model = a.models[0] if a.models else ModelInfo("", "", "", "")
+        key = image_key(m)
+        row = {
+            "image_key": key, "path": str(Path(m.path).resolve()), "analysed_at": _now(),
+            "study_uid": m.study_uid, "study_date": iso_date(m.study_date),
+            "study_description": m.study_description, "institution": m.institution,
+            "modality": m.modality, "rows": m.rows, "columns": m.columns,
+            "model_name": model.name, "model_version": model.version,
+            "model_sha256": model.sha256, "models": json.dumps([i.to_dict() for i in a.models]),
+            "status": a.status, "message": a.message, "labels": json.dumps(a.labels),
+            "display_names": json.dumps(a.display_names),
+            "probabilities": json.dumps(a.probabilities),
+            "abnormal_score": a.abnormal_score, "threshold": a.threshold, "call": a.call,
+            "cam_label": a.cam_label, "boxes": json.dumps([asdict(b) for b in a.boxes]),
+            "heatmap_png": _png(a.heatmap), "mask_png": _png(a.mask, binary=True),
+        }
+        try:
+            with self.db:
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.execute(
+                    "INSERT INTO patients (patient_id, name, birth_date, sex) VALUES (?,?,?,?) "
+                    "ON CONFLICT(patient_id) DO UPDATE SET "
+                    "name = COALESCE(excluded.name, name), "
+                    "birth_date = COALESCE(excluded.birth_date, birth_date), "
+                    "sex = COALESCE(excluded.sex, sex)",
+                    (m.patient_id or "", m.patient_name, iso_date(m.patient_birth_date) or None,
+                     m.patient_sex))
+                (patient,) = self.db.execute("SELECT id FROM patients WHERE patient_id = ?",
+                                             (m.patient_id or "",)).fetchone()
+                cols = ["patient", *row]
+                self.db.execute(
+                    f"INSERT INTO analyses ({', '.join(cols)}) "
+                    f"VALUES ({', '.join('?' * len(cols))}) "
+                    "ON CONFLICT(image_key, model_sha256) DO UPDATE SET "
+                    + ", ".join(f"{c} = excluded.{c}" for c in cols if c != "image_key"),
+                    (patient, *row.values()))
+                (aid,) = self.db.execute(
+                    "SELECT id FROM analyses WHERE image_key = ? AND model_sha256 = ?",
+                    (key, model.sha256)).fetchone()
+        except sqlite3.Error as exc:
+            raise HistoryError(f"could not store the analysis of {m.path} ({exc}).",
+                               self.path) from None
+        return aid
+
+    def set_verdict(self, analysis_id: int, label: str, verdict: str | None,
+                    note: str = "") -> None:
+        """The reader's verdict on one finding: 'agree', 'disagree' or None, with a note."""
+        if verdict not in (*VERDICTS, None):
+            raise ValueError(f"verdict must be one of {VERDICTS} or None, not {verdict!r}")
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            if self.db.execute("SELECT 1 FROM analyses WHERE id = ?",
+                               (analysis_id,)).fetchone() is None:
+                raise HistoryError(f"has no analysis {analysis_id} (deleted?).", self.path)
+            self.db.execute(
+                "INSERT INTO verdicts (analysis, label, verdict, note, updated_at) "
+                "VALUES (?,?,?,?,?) ON CONFLICT(analysis, label) DO UPDATE SET "
+                "verdict = excluded.verdict, note = excluded.note, "
+                "updated_at = excluded.updated_at",
+                (analysis_id, label, verdict, note, _now()))
+
+    def delete_analysis(self, analysis_id: int) -> None:
+        """Delete one analysis (and its verdicts); a patient left with none goes too."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            row = self.db.execute("SELECT patient FROM analyses WHERE id = ?",
+                                  (analysis_id,)).fetchone()
+            self.db.execute("DELETE FROM analyses WHERE id = ?", (analysis_id,))
+            if row is not None:
+                self.db.execute("DELETE FROM patients WHERE id = ? AND NOT EXISTS "
+                                "(SELECT 1 FROM analyses WHERE patient = ?)", (row[0], row[0]))
+
+    def delete_patient(self, patient_key: int) -> None:
+        """Delete a patient with all their analyses and verdicts."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("DELETE FROM patients WHERE id = ?", (patient_key,))
+
+    # --- reading ------------------------------------------------------------------------------
+    def patients(self, text: str = "", date_from: str | None = None,
+                 date_to: str | None = None) -> list[PatientSummary]:
+        """Patients whose name or id contains ``text`` (case-insensitive) and who have an
+        analysis whose study date (or, without one, analysis date) lies in the range
+        (YYYY-MM-DD, inclusive)."""
+        where, args = self._filters(text, date_from, date_to)
+        rows = self.db.execute(
+            "SELECT p.id, p.patient_id, COALESCE(p.name, ''), COUNT(a.id), MAX(a.analysed_at) "
+            "FROM patients p JOIN analyses a ON a.patient = p.id "
+            f"WHERE {where} GROUP BY p.id ORDER BY MAX(a.analysed_at) DESC", args).fetchall()
+        return [PatientSummary(*r) for r in rows]
+
+    def analyses(self, patient_key: int | None = None, text: str = "",
+                 date_from: str | None = None, date_to: str | None = None) -> list[HistoryEntry]:
+        """Analyses, newest first, of one patient or of all patients matching the filters."""
+        where, args = self._filters(text, date_from, date_to)
+        if patient_key is not None:
+            where += " AND p.id = ?"
+            args.append(patient_key)
+        rows = self.db.execute(f"{self._SELECT} WHERE {where} ORDER BY a.analysed_at DESC, "
+                               "a.id DESC", args).fetchall()
+        return [self._entry(r) for r in rows]
+
+    def entry(self, analysis_id: int) -> HistoryEntry:
+        row = self.db.execute(f"{self._SELECT} WHERE a.id = ?", (analysis_id,)).fetchone()
+        if row is None:
+            raise HistoryError(f"has no analysis {analysis_id} (deleted?).", self.path)
+        return self._entry(row)
+
+    def reopen(self, analysis_id: int) -> Analysis:
+        """The stored analysis over its image, read again from its path: the overlays are the
+        ones stored (as the reader saw them), not recomputed."""
+        e = self.entry(analysis_id)
+        image = load_image(e.path)
+        row = self.db.execute("SELECT heatmap_png, mask_png, abnormal_score, cam_label, models "
+                              "FROM analyses WHERE id = ?", (analysis_id,)).fetchone()
+        shape = image.shape
+        return Analysis(
+            image=image, status=e.status, message=e.message, labels=e.labels,
+            display_names=e.display_names, probabilities=e.probabilities,
+            abnormal_score=row[2], threshold=e.threshold, call=e.call, cam_label=row[3],
+            heatmap=_unpng(row[0], shape), mask=_unpng(row[1], shape, binary=True),
+            boxes=e.boxes, models=[ModelInfo(**d) for d in json.loads(row[4])])
+
+    _SELECT = ("SELECT a.id, p.patient_id, COALESCE(p.name, ''), a.path, a.analysed_at, "
+               "COALESCE(a.study_date, ''), COALESCE(a.study_description, ''), a.status, "
+               "a.message, a.labels, a.display_names, a.probabilities, a.call, a.threshold, "
+               "a.model_name, a.model_version, a.model_sha256, a.boxes "
+               "FROM analyses a JOIN patients p ON a.patient = p.id")
+
+    def _entry(self, r: tuple[Any, ...]) -> HistoryEntry:
+        verdicts = {label: (verdict, note) for label, verdict, note in self.db.execute(
+            "SELECT label, verdict, note FROM verdicts WHERE analysis = ?", (r[0],))}
+        return HistoryEntry(
+            id=r[0], patient_id=r[1], patient_name=r[2], path=r[3], analysed_at=r[4],
+            study_date=r[5], study_description=r[6], status=r[7], message=r[8],
+            labels=json.loads(r[9]), display_names=json.loads(r[10]),
+            probabilities=json.loads(r[11]), call=r[12], threshold=r[13],
+            model=ModelInfo(r[14], r[15], r[16], "classifier"),
+            boxes=[Box(**b) for b in json.loads(r[17])], verdicts=verdicts)
+
+    @staticmethod
+    def _filters(text: str, date_from: str | None, date_to: str | None
+                 ) -> tuple[str, list[Any]]:
+        where, args = ["1 = 1"], []
+        if text.strip():
+            like = f"%{text.strip().lower()}%"
+            where.append("(lower(COALESCE(p.name, '')) LIKE ? OR lower(p.patient_id) LIKE ?)")
+            args += [like, like]
+        day = "COALESCE(NULLIF(a.study_date, ''), substr(a.analysed_at, 1, 10))"
+        if date_from:
+            where.append(f"{day} >= ?")
+            args.append(date_from)
+        if date_to:
+            where.append(f"{day} <= ?")
+            args.append(date_to)
+        return " AND ".join(where), args
+
+    def integrity(self) -> str:
+        return self.db.execute("PRAGMA integrity_check").fetchone()[0]

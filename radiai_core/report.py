@@ -1,0 +1,193 @@
+"""PDF snapshots (ReportLab): one page per analysed image, with selectable text."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .anonymize import Pseudonymizer
+from .display import Window
+from .errors import RadiAIError
+from .pipeline import NOTICE, Analysis
+from .resources import project_root
+from .snapshot import render
+
+log = logging.getLogger(__name__)
+
+FONT, BOLD = "RadiAISans", "RadiAISans-Bold"
+
+
+class ExportError(RadiAIError):
+    """An export could not be written."""
+
+    kind = "export"
+
+
+def _fonts() -> tuple[str, str]:
+    """DejaVu Sans (bundled, any Latin/Greek/Cyrillic name prints), else Helvetica."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if FONT in pdfmetrics.getRegisteredFontNames():
+        return FONT, BOLD
+    folder = project_root() / "resources" / "fonts"
+    try:
+        pdfmetrics.registerFont(TTFont(FONT, str(folder / "DejaVuSans.ttf")))
+        pdfmetrics.registerFont(TTFont(BOLD, str(folder / "DejaVuSans-Bold.ttf")))
+    except Exception:  # noqa: BLE001 - fonts missing from a damaged install: still write the PDF
+        log.warning("bundled fonts not found in %s; using Helvetica", folder)
+        return "Helvetica", "Helvetica-Bold"
+    return FONT, BOLD
+
+
+def _image_reader(rgb: np.ndarray):
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+
+    buf = io.BytesIO()  # JPEG (embedded as is): a page stays near 200 kB instead of 2.5 MB
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=92)
+    buf.seek(0)
+    return ImageReader(buf)
+
+
+def write_pdf(analyses: Sequence[Analysis], path: str | Path,
+              pseudonyms: Pseudonymizer | None = None,
+              windows: Sequence[Window | None] | None = None,
+              when: _dt.datetime | None = None) -> Path:
+    """Write one page per analysis to ``path`` (written to a temporary file, then renamed, so
+    a failed export leaves no half-written PDF). ``pseudonyms`` (enabled) anonymises the pages;
+    pass the same one to every export that belongs together."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    if not analyses:
+        raise ExportError("nothing to export: no analysed image.", path)
+    path = Path(path)
+    pseudonyms = pseudonyms or Pseudonymizer()
+    when = when or _dt.datetime.now().astimezone()
+    font, bold = _fonts()
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        c = canvas.Canvas(str(tmp), pagesize=A4, pageCompression=1)
+        c.setTitle("RadiAI snapshot")
+        c.setAuthor("RadiAI")
+        c.setSubject(NOTICE)
+        c.setCreator("RadiAI")
+        for i, a in enumerate(analyses):
+            window = windows[i] if windows is not None else None
+            _page(c, a, pseudonyms, window, when, font, bold, i + 1, len(analyses))
+            c.showPage()
+        c.save()
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ExportError(f"cannot be written ({exc.strerror or exc}).", path) from None
+    return path
+
+
+def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
+          when: _dt.datetime, font: str, bold: str, page: int, pages: int) -> None:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+
+    width, height = A4
+    left, right = 18 * mm, width - 18 * mm
+    y = height - 20 * mm
+    d = pseudonyms.details(a.image.meta)
+
+    c.setFont(bold, 15)
+    c.drawString(left, y, "RadiAI — chest radiograph snapshot")
+    c.setFont(font, 8.5)
+    c.drawRightString(right, y, f"{when:%Y-%m-%d %H:%M %Z}".strip() + f"   page {page}/{pages}")
+    y -= 7 * mm
+    c.setFont(bold, 9.5)
+    c.setFillColorRGB(0.6, 0.1, 0.1)
+    c.drawString(left, y, NOTICE + " The reading radiologist decides.")
+    c.setFillColorRGB(0, 0, 0)
+    y -= 8 * mm
+
+    rows = [("Patient", d.patient), ("Patient ID", d.patient_id), ("Birth date", d.birth_date),
+            ("Sex", d.sex), ("Institution", d.institution), ("Study date", d.study_date),
+            ("Study", d.study_description), ("Study UID", d.study_uid), ("Image", d.reference),
+            ("Size", f"{a.image.meta.columns} × {a.image.meta.rows} px, "
+                     f"{a.image.meta.format}")]
+    for name, value in rows:
+        if value:
+            c.setFont(bold, 9)
+            c.drawString(left, y, name)
+            c.setFont(font, 9)
+            c.drawString(left + 28 * mm, y, str(value)[:95])
+            y -= 4.6 * mm
+
+    plain, over = render(a, window)
+    gap = 6 * mm
+    box_w = (right - left - gap) / 2
+    h, w = plain.shape[:2]
+    scale = min(box_w / w, 95 * mm / h)
+    img_w, img_h = w * scale, h * scale
+    y -= img_h + 3 * mm
+    c.drawImage(_image_reader(plain), left, y, img_w, img_h)
+    c.drawImage(_image_reader(over), left + box_w + gap, y, img_w, img_h)
+    c.setFont(font, 8)
+    c.drawString(left, y - 4 * mm, "Radiograph")
+    c.drawString(left + box_w + gap, y - 4 * mm,
+                 f"Heat map: {a.display_names.get(a.cam_label or '', a.cam_label or '—')}; "
+                 "lungs; regions" if a.status == "ok" else "Not analysed")
+    y -= 12 * mm
+
+    c.setFont(bold, 11)
+    if a.status != "ok":
+        c.drawString(left, y, "No findings: the image was refused.")
+        y -= 5.5 * mm
+        c.setFont(font, 9.5)
+        c.drawString(left, y, f"This image {a.message}."[:110])
+        y -= 8 * mm
+    else:
+        c.drawString(left, y, "Findings")
+        y -= 6 * mm
+        for label, p in sorted(a.probabilities.items(), key=lambda kv: kv[1], reverse=True):
+            c.setFont(font, 10)
+            c.drawString(left, y, a.display_names.get(label, label))
+            c.drawRightString(left + 85 * mm, y, f"{p:.1%}")
+            c.setFillColorRGB(0.85, 0.85, 0.85)
+            c.rect(left + 90 * mm, y - 0.5 * mm, 60 * mm, 3.2 * mm, stroke=0, fill=1)
+            c.setFillColorRGB(0.75, 0.22, 0.17)
+            c.rect(left + 90 * mm, y - 0.5 * mm, 60 * mm * p, 3.2 * mm, stroke=0, fill=1)
+            c.setFillColorRGB(0, 0, 0)
+            y -= 5.5 * mm
+        if a.call is not None:
+            y -= 1.5 * mm
+            c.setFont(bold, 10)
+            c.drawString(left, y, f"Call: {a.call}")
+            c.setFont(font, 9)
+            c.drawString(left + 55 * mm, y, f"score {a.abnormal_score:.3f} at the threshold "
+                                            f"{a.threshold:.3f} chosen on validation data")
+            y -= 5.5 * mm
+        if a.boxes:
+            c.setFont(font, 9)
+            regions = "; ".join(f"x {b.x}, y {b.y}, {b.w} × {b.h} px ({b.score:.0%} of the map)"
+                                for b in a.boxes)
+            c.drawString(left, y, f"Suspected regions: {regions}"[:120])
+            y -= 5 * mm
+    y -= 3 * mm
+    c.setFont(bold, 9)
+    c.drawString(left, y, "Models")
+    c.setFont(font, 8.5)
+    for m in a.models:
+        y -= 4.4 * mm
+        c.setFont(font, 8.5)
+        c.drawString(left, y, f"{m.kind}: {m.name} {m.version}")
+        c.setFont(font, 7)
+        c.drawString(left + 70 * mm, y, f"sha256 {m.sha256}")
+    c.setFont(font, 7.5)
+    c.setFillColorRGB(0.3, 0.3, 0.3)
+    c.drawString(left, 15 * mm, "RadiAI is a reading aid for chest radiographs. " + NOTICE)
+    c.drawString(left, 11.5 * mm, "The classifier was trained on pediatric radiographs "
+                 "(children aged 1–5); the lung masks on adult radiographs.")
+    c.setFillColorRGB(0, 0, 0)

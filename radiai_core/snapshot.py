@@ -1,0 +1,48 @@
+"""Render an analysis as RGB pictures (radiograph, and radiograph with heat map, lungs, boxes)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .display import Window, apply_window, default_window, heat_rgba
+from .pipeline import Analysis
+
+BOX_RGB = (255, 215, 0)
+LUNG_RGB = (0, 200, 255)
+
+
+def _scaled(a: np.ndarray, scale: float, interp: int) -> np.ndarray:
+    if scale >= 1.0:
+        return a
+    h, w = a.shape[:2]
+    return cv2.resize(a, (max(1, round(w * scale)), max(1, round(h * scale))),
+                      interpolation=interp)
+
+
+def render(a: Analysis, window: Window | None = None, invert: bool = False,
+           heat: bool = True, mask: bool = True, boxes: bool = True, opacity: float = 0.45,
+           max_side: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """(plain, overlaid) uint8 RGB images at most ``max_side`` pixels on a side: the radiograph
+    in ``window`` (default: the file's), and the same with the chosen overlays drawn."""
+    shown = apply_window(a.image, window or default_window(a.image), invert)
+    scale = min(1.0, max_side / max(shown.shape))
+    grey = np.round(_scaled(shown, scale, cv2.INTER_AREA) * 255).astype(np.uint8)
+    plain = np.repeat(grey[..., None], 3, axis=2)
+    over = plain.astype(np.float32)
+    if heat and a.heatmap is not None:
+        rgba = heat_rgba(_scaled(a.heatmap, scale, cv2.INTER_AREA), opacity).astype(np.float32)
+        alpha = rgba[..., 3:] / 255.0
+        over = over * (1 - alpha) + rgba[..., :3] * alpha
+    over = np.round(over).astype(np.uint8)
+    line = max(1, round(max(over.shape[:2]) / 400))
+    if mask and a.mask is not None:
+        small = _scaled(a.mask.astype(np.uint8), scale, cv2.INTER_NEAREST)
+        contours, _ = cv2.findContours(small, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        cv2.drawContours(over, contours, -1, LUNG_RGB, line)
+    if boxes:
+        for b in a.boxes:
+            x0, y0 = round(b.x * scale), round(b.y * scale)
+            x1, y1 = round((b.x + b.w) * scale) - 1, round((b.y + b.h) * scale) - 1
+            cv2.rectangle(over, (x0, y0), (x1, y1), BOX_RGB, line + 1)
+    return plain, over
