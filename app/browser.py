@@ -64,6 +64,21 @@ class StudyBrowser(QTreeWidget):
         """Image paths in tree order."""
         return list(self._items)
 
+    def selected_study_paths(self) -> list[str]:
+        """Image paths under the current item when it is a patient, study or series row
+        (not an image row); else an empty list."""
+        item = self.currentItem()
+        if item is None or item.data(0, PATH_ROLE):
+            return []
+        out, stack = [], [item]
+        while stack:
+            it = stack.pop(0)
+            path = it.data(0, PATH_ROLE)
+            if path:
+                out.append(path)
+            stack = [it.child(i) for i in range(it.childCount())] + stack
+        return out
+
     def select_path(self, path: str) -> None:
         item = self._items.get(path)
         if item is not None:

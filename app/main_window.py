@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PyQt5.QtCore import QSettings, Qt, QThread
+from PyQt5.QtCore import QSettings, Qt, QThread, QTimer
 from PyQt5.QtWidgets import (
     QAction,
     QActionGroup,
@@ -25,15 +25,27 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from radiai_core.anonymize import Pseudonymizer
 from radiai_core.dicom_io import tag_listing
 from radiai_core.errors import RadiAIError
+from radiai_core.history import History
 from radiai_core.pipeline import Analysis, default_analyzer
+from radiai_core.report import write_pdf
 from radiai_core.studies import ScanResult
 
 from .browser import SkippedList, StudyBrowser
 from .findings import FindingsPanel
+from .history_view import HistoryPanel
 from .viewer import ImageViewer
-from .workers import AnalysisWorker, ModelLoader, ScanWorker, ThumbnailWorker, start
+from .workers import (
+    AnalysisWorker,
+    CsvWorker,
+    ModelLoader,
+    ScanWorker,
+    TaskWorker,
+    ThumbnailWorker,
+    start,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +57,9 @@ SHORTCUTS = [
     ("Zoom in", "+"), ("Zoom out", "-"), ("Invert", "I"), ("Reset view", "R"),
     ("Window: from file", "D"), ("Window: lung", "L"), ("Window: bone", "B"),
     ("Window: soft tissue", "T"), ("Heat map on/off", "H"), ("Lung contour on/off", "M"),
-    ("Boxes on/off", "X"), ("DICOM tags", "Ctrl+T"), ("Keyboard shortcuts", "F1"),
-    ("Quit", "Ctrl+Q"),
+    ("Boxes on/off", "X"), ("DICOM tags", "Ctrl+T"), ("History", "Ctrl+H"),
+    ("Export PDF…", "Ctrl+E"), ("Export PNG snapshot…", "Ctrl+Shift+S"),
+    ("Export CSV…", "Ctrl+Shift+E"), ("Keyboard shortcuts", "F1"), ("Quit", "Ctrl+Q"),
 ]
 KEYS = dict(SHORTCUTS)
 
@@ -56,8 +69,9 @@ class MainWindow(QMainWindow):
     called in a worker thread (the default loads the bundled models once)."""
 
     def __init__(self, make_analyzer: Callable[[], Any] = default_analyzer,
-                 settings: QSettings | None = None) -> None:
+                 settings: QSettings | None = None, history_path: Path | None = None) -> None:
         super().__init__()
+        self.history_path = history_path  # None: the user's data folder
         self.setWindowTitle("RadiAI — chest radiograph reading assistant")
         self.setAcceptDrops(True)
         self.make_analyzer = make_analyzer
@@ -72,10 +86,19 @@ class MainWindow(QMainWindow):
         self.current_path: str | None = None
         self.scan_token = 0
         self.summaries: dict[str, dict] = {}  # path → Analysis.to_dict() (no pixel arrays)
+        self.current_analysis: Analysis | None = None
+        self.task_workers: list[TaskWorker] = []
+        self.csv_worker: CsvWorker | None = None
         self.last_scan: ScanResult | None = None
         self._build_widgets()
         self._build_actions()
         self._restore()
+        h = self.history_panel
+        if h.history is None:
+            self.status_text.setText(f"History unavailable: {h.error}")
+        elif h.history.moved_aside is not None:
+            self.status_text.setText(f"The history database was damaged; it was moved to "
+                                     f"{h.history.moved_aside} and a new one was started.")
 
     # --- construction -----------------------------------------------------------------------
     def _build_widgets(self) -> None:
@@ -108,8 +131,17 @@ class MainWindow(QMainWindow):
         sl.addWidget(self.findings, 1)
         sl.addWidget(overlay)
 
+        self.history_panel = HistoryPanel(self.history_path, self)
+        self.history_panel.reopen_requested.connect(self.reopen_analysis)
+        self.history_panel.message.connect(lambda text: self.status_text.setText(text))
+        self._history_refresh = QTimer(self)  # at most one refresh a second during a batch
+        self._history_refresh.setSingleShot(True)
+        self._history_refresh.setInterval(1000)
+        self._history_refresh.timeout.connect(self.history_panel.refresh)
+
         for title, widget, area, name in (
                 ("Studies", self.browser, Qt.LeftDockWidgetArea, "studies"),
+                ("History", self.history_panel, Qt.LeftDockWidgetArea, "history"),
                 ("Findings", side, Qt.RightDockWidgetArea, "findings"),
                 ("Skipped files", self.skipped, Qt.BottomDockWidgetArea, "skipped"),
                 ("DICOM tags", self.tags, Qt.RightDockWidgetArea, "tags")):
@@ -119,7 +151,9 @@ class MainWindow(QMainWindow):
             self.addDockWidget(area, dock)
             setattr(self, f"{name}_dock", dock)
         self.tabifyDockWidget(self.findings_dock, self.tags_dock)
+        self.tabifyDockWidget(self.studies_dock, self.history_dock)
         self.findings_dock.raise_()
+        self.studies_dock.raise_()
 
         self.status_text = QLabel("Drop a study folder or radiographs here, or use File → Open.")
         self.cursor_text = QLabel()
@@ -152,6 +186,13 @@ class MainWindow(QMainWindow):
         self._action(m, "Open folder", self.choose_folder)
         self.recent_menu = m.addMenu("Recent")
         m.addSeparator()
+        self._action(m, "Export PDF…", self.choose_pdf)
+        self._action(m, "Export PNG snapshot…", self.choose_png)
+        self._action(m, "Export CSV…", self.choose_csv)
+        self.anonymize_action = self._action(m, "Anonymise exports", self._anonymize_changed,
+                                             checkable=True)
+        self.anonymize_action.setChecked(self.settings.value("anonymize", False, type=bool))
+        m.addSeparator()
         self._action(m, "Quit", self.close)
         v = self.menuBar().addMenu("&View")
         self._action(v, "Fit to window", self.viewer.fit)
@@ -172,6 +213,7 @@ class MainWindow(QMainWindow):
         self._action(v, "Lung contour on/off", self.mask_box.toggle)
         self._action(v, "Boxes on/off", self.boxes_box.toggle)
         self._action(v, "DICOM tags", lambda: (self.tags_dock.show(), self.tags_dock.raise_()))
+        self._action(v, "History", self.show_history)
         a = self.menuBar().addMenu("&Analysis")
         self._action(a, "Analyse all", self.analyse_all)
         self._action(a, "Cancel work", self.cancel_work)
@@ -215,13 +257,15 @@ class MainWindow(QMainWindow):
 
     def shutdown(self, timeout_ms: int = 10000) -> None:
         """Cancel all work and wait for the worker threads to end."""
-        for w in (self.scan_worker, self.batch_worker, self.view_worker, self.thumb_worker):
+        for w in (self.scan_worker, self.batch_worker, self.view_worker, self.thumb_worker,
+                  self.csv_worker):
             if w is not None:
                 w.cancel()
         for t in self.threads:
             t.quit()
             t.wait(timeout_ms)
         self.threads = [t for t in self.threads if t.isRunning()]
+        self.history_panel.close_history()
 
     # --- opening ----------------------------------------------------------------------------
     def choose_files(self) -> None:
@@ -314,10 +358,12 @@ class MainWindow(QMainWindow):
     def show_path(self, path: str) -> None:
         """Load, show and analyse one image (in a worker)."""
         self.current_path = path
+        self.current_analysis = None
         self.findings.show_pending(path)
         if self.view_worker is not None:
             self.view_worker.cancel()
-        worker = AnalysisWorker([path], self.make_analyzer)
+        worker = AnalysisWorker([path], self.make_analyzer, self.history_path)
+        worker.recorded.connect(self._on_recorded)
         worker.image_loaded.connect(self._on_view_image)
         worker.result.connect(self._on_view_result)
         worker.error.connect(self._on_view_error)
@@ -340,6 +386,7 @@ class MainWindow(QMainWindow):
     def _on_view_result(self, a: Analysis) -> None:
         self.summaries[a.path] = a.to_dict()
         if a.path == self.current_path:
+            self.current_analysis = a
             self.viewer.set_analysis(a)
             self.findings.show_analysis(a)
             total = a.timings_ms.get("total", 0)
@@ -360,7 +407,8 @@ class MainWindow(QMainWindow):
             return
         if self.batch_worker is not None:
             return
-        worker = AnalysisWorker(paths, self.make_analyzer)
+        worker = AnalysisWorker(paths, self.make_analyzer, self.history_path)
+        worker.recorded.connect(self._on_recorded)
         worker.result.connect(self._on_batch_result)
         worker.error.connect(self._on_batch_error)
         worker.progress.connect(self._on_progress)
@@ -386,10 +434,141 @@ class MainWindow(QMainWindow):
                                  f"image(s); {self.batch_errors} could not be read.")
 
     def cancel_work(self) -> None:
-        for w in (self.scan_worker, self.batch_worker):
+        for w in (self.scan_worker, self.batch_worker, self.csv_worker):
             if w is not None:
                 w.cancel()
         self.status_text.setText("Cancelling…")
+
+    # --- history ----------------------------------------------------------------------------
+    def _on_recorded(self, _path: str, _analysis_id: int) -> None:
+        if not self._history_refresh.isActive():
+            self._history_refresh.start()
+
+    def show_history(self) -> None:
+        self.history_dock.show()
+        self.history_dock.raise_()
+        self.history_panel.refresh()
+
+    def reopen_analysis(self, analysis_id: int) -> None:
+        """Show a stored analysis: its image read again, its stored overlays and findings."""
+        self.status_text.setText("Reopening…")
+        self._run_task(_reopen, self.history_path, analysis_id, what="reopening",
+                       done=self._on_reopened)
+
+    def _on_reopened(self, a: Analysis) -> None:
+        self.current_path = a.path
+        self.current_analysis = a
+        self.viewer.set_image(a.image)
+        self.viewer.set_analysis(a)
+        self.invert_action.setChecked(False)
+        self.findings.show_analysis(a)
+        self._show_tags(a.path)
+        self.status_text.setText(f"Reopened {Path(a.path).name} from the history.")
+
+    # --- exports ----------------------------------------------------------------------------
+    def _anonymize_changed(self, on: bool) -> None:
+        self.settings.setValue("anonymize", bool(on))
+
+    def _export_name(self, suffix: str) -> str:
+        a = self.current_analysis
+        ref = Pseudonymizer(self.anonymize_action.isChecked()).details(a.image.meta).reference
+        folder = self.settings.value("export_folder", str(Path.home()))
+        return str(Path(folder) / f"{ref}{suffix}")
+
+    def _need_analysis(self) -> bool:
+        if self.current_analysis is None:
+            QMessageBox.information(self, "RadiAI", "Open and analyse an image first.")
+            return False
+        return True
+
+    def choose_pdf(self) -> None:
+        if not self._need_analysis():
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export PDF snapshot",
+                                              self._export_name(".pdf"), "PDF (*.pdf)")
+        if path:
+            self.export_pdf(path)
+
+    def export_pdf(self, path: str) -> None:
+        """Write the current analysis as a PDF page (in a worker), in the current window."""
+        if self.current_analysis is None:
+            return
+        self.settings.setValue("export_folder", str(Path(path).parent))
+        self.status_text.setText("Writing the PDF…")
+        self._run_task(write_pdf, [self.current_analysis], path,
+                       Pseudonymizer(self.anonymize_action.isChecked()),
+                       [self.viewer.window], what="the PDF export",
+                       done=lambda p: self.status_text.setText(f"PDF written: {p}"))
+
+    def choose_png(self) -> None:
+        if not self._need_analysis():
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export PNG snapshot of the view",
+                                              self._export_name(".png"), "PNG (*.png)")
+        if path:
+            self.export_png(path)
+
+    def export_png(self, path: str) -> bool:
+        """The viewer as shown (window, zoom, overlays) as a PNG image."""
+        self.settings.setValue("export_folder", str(Path(path).parent))
+        ok = self.viewer.grab().save(path, "PNG")
+        if ok:
+            Path(path).chmod(0o600)
+        self.status_text.setText(f"Snapshot written: {path}" if ok
+                                 else f"{path}: the snapshot could not be written.")
+        return ok
+
+    def choose_csv(self) -> None:
+        if not self.browser.image_paths() and self.last_scan is None:
+            QMessageBox.information(self, "RadiAI", "Open a folder or radiographs first.")
+            return
+        folder = self.settings.value("export_folder", self.settings.value("last_folder", ""))
+        name = "radiai-batch.csv"
+        path, _ = QFileDialog.getSaveFileName(self, "Analyse into a CSV table",
+                                              str(Path(folder) / name), "CSV (*.csv)")
+        if path:
+            self.export_csv(path)
+
+    def export_csv(self, path: str) -> None:
+        """Analyse the selected study (or everything open) into a CSV table, one row per file
+        found, unreadable ones included; in a worker with progress and cancel."""
+        if self.csv_worker is not None:
+            return
+        paths = self.browser.selected_study_paths() or self.browser.image_paths()
+        errors = [] if self.browser.selected_study_paths() else [
+            (s.path, s.reason) for s in (self.last_scan.skipped if self.last_scan else [])]
+        self.settings.setValue("export_folder", str(Path(path).parent))
+        worker = CsvWorker(paths, errors, self.make_analyzer, Path(path),
+                           self.anonymize_action.isChecked(), self.history_path)
+        worker.progress.connect(self._on_progress)
+        worker.status.connect(self.status_text.setText)
+        worker.finished.connect(lambda r, p=path: self._on_csv_done(p, *r))
+        worker.failed.connect(self._on_csv_failed)
+        self.csv_worker = worker
+        self._show_busy(True)
+        self.status_text.setText(f"Analysing {len(paths)} image(s) into {Path(path).name}…")
+        self._track(start(worker, self))
+
+    def _on_csv_done(self, path: str, rows: int, cancelled: bool) -> None:
+        self.csv_worker = None
+        self._show_busy(False)
+        self.history_panel.refresh()
+        self.status_text.setText(f"{'Cancelled: ' if cancelled else ''}{rows} row(s) written "
+                                 f"to {path}.")
+
+    def _on_csv_failed(self, message: str) -> None:
+        self.csv_worker = None
+        self._show_busy(False)
+        QMessageBox.warning(self, "RadiAI", message)
+
+    def _run_task(self, fn, *args, what: str, done) -> None:
+        worker = TaskWorker(fn, *args, what=what)
+        worker.finished.connect(done)
+        worker.failed.connect(lambda msg: (self.status_text.setText(msg),
+                                           QMessageBox.warning(self, "RadiAI", msg)))
+        self.task_workers = [w for w in self.task_workers if w.thread() is not None
+                             and w.thread().isRunning()] + [worker]
+        self._track(start(worker, self))
 
     # --- helpers ----------------------------------------------------------------------------
     def _track(self, thread: QThread) -> None:
@@ -419,3 +598,9 @@ class MainWindow(QMainWindow):
         QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>"
                                 "<p>Mouse: wheel zooms around the cursor, left-drag pans, "
                                 "right-drag sets window (left/right) and level (up/down).</p>")
+
+
+def _reopen(history_path: Path | None, analysis_id: int) -> Analysis:
+    """Runs in a worker: its own connection to the history."""
+    with History(history_path) as h:
+        return h.reopen(analysis_id)

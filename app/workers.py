@@ -72,10 +72,30 @@ class AnalysisWorker(CancellableWorker):
     status = pyqtSignal(str)
     finished = pyqtSignal(bool)  # True when cancelled
 
-    def __init__(self, paths: Sequence[str | Path], make_analyzer: Callable[[], Any]) -> None:
+    recorded = pyqtSignal(str, int)  # path, history id
+
+    def __init__(self, paths: Sequence[str | Path], make_analyzer: Callable[[], Any],
+                 history_path: Path | None = None, record: bool = True) -> None:
         super().__init__()
         self.paths = [str(p) for p in paths]
         self.make_analyzer = make_analyzer
+        self.history_path, self.record = history_path, record
+        self._history: Any = None
+
+    def _store(self, analysis: Any) -> None:
+        """Record in the history (this thread's own connection); a failure is reported once
+        per batch and the analyses go on."""
+        if not self.record:
+            return
+        from radiai_core.history import History
+
+        try:
+            if self._history is None:
+                self._history = History(self.history_path)
+            self.recorded.emit(analysis.path, self._history.record(analysis))
+        except RadiAIError as exc:
+            self.record = False
+            self.status.emit(f"Not stored in the history: {exc}")
 
     @pyqtSlot()
     def run(self) -> None:
@@ -100,7 +120,9 @@ class AnalysisWorker(CancellableWorker):
             try:
                 image = load_image(path)
                 self.image_loaded.emit(image)
-                self.result.emit(analyzer.analyze(image))
+                analysis = analyzer.analyze(image)
+                self.result.emit(analysis)
+                self._store(analysis)
             except RadiAIError as exc:
                 self.error.emit(path, exc.message)
             except Exception as exc:  # noqa: BLE001 - a bad file never kills the app
@@ -108,6 +130,8 @@ class AnalysisWorker(CancellableWorker):
                 self.error.emit(path, f"unexpected error ({type(exc).__name__}); this is a bug, "
                                       "the log has the details")
             self.progress.emit(i + 1, total)
+        if self._history is not None:
+            self._history.close()
         self.finished.emit(self.cancel_event.is_set())
 
 
@@ -170,6 +194,93 @@ class ThumbnailWorker(CancellableWorker):
             except Exception:  # noqa: BLE001
                 log.exception("thumbnail of %s failed", path)
         self.finished.emit(self.cancel_event.is_set())
+
+
+class TaskWorker(QObject):
+    """Run one function in a worker thread: ``finished(result)`` or ``failed(message)`` (a
+    RadiAIError's message, or a bug report that is also logged)."""
+
+    finished = pyqtSignal(object)
+    failed = pyqtSignal(str)
+
+    def __init__(self, fn: Callable[..., Any], *args: Any, what: str = "the task") -> None:
+        super().__init__()
+        self.fn, self.args, self.what = fn, args, what
+
+    def cancel(self) -> None:
+        """A single short task runs to its end."""
+
+    @pyqtSlot()
+    def run(self) -> None:
+        try:
+            result = self.fn(*self.args)
+        except RadiAIError as exc:
+            self.failed.emit(str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001
+            log.exception("%s failed", self.what)
+            self.failed.emit(f"{self.what[:1].upper()}{self.what[1:]} failed unexpectedly "
+                             f"({type(exc).__name__}: {exc}). This is a bug; the log has the "
+                             "details.")
+            return
+        self.finished.emit(result)
+
+
+class CsvWorker(CancellableWorker):
+    """Analyse files into the batch CSV table (one row per file found, errors included) and
+    the history. ``errors`` are files the scan already found unusable: (path, message)."""
+
+    progress = pyqtSignal(int, int)
+    status = pyqtSignal(str)
+    finished = pyqtSignal(object)  # (rows written, cancelled)
+    failed = pyqtSignal(str)
+
+    def __init__(self, paths: Sequence[str], errors: Sequence[tuple[str, str]],
+                 make_analyzer: Callable[[], Any], csv_path: Path, anonymize: bool,
+                 history_path: Path | None = None) -> None:
+        super().__init__()
+        self.paths, self.errors = list(paths), list(errors)
+        self.make_analyzer, self.csv_path = make_analyzer, Path(csv_path)
+        self.anonymize, self.history_path = anonymize, history_path
+
+    @pyqtSlot()
+    def run(self) -> None:
+        from radiai_core.anonymize import Pseudonymizer
+        from radiai_core.batch import BatchItem, CsvTable, analyse_files
+        from radiai_core.history import History
+
+        history = None
+        try:
+            analyzer = self.make_analyzer()
+            table = CsvTable(self.csv_path, analyzer.labels, Pseudonymizer(self.anonymize))
+            try:
+                history = History(self.history_path)
+            except RadiAIError as exc:
+                self.status.emit(f"Not stored in the history: {exc}")
+            total = len(self.paths) + len(self.errors)
+            with table:
+                for path, message in self.errors:
+                    table.add(BatchItem(path, error=message))
+                done = len(self.errors)
+                for item in analyse_files(self.paths, analyzer.analyze,
+                                          cancel=self.cancel_event):
+                    table.add(item)
+                    if history is not None and item.analysis is not None:
+                        history.record(item.analysis)
+                    done += 1
+                    self.progress.emit(done, total)
+        except RadiAIError as exc:
+            self.failed.emit(str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001
+            log.exception("CSV export failed")
+            self.failed.emit(f"The CSV export failed unexpectedly ({type(exc).__name__}). This "
+                             "is a bug; the log has the details.")
+            return
+        finally:
+            if history is not None:
+                history.close()
+        self.finished.emit((table.rows, self.cancel_event.is_set()))
 
 
 def start(worker: QObject, parent: QObject) -> QThread:

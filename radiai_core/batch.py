@@ -47,7 +47,8 @@ def analyse_files(paths: Iterable[str | Path], analyze: Callable[..., Analysis],
         if cancel is not None and cancel.is_set():
             return
         try:
-            yield BatchItem(str(path), analysis=analyze(path, cam_label=cam_label))
+            a = analyze(path) if cam_label is None else analyze(path, cam_label=cam_label)
+            yield BatchItem(str(path), analysis=a)
         except RadiAIError as exc:
             yield BatchItem(str(path), error=exc.message, kind=exc.kind)
         except Exception as exc:  # noqa: BLE001 - a bug: log it, report it, keep going

@@ -81,6 +81,11 @@ class Analyzer:
     def __init__(self, models: ModelSet) -> None:
         self.models = models
 
+    @property
+    def labels(self) -> list[str]:
+        """The classifier's labels, in its output order."""
+        return list(self.models.classifier.labels)
+
     def analyze(self, source: str | Path | XrayImage, cam_label: str | None = None) -> Analysis:
         t = {}
         t0 = time.perf_counter()

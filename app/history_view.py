@@ -1,0 +1,278 @@
+"""History panel: patients and their analyses, search, the reader's verdicts, reopen, delete."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PyQt5.QtCore import QDate, Qt, pyqtSignal
+from PyQt5.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from radiai_core.anonymize import person_name
+from radiai_core.errors import RadiAIError
+from radiai_core.history import History, HistoryEntry
+
+log = logging.getLogger(__name__)
+
+ID_ROLE = Qt.UserRole
+KIND_ROLE = Qt.UserRole + 1
+VERDICT_CHOICES = [("—", None), ("agree", "agree"), ("disagree", "disagree")]
+
+
+class HistoryPanel(QWidget):
+    """Lists what the history database holds. Queries are small indexed SQLite reads, done in
+    the GUI thread; reopening an image is the main window's job (in a worker)."""
+
+    reopen_requested = pyqtSignal(int)
+    message = pyqtSignal(str)
+
+    def __init__(self, history_path: Path | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.history: History | None = None
+        self.error = ""
+        try:
+            self.history = History(history_path)
+        except RadiAIError as exc:
+            self.error = str(exc)
+            log.error("history unavailable: %s", exc)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search name or patient ID")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.refresh)
+        self.use_dates = QCheckBox("From")
+        self.date_from = QDateEdit(QDate.currentDate().addMonths(-1))
+        self.date_to = QDateEdit(QDate.currentDate())
+        for w in (self.date_from, self.date_to):
+            w.setCalendarPopup(True)
+            w.setDisplayFormat("yyyy-MM-dd")
+            w.dateChanged.connect(self.refresh)
+        self.use_dates.toggled.connect(self.refresh)
+        dates = QHBoxLayout()
+        dates.addWidget(self.use_dates)
+        dates.addWidget(self.date_from)
+        dates.addWidget(QLabel("to"))
+        dates.addWidget(self.date_to)
+
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Patient / analysis", "Date", "Call"])
+        self.tree.setColumnWidth(0, 220)
+        self.tree.currentItemChanged.connect(self._on_current)
+        self.tree.itemDoubleClicked.connect(self._on_double_click)
+
+        self.detail = QLabel("Select an analysis.")
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.verdict_grid = QGridLayout()
+        self.verdict_rows: dict[str, tuple[QComboBox, QLineEdit]] = {}
+        self.save_button = QPushButton("Save verdicts")
+        self.save_button.clicked.connect(self.save_verdicts)
+        self.reopen_button = QPushButton("Reopen")
+        self.reopen_button.clicked.connect(self._reopen_current)
+        self.delete_analysis_button = QPushButton("Delete analysis…")
+        self.delete_analysis_button.clicked.connect(self.delete_current_analysis)
+        self.delete_patient_button = QPushButton("Delete patient…")
+        self.delete_patient_button.clicked.connect(self.delete_current_patient)
+        buttons = QGridLayout()  # two rows keep the dock narrow
+        for i, b in enumerate((self.reopen_button, self.save_button, self.delete_analysis_button,
+                               self.delete_patient_button)):
+            buttons.addWidget(b, i // 2, i % 2)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.search)
+        layout.addLayout(dates)
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(self.detail)
+        layout.addLayout(self.verdict_grid)
+        layout.addLayout(buttons)
+        self.entry: HistoryEntry | None = None
+        self._update_buttons()
+        self.refresh()
+
+    # --- listing ----------------------------------------------------------------------------
+    def _filters(self) -> dict:
+        f = {"text": self.search.text()}
+        if self.use_dates.isChecked():
+            f["date_from"] = self.date_from.date().toString("yyyy-MM-dd")
+            f["date_to"] = self.date_to.date().toString("yyyy-MM-dd")
+        return f
+
+    def refresh(self) -> None:
+        """Re-read the list (keeps the selected analysis selected when it is still there)."""
+        if self.history is None:
+            self.tree.clear()
+            self.detail.setText(f"History unavailable: {self.error}")
+            return
+        keep = self.entry.id if self.entry is not None else None
+        f = self._filters()
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        select = None
+        for p in self.history.patients(**f):
+            title = person_name(p.name) or p.patient_id or "Images without a patient ID"
+            pitem = QTreeWidgetItem([title, p.last_analysed[:10], f"{p.n_analyses} analysis"
+                                     + ("" if p.n_analyses == 1 else "es")])
+            pitem.setData(0, ID_ROLE, p.key)
+            pitem.setData(0, KIND_ROLE, "patient")
+            pitem.setToolTip(0, f"Patient ID: {p.patient_id or '—'}")
+            self.tree.addTopLevelItem(pitem)
+            for e in self.history.analyses(patient_key=p.key, **f):
+                name = e.path.replace("\\", "/").rsplit("/", 1)[-1]
+                item = QTreeWidgetItem([name, e.study_date or e.analysed_at[:10],
+                                        e.call or e.status])
+                item.setData(0, ID_ROLE, e.id)
+                item.setData(0, KIND_ROLE, "analysis")
+                item.setToolTip(0, e.path)
+                pitem.addChild(item)
+                if e.id == keep:
+                    select = item
+            pitem.setExpanded(True)
+        self.tree.blockSignals(False)
+        if select is not None:
+            self.tree.setCurrentItem(select)
+        else:
+            self._show_entry(None)
+
+    def patient_titles(self) -> list[str]:
+        return [self.tree.topLevelItem(i).text(0) for i in range(self.tree.topLevelItemCount())]
+
+    def analysis_items(self) -> list[QTreeWidgetItem]:
+        out = []
+        for i in range(self.tree.topLevelItemCount()):
+            p = self.tree.topLevelItem(i)
+            out += [p.child(j) for j in range(p.childCount())]
+        return out
+
+    # --- selection and details --------------------------------------------------------------
+    def _on_current(self, item: QTreeWidgetItem | None, _prev=None) -> None:
+        if item is None or item.data(0, KIND_ROLE) != "analysis" or self.history is None:
+            self._show_entry(None)
+            return
+        try:
+            self._show_entry(self.history.entry(item.data(0, ID_ROLE)))
+        except RadiAIError as exc:
+            self.message.emit(str(exc))
+            self._show_entry(None)
+
+    def _show_entry(self, e: HistoryEntry | None) -> None:
+        self.entry = e
+        while self.verdict_grid.count():
+            w = self.verdict_grid.takeAt(0).widget()
+            if w is not None:
+                w.deleteLater()
+        self.verdict_rows = {}
+        if e is None:
+            self.detail.setText("Select an analysis." if self.history is not None
+                                else f"History unavailable: {self.error}")
+            self._update_buttons()
+            return
+        lines = [f"<b>{person_name(e.patient_name) or e.patient_id or 'No patient ID'}</b>"
+                 f" — {e.study_description or 'study'} {e.study_date}",
+                 f"Analysed {e.analysed_at.replace('T', ' ')} with {e.model.name} "
+                 f"{e.model.version}", e.path]
+        if e.status != "ok":
+            lines.append(f"Refused: this image {e.message}.")
+        elif e.call:
+            lines.append(f"Call: <b>{e.call}</b> (threshold {e.threshold:.2f})")
+        self.detail.setText("<br>".join(lines))
+        if e.status == "ok":
+            ranked = sorted(e.probabilities.items(), key=lambda kv: kv[1], reverse=True)
+            for row, (label, p) in enumerate(ranked):
+                verdict, note = e.verdicts.get(label, (None, ""))
+                combo = QComboBox()
+                for text, value in VERDICT_CHOICES:
+                    combo.addItem(text, value)
+                combo.setCurrentIndex([v for _, v in VERDICT_CHOICES].index(verdict))
+                edit = QLineEdit(note)
+                edit.setPlaceholderText("note")
+                self.verdict_grid.addWidget(QLabel(f"{e.display_names.get(label, label)} "
+                                                   f"{p:.1%}"), row, 0)
+                self.verdict_grid.addWidget(combo, row, 1)
+                self.verdict_grid.addWidget(edit, row, 2)
+                self.verdict_rows[label] = (combo, edit)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        has = self.entry is not None
+        self.reopen_button.setEnabled(has)
+        self.save_button.setEnabled(has and bool(self.verdict_rows))
+        self.delete_analysis_button.setEnabled(has)
+        item = self.tree.currentItem()
+        self.delete_patient_button.setEnabled(item is not None)
+
+    def select_analysis(self, analysis_id: int) -> bool:
+        for item in self.analysis_items():
+            if item.data(0, ID_ROLE) == analysis_id:
+                self.tree.setCurrentItem(item)
+                return True
+        return False
+
+    # --- actions ----------------------------------------------------------------------------
+    def _on_double_click(self, item: QTreeWidgetItem, _column: int) -> None:
+        if item.data(0, KIND_ROLE) == "analysis":
+            self.reopen_requested.emit(item.data(0, ID_ROLE))
+
+    def _reopen_current(self) -> None:
+        if self.entry is not None:
+            self.reopen_requested.emit(self.entry.id)
+
+    def save_verdicts(self) -> None:
+        if self.entry is None or self.history is None:
+            return
+        try:
+            for label, (combo, edit) in self.verdict_rows.items():
+                self.history.set_verdict(self.entry.id, label, combo.currentData(),
+                                         edit.text().strip())
+        except RadiAIError as exc:
+            QMessageBox.warning(self, "RadiAI", str(exc))
+            return
+        self.message.emit("Verdicts saved.")
+        self.refresh()
+
+    def _confirm(self, text: str) -> bool:
+        answer = QMessageBox.question(self, "Delete from history", text,
+                                      QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        return answer == QMessageBox.Yes
+
+    def delete_current_analysis(self) -> None:
+        if self.entry is None or self.history is None:
+            return
+        name = self.entry.path.replace("\\", "/").rsplit("/", 1)[-1]
+        if self._confirm(f"Delete the analysis of {name} ({self.entry.analysed_at[:10]}) and "
+                         "its verdicts? The image file itself is not touched."):
+            self.history.delete_analysis(self.entry.id)
+            self.entry = None
+            self.refresh()
+            self.message.emit(f"Analysis of {name} deleted from the history.")
+
+    def delete_current_patient(self) -> None:
+        item = self.tree.currentItem()
+        if item is None or self.history is None:
+            return
+        if item.parent() is not None:
+            item = item.parent()
+        title = item.text(0)
+        if self._confirm(f"Delete {title} with all their analyses and verdicts from the "
+                         "history? Image files are not touched."):
+            self.history.delete_patient(item.data(0, ID_ROLE))
+            self.entry = None
+            self.refresh()
+            self.message.emit(f"{title} deleted from the history.")
+
+    def close_history(self) -> None:
+        if self.history is not None:
+            self.history.close()
+            self.history = None

@@ -1,0 +1,147 @@
+"""History and exports from the window, as a reader would use them: analyse, restart, find the
+patient, record verdicts, reopen, export PDF / PNG / CSV (anonymised too), delete."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import numpy as np
+import pypdf
+import pytest
+from PyQt5.QtGui import QImage
+from PyQt5.QtWidgets import QMessageBox
+
+from radiai_core.anonymize import Pseudonymizer, person_name
+from radiai_core.history import History
+from radiai_core.io import load_image
+
+from ..conftest import PHI
+from ..samples import DICOM, KERMANY_DIR
+from .test_main_window import wait_analysed
+
+
+@pytest.fixture
+def study(phi_dicom):
+    """A folder: the identifiable DICOM, a second real DICOM, a plain image and a text file."""
+    folder = phi_dicom.parent
+    shutil.copy(DICOM["nih_cardiomegaly"], folder / "second.dcm")
+    shutil.copy(sorted((KERMANY_DIR / "images").glob("*.jpeg"))[0], folder / "plain.jpeg")
+    (folder / "notes.txt").write_text("not an image")
+    return folder
+
+
+def analyse_all(qtbot, w, folder) -> None:
+    w.open_paths([folder])
+    qtbot.waitUntil(lambda: len(w.browser.image_paths()) == 3, timeout=10000)
+    wait_analysed(qtbot, w)
+    w.analyse_all()
+    qtbot.waitUntil(lambda: w.batch_worker is None, timeout=20000)
+
+
+def test_history_survives_a_restart_and_records_verdicts(qtbot, make_window, study,
+                                                         monkeypatch) -> None:
+    w = make_window()
+    analyse_all(qtbot, w, study)
+    w.close()
+    with History() as h:
+        assert len(h.analyses()) == 3  # viewing + batch did not duplicate anything
+    w2 = make_window()  # "restart": a new window on the same data folder
+    panel = w2.history_panel
+    assert person_name(PHI["PatientName"]) in panel.patient_titles()
+    panel.search.setText("müller")
+    assert panel.patient_titles() == [person_name(PHI["PatientName"])]
+    (item,) = panel.analysis_items()
+    panel.tree.setCurrentItem(item)
+    assert panel.entry is not None and panel.entry.patient_id == PHI["PatientID"]
+    label = next(iter(panel.verdict_rows))
+    combo, note = panel.verdict_rows[label]
+    combo.setCurrentIndex(2)  # disagree
+    note.setText("reviewed: no consolidation")
+    panel.save_button.click()
+    with History() as h:
+        assert h.entry(panel.entry.id).verdicts[label] == ("disagree",
+                                                           "reviewed: no consolidation")
+    # Reopen: the image and its stored overlays come back in the viewer.
+    panel.reopen_button.click()
+    qtbot.waitUntil(lambda: w2.current_analysis is not None, timeout=10000)
+    assert w2.viewer.image is w2.current_analysis.image
+    assert w2.current_analysis.path.endswith(".dcm")
+    assert w2.current_analysis.heatmap is not None
+    assert w2.findings.bars != {}
+    # Delete the patient after confirming: gone from the database and from the list.
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
+    panel.delete_patient_button.click()
+    assert panel.patient_titles() == []
+    with History() as h:
+        assert [e.patient_id for e in h.analyses()].count(PHI["PatientID"]) == 0
+        assert len(h.analyses()) == 2
+
+
+def test_declined_confirmation_deletes_nothing(qtbot, make_window, study, monkeypatch) -> None:
+    w = make_window()
+    analyse_all(qtbot, w, study)
+    panel = w.history_panel
+    qtbot.waitUntil(lambda: len(panel.analysis_items()) == 3, timeout=5000)
+    panel.tree.setCurrentItem(panel.analysis_items()[0])
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.No)
+    panel.delete_analysis_button.click()
+    panel.delete_patient_button.click()
+    with History() as h:
+        assert len(h.analyses()) == 3
+
+
+def test_pdf_and_png_of_the_current_view(qtbot, make_window, phi_dicom, tmp_path) -> None:
+    w = make_window()
+    w.open_paths([phi_dicom])
+    wait_analysed(qtbot, w, phi_dicom)
+    pdf = tmp_path / "out" / "snap.pdf"
+    pdf.parent.mkdir()
+    w.export_pdf(str(pdf))
+    qtbot.waitUntil(lambda: pdf.exists(), timeout=10000)
+    text = pypdf.PdfReader(pdf).pages[0].extract_text()
+    a = w.current_analysis
+    assert PHI["PatientID"] in text and f"Call: {a.call}" in text
+    for label, p in a.probabilities.items():
+        assert f"{p:.1%}" in text
+    png = tmp_path / "out" / "view.png"
+    assert w.export_png(str(png))
+    img = QImage(str(png))
+    assert (img.width(), img.height()) == (w.viewer.width(), w.viewer.height())
+    rgb = np.array([[img.pixelColor(x, y).getRgb()[:3] for x in range(0, img.width(), 8)]
+                    for y in range(0, img.height(), 8)])
+    assert (rgb.max(axis=2) - rgb.min(axis=2)).max() > 60  # the coloured heat map is in it
+
+
+def test_anonymised_pdf_name_and_content(qtbot, make_window, phi_dicom, tmp_path) -> None:
+    w = make_window()
+    w.anonymize_action.setChecked(True)
+    w.open_paths([phi_dicom])
+    wait_analysed(qtbot, w, phi_dicom)
+    suggested = w._export_name(".pdf")  # not next to the source: its folder names the patient
+    assert "Müller" not in suggested and PHI["PatientID"] not in suggested
+    out = tmp_path / "anon"
+    out.mkdir()
+    pdf = out / suggested.rsplit("/", 1)[-1]
+    w.export_pdf(str(pdf))
+    qtbot.waitUntil(lambda: pdf.exists(), timeout=10000)
+    text = pypdf.PdfReader(pdf).pages[0].extract_text()
+    for secret in Pseudonymizer().phi_strings(load_image(phi_dicom).meta):
+        assert secret not in text, secret
+    assert "Patient 001" in text
+
+
+def test_csv_from_the_app_one_row_per_file(qtbot, make_window, study, tmp_path) -> None:
+    w = make_window()
+    w.anonymize_action.setChecked(True)
+    w.open_paths([study])
+    qtbot.waitUntil(lambda: len(w.browser.image_paths()) == 3, timeout=10000)
+    out = tmp_path / "table.csv"
+    w.export_csv(str(out))
+    qtbot.waitUntil(lambda: w.csv_worker is None, timeout=20000)
+    rows = list(csv.DictReader(open(out, encoding="utf-8")))
+    assert len(rows) == 4  # three images and the text file
+    assert sorted(r["status"] for r in rows) == ["error", "ok", "ok", "ok"]
+    content = out.read_text(encoding="utf-8")
+    assert "Müller" not in content and PHI["PatientID"] not in content
+    assert "written" in w.status_text.text()
