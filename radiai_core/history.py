@@ -26,6 +26,7 @@ from .resources import data_dir
 
 log = logging.getLogger(__name__)
 
+_CHECKED: set[str] = set()  # databases already checked by this process
 OVERLAY_SIDE = 256  # heat maps and masks are stored at most this many pixels on a side
 VERDICTS = ("agree", "disagree")
 
@@ -195,9 +196,11 @@ class History:
             db.execute("PRAGMA foreign_keys = ON")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
-            check = db.execute("PRAGMA quick_check").fetchone()[0]
-            if check != "ok":
-                raise sqlite3.DatabaseError(f"integrity check failed: {check}")
+            if str(self.path) not in _CHECKED:  # once per process: it reads the whole file
+                check = db.execute("PRAGMA quick_check").fetchone()[0]
+                if check != "ok":
+                    raise sqlite3.DatabaseError(f"integrity check failed: {check}")
+                _CHECKED.add(str(self.path))
             self._migrate(db)
         except BaseException:
             db.close()
