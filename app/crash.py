@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import logging.handlers
 import sys
 import traceback
@@ -10,13 +11,20 @@ from pathlib import Path
 
 from platformdirs import user_log_dir
 
+from radiai_core.privacy import protect
+
 log = logging.getLogger(__name__)
 
 
 def log_file() -> Path:
-    folder = Path(user_log_dir("RadiAI", appauthor=False))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / "radiai.log"
+    """``$RADIAI_LOG_DIR/radiai.log``, else in the platform's user log folder (private)."""
+    env = os.environ.get("RADIAI_LOG_DIR")
+    folder = Path(env) if env else Path(user_log_dir("RadiAI", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / "radiai.log"
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    return path
 
 
 def configure_logging(level: int = logging.INFO) -> Path:
@@ -25,6 +33,7 @@ def configure_logging(level: int = logging.INFO) -> Path:
     handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=5,
                                                    encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    protect(handler)  # patient names and ids (often in file paths) never reach the file
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(level)

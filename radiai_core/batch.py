@@ -70,6 +70,7 @@ class CsvTable:
         self.columns = ["path", "patient_id", "study_date", "status", "message",
                         *[f"p_{lab}" for lab in self.labels], "call"]
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             self._file = open(fd, "w", encoding="utf-8", newline="")
         except OSError as exc:

@@ -15,6 +15,7 @@ import numpy as np
 
 from .errors import RadiAIError
 from .io import load_image
+from .privacy import protect
 from .studies import list_files
 
 log = logging.getLogger(__name__)
@@ -414,6 +415,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        protect(handler)
     if args.command is None:
         parser.print_help(out)
         return 2

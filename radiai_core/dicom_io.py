@@ -26,6 +26,7 @@ from .errors import (
 )
 from .image import ImageMeta, XrayImage
 from .limits import MAX_PIXELS
+from .privacy import remember
 
 log = logging.getLogger(__name__)
 
@@ -153,10 +154,11 @@ def _int(ds: Dataset, keyword: str, default: int | None = None) -> int | None:
 
 
 def dicom_meta(ds: Dataset, path: str | Path) -> ImageMeta:
-    """Metadata from a (headers-only or full) dataset."""
+    """Metadata from a (headers-only or full) dataset. The patient's name and id are noted for
+    redaction from logs (``privacy``) as soon as they are read."""
     spacing, spacing_note = _spacing(ds)
     tsyntax = _transfer_syntax(ds)
-    return ImageMeta(
+    meta = ImageMeta(
         path=str(path), format="DICOM", rows=_int(ds, "Rows", 0) or 0,
         columns=_int(ds, "Columns", 0) or 0, photometric=_str(ds, "PhotometricInterpretation"),
         bits_stored=_int(ds, "BitsStored"), transfer_syntax=str(tsyntax),
@@ -172,6 +174,8 @@ def dicom_meta(ds: Dataset, path: str | Path) -> ImageMeta:
         number_of_frames=_int(ds, "NumberOfFrames", 1) or 1, window=_window(ds),
         notes=[spacing_note] if spacing_note else [],
     )
+    remember(meta)
+    return meta
 
 
 def _voi_to_unit(values: np.ndarray, ds: Dataset) -> tuple[np.ndarray, str]:
@@ -208,6 +212,16 @@ def _rgb_to_grey(rgb: np.ndarray) -> np.ndarray:
     return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
 
 
+def check_header(ds: Dataset, meta: ImageMeta, path: str | Path) -> None:
+    """What the header alone can tell: too many pixels, or a transfer syntax RadiAI cannot
+    decode. Used by the folder scan too, so such files are listed before anyone opens them."""
+    if meta.rows * meta.columns > MAX_PIXELS:
+        raise ImageTooLargeError(
+            f"declares {meta.columns} × {meta.rows} pixels, more than the "
+            f"{MAX_PIXELS / 1e6:.0f} megapixels RadiAI accepts.", path)
+    _check_decodable(ds, _transfer_syntax(ds), Path(path))
+
+
 def load_dicom(path: str | Path) -> XrayImage:
     path = Path(path)
     ds = read_dataset(path)
@@ -216,10 +230,7 @@ def load_dicom(path: str | Path) -> XrayImage:
         raise NoPixelDataError("is a DICOM file without pixel data (a report, presentation "
                                "state or header-only object); there is no image to show.", path)
     meta = dicom_meta(ds, path)
-    if meta.rows * meta.columns > MAX_PIXELS:
-        raise ImageTooLargeError(
-            f"declares {meta.columns} × {meta.rows} pixels, more than the "
-            f"{MAX_PIXELS / 1e6:.0f} megapixels RadiAI accepts.", path)
+    check_header(ds, meta, path)
     tsyntax = _transfer_syntax(ds)
     if not ds.get("file_meta") and not getattr(ds, "file_meta", None):
         ds.file_meta = pydicom.dataset.FileMetaDataset()
@@ -227,7 +238,6 @@ def load_dicom(path: str | Path) -> XrayImage:
         ds.file_meta.TransferSyntaxUID = tsyntax
         meta.notes.append("file has no file meta header; read as "
                           f"{getattr(tsyntax, 'name', tsyntax)}")
-    _check_decodable(ds, tsyntax, path)
     if meta.number_of_frames > 1:
         meta.notes.append(f"file holds {meta.number_of_frames} frames; only the first is shown")
         log.warning("%s: %d frames, using the first", path.name, meta.number_of_frames)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from .errors import EmptyFileError, FileAccessError, NotAnImageError
@@ -43,6 +44,15 @@ def sniff(path: str | Path) -> str:
     path = Path(path)
     if path.is_dir():
         raise FileAccessError("is a folder; open it as a folder to scan it.", path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise FileAccessError("does not exist (moved or deleted?).", path) from None
+    except OSError as exc:
+        raise FileAccessError(f"cannot be read ({exc.strerror or exc}).", path) from None
+    if not stat.S_ISREG(mode):  # opening a pipe would wait forever for a writer
+        raise FileAccessError("is not a regular file (a pipe, socket or device); RadiAI reads "
+                              "image files only.", path)
     head = _head(path)
     if not head:
         raise EmptyFileError("is empty (0 bytes); the transfer was probably interrupted.", path)

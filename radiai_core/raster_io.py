@@ -31,6 +31,14 @@ def _open(path: Path) -> Image.Image:
     return img
 
 
+def check_size(width: int, height: int, path: str | Path) -> None:
+    """Refuse an image over the pixel limit (from its header, before any decoding)."""
+    if width * height > MAX_PIXELS:
+        raise ImageTooLargeError(
+            f"is {width} × {height} pixels, more than the {MAX_PIXELS / 1e6:.0f}"
+            " megapixels RadiAI accepts; reduce it before analysis.", path)
+
+
 def read_size(path: Path) -> tuple[str, int, int]:
     """(format, width, height) from the header only."""
     with _open(path) as img:
@@ -76,10 +84,7 @@ def load_raster(path: str | Path) -> XrayImage:
     path = Path(path)
     img = _open(path)
     with img:
-        if img.width * img.height > MAX_PIXELS:
-            raise ImageTooLargeError(
-                f"is {img.width} × {img.height} pixels, more than the {MAX_PIXELS / 1e6:.0f}"
-                " megapixels RadiAI accepts; reduce it before analysis.", path)
+        check_size(img.width, img.height, path)
         fmt = img.format or "?"
         n_frames = getattr(img, "n_frames", 1)
         notes: list[str] = []

@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .dicom_io import check_modality, dicom_meta, read_dataset
+from .dicom_io import check_header, check_modality, dicom_meta, read_dataset
 from .errors import RadiAIError
 from .io import sniff
-from .raster_io import read_size
+from .raster_io import check_size, read_size
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +128,7 @@ def _header(path: Path) -> tuple[ImageRef, dict[str, str | None]]:
     kind = sniff(path)
     if kind != "dicom":
         fmt, w, h = read_size(path)
+        check_size(w, h, path)
         folder = str(path.parent)
         return (ImageRef(str(path), fmt, h, w),
                 {"patient_id": NO_PATIENT, "study_uid": folder, "series_uid": folder,
@@ -135,6 +136,7 @@ def _header(path: Path) -> tuple[ImageRef, dict[str, str | None]]:
     ds = read_dataset(path, headers_only=True)
     check_modality(ds, path)
     m = dicom_meta(ds, path)
+    check_header(ds, m, path)
     ref = ImageRef(str(path), "DICOM", m.rows, m.columns, m.sop_uid, m.instance_number,
                    m.modality, m.view_position)
     pid = m.patient_id or (f"{NO_PATIENT_ID} {m.patient_name}" if m.patient_name

@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..privacy import protect
+
 
 def setup_tensorflow(seed: int) -> None:
     """Fixed seeds everywhere; use every core of this machine for one graph."""
@@ -29,6 +31,7 @@ def file_logger(out: Path, name: str) -> logging.Handler:
     out.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(out / f"{name}.log", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    protect(handler)
     logger = logging.getLogger("radiai_core")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
