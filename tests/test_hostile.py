@@ -228,3 +228,36 @@ def test_exports_are_readable_by_the_user_only(tmp_path, phi_dicom) -> None:
         assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
     with History() as h:
         assert stat.S_IMODE(h.path.stat().st_mode) == 0o600
+
+
+def test_a_file_without_read_permission() -> None:
+    """Root reads everything, so under root the check runs with the effective user ``nobody``
+    (given back afterwards)."""
+    import io
+    import shutil
+    import tempfile
+
+    from radiai_core.cli import main
+
+    folder = Path(tempfile.mkdtemp(prefix="radiai-perm-"))
+    folder.chmod(0o755)
+    shutil.copy(KERMANY_NORMAL, folder / "readable.jpeg")
+    (folder / "readable.jpeg").chmod(0o644)
+    shutil.copy(KERMANY_NORMAL, folder / "locked.jpeg")
+    (folder / "locked.jpeg").chmod(0)
+    out = io.StringIO()
+    main(["inspect", "--json", str(folder)], out=io.StringIO())  # imports done as ourselves
+    root = os.geteuid() == 0
+    try:
+        if root:
+            os.seteuid(65534)
+        code = main(["inspect", "--json", str(folder)], out=out)
+    finally:
+        if root:
+            os.seteuid(0)
+        shutil.rmtree(folder, ignore_errors=True)
+    recs = {Path(r["path"]).name: r for r in map(json.loads, out.getvalue().splitlines())}
+    assert recs["readable.jpeg"]["status"] == "ok"
+    assert recs["locked.jpeg"]["kind"] == "unreadable"
+    assert "permission denied" in recs["locked.jpeg"]["message"]
+    assert code == 1

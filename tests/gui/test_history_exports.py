@@ -145,3 +145,14 @@ def test_csv_from_the_app_one_row_per_file(qtbot, make_window, study, tmp_path) 
     content = out.read_text(encoding="utf-8")
     assert "Müller" not in content and PHI["PatientID"] not in content
     assert "written" in w.status_text.text()
+
+
+def test_a_damaged_history_is_moved_aside_and_the_app_starts(qtbot, make_window,
+                                                             private_data_dir, study) -> None:
+    damaged = private_data_dir / "history.sqlite"
+    damaged.write_bytes(b"\x00garbage, not a database\x00" * 500)
+    w = make_window()
+    assert "damaged" in w.status_text.text() and "moved to" in w.status_text.text()
+    assert list(private_data_dir.glob("history.sqlite.damaged-*"))
+    analyse_all(qtbot, w, study)  # and the fresh history works
+    qtbot.waitUntil(lambda: len(w.history_panel.analysis_items()) == 3, timeout=5000)
