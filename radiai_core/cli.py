@@ -294,6 +294,22 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
 
         model_dir = fit_gate(args.models, args.chest_csv, args.mask_csv, args.out,
                              limit=args.limit)
+    elif args.what == "compare":
+        from .training.ablation import compare_runs, format_table
+
+        dirs = {}
+        for pair in args.models:
+            name, sep, folder = pair.partition("=")
+            if not sep:
+                raise RadiAIError(f"compare expects NAME=MODEL_FOLDER, got {pair!r}.")
+            dirs[name] = Path(folder)
+        result = compare_runs(dirs, args.csv, args.reference or next(iter(dirs)),
+                              n_boot=args.n_boot)
+        out.write(format_table(result) + "\n")
+        if args.json_out is not None:
+            args.json_out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+            out.write(f"written to {args.json_out}\n")
+        return 0
     elif args.what == "finalize":
         from .training.finalize import finalize_classifier, finalize_lung_mask
 
@@ -399,6 +415,14 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", required=True, type=Path, help="gate folder to write")
     g.add_argument("--limit", type=int, help="cap every image set (smoke runs)")
     g.set_defaults(func=cmd_train)
+    k = tsub.add_parser("compare", help="compare finalized classifiers on their shared "
+                        "validation split (paired patient bootstrap), e.g. an ablation")
+    k.add_argument("models", nargs="+", metavar="NAME=MODEL_FOLDER")
+    k.add_argument("--csv", required=True, type=Path, help="the training table of the runs")
+    k.add_argument("--reference", help="the model the others are compared to (default: first)")
+    k.add_argument("--n-boot", type=int, default=1000)
+    k.add_argument("--json-out", type=Path, help="write the comparison as JSON")
+    k.set_defaults(func=cmd_train)
     f = tsub.add_parser("finalize", help="export a training run as a shipped model folder")
     f.add_argument("kind", choices=["classifier", "lung-mask"])
     f.add_argument("--run", required=True, type=Path, help="the training run folder")

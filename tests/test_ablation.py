@@ -1,0 +1,59 @@
+"""Pairwise comparison of finalized classifiers (the lung-input ablation's tool)."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+
+import pytest
+
+from radiai_core.cli import main
+from radiai_core.resources import models_dir
+from radiai_core.training.ablation import compare_runs, format_table
+
+from .samples import KERMANY_DIR
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def two_models(tmp_path):
+    """The shipped classifier, and the same weights told to look at a lung-box crop."""
+    plain, crop = tmp_path / "plain", tmp_path / "crop"
+    for dest in (plain, crop):
+        shutil.copytree(models_dir() / "classifier", dest,
+                        ignore=shutil.ignore_patterns("*.keras", "*.png"))
+    manifest = json.loads((crop / "manifest.json").read_text())
+    manifest["preprocessing"]["lung_input"] = "crop"
+    manifest["training"]["config"]["val_fraction"] = 0.5  # enough of the 20 samples
+    (crop / "manifest.json").write_text(json.dumps(manifest))
+    manifest["preprocessing"]["lung_input"] = "plain"
+    (plain / "manifest.json").write_text(json.dumps(manifest))
+    return plain, crop
+
+
+def test_compare_is_paired_and_reports_differences(two_models) -> None:
+    plain, crop = two_models
+    csv = KERMANY_DIR / "index.csv"
+    result = compare_runs({"plain": plain, "crop": crop}, csv, "plain", n_boot=50)
+    assert result["n"] >= 8
+    assert result["models"]["plain"]["lung_input"] == "plain"
+    assert result["models"]["crop"]["lung_input"] == "crop"
+    assert "difference_ci95" not in result["models"]["plain"]
+    ci = result["models"]["crop"]["difference_ci95"]["accuracy"]
+    assert -1 <= ci[0] <= ci[1] <= 1
+    same = compare_runs({"a": plain, "b": plain}, csv, "a", n_boot=20)
+    assert same["models"]["b"]["difference_ci95"]["accuracy"] == [0.0, 0.0]
+    assert "crop" in format_table(result)
+
+
+def test_compare_from_the_command_line(two_models, tmp_path) -> None:
+    plain, crop = two_models
+    out = io.StringIO()
+    code = main(["train", "compare", f"plain={plain}", f"crop={crop}", "--csv",
+                 str(KERMANY_DIR / "index.csv"), "--n-boot", "20", "--json-out",
+                 str(tmp_path / "c.json")], out=out)
+    assert code == 0
+    assert json.loads((tmp_path / "c.json").read_text())["reference"] == "plain"
+    assert "paired patient bootstrap" in out.getvalue()
