@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PyQt5.QtCore import QSettings, Qt, QThread, QTimer
+from PyQt5.QtCore import QSettings, Qt, QThread, QTimer, pyqtSignal
 from PyQt5.QtWidgets import (
     QAction,
     QActionGroup,
@@ -67,6 +67,11 @@ KEYS = dict(SHORTCUTS)
 class MainWindow(QMainWindow):
     """``make_analyzer`` returns an object with ``analyze(path | XrayImage) -> Analysis``; it is
     called in a worker thread (the default loads the bundled models once)."""
+
+    #: A finished analysis reached the viewer (path); used by the start-up benchmark.
+    analysis_shown = pyqtSignal(str)
+    #: The models finished loading in the background.
+    models_loaded = pyqtSignal()
 
     def __init__(self, make_analyzer: Callable[[], Any] = default_analyzer,
                  settings: QSettings | None = None, history_path: Path | None = None) -> None:
@@ -351,6 +356,7 @@ class MainWindow(QMainWindow):
 
     def _on_models_ready(self, _cancelled: bool) -> None:
         self.models_ready = True
+        self.models_loaded.emit()
         if self.status_text.text() == "Loading models…":
             self.status_text.setText("Models loaded. Drop a study folder or radiographs here, or "
                                      "use File → Open.")
@@ -392,6 +398,7 @@ class MainWindow(QMainWindow):
             total = a.timings_ms.get("total", 0)
             self.status_text.setText(f"Analysed {Path(a.path).name} in {total:.0f} ms."
                                      if a.status == "ok" else f"{Path(a.path).name}: refused.")
+            self.analysis_shown.emit(a.path)
 
     def _on_view_error(self, path: str, message: str) -> None:
         if not path or path == self.current_path:

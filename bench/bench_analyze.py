@@ -50,6 +50,13 @@ def main() -> None:
     total = statistics.median(stages["total"])
     print(f"end to end median {total:.0f} ms; target ≤ 200 ms: "
           f"{'met' if total <= 200 else 'NOT met'}")
+    try:
+        import resource  # not on Windows
+
+        print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
+              "(target ≤ 1,500 MB)")
+    except ImportError:
+        print("peak RSS: not measured on this platform")
 
 
 if __name__ == "__main__":

@@ -449,6 +449,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except RadiAIError as exc:
         sys.stderr.write(f"radiai: {exc}\n")
         return 1
+    except ModuleNotFoundError as exc:
+        if args.command not in ("evaluate", "train"):
+            raise
+        sys.stderr.write(f"radiai: {args.command} needs the model-building tools ({exc.name} is "
+                         "missing), which the installed app leaves out; run it from a source "
+                         "checkout (pip install -e .).\n")
+        return 1
     except BrokenPipeError:  # output closed early (e.g. piped into head)
         sys.stderr.close()
         return 0
