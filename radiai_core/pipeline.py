@@ -12,7 +12,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .gate import GateFeatures, lung_features
+from .gate import GateFeatures, contrast, lung_confidence, lung_features
 from .image import XrayImage
 from .io import load_image
 from .lung_input import LungView, lung_view
@@ -109,7 +109,7 @@ class Analyzer:
         t["classifier"] = time.perf_counter() - t1
 
         t1 = time.perf_counter()
-        features = self.gate_features(image, front, lung_prob, mask_small, feats)
+        features = self.gate_features(image, front, lung_prob, mask_small, feats, seg_front)
         refusal = self.models.gate.check(features) if self.models.gate is not None else None
         t["gate"] = time.perf_counter() - t1
         if refusal is not None:
@@ -162,14 +162,21 @@ class Analyzer:
         clf.predict(clf.front(blank))
 
     def gate_features(self, image: XrayImage, front: np.ndarray, lung_prob: np.ndarray,
-                      mask: np.ndarray, feats: np.ndarray) -> GateFeatures:
+                      mask: np.ndarray, feats: np.ndarray,
+                      seg_front: np.ndarray | None = None) -> GateFeatures:
+        """The gate's measurements. One more lung-model pass, on the negated image: the lungs of
+        an inverted radiograph are found more confidently once it is negated back."""
         fraction, balance, confidence, polarity = lung_features(lung_prob, mask, front)
+        seg = self.models.lung_mask
+        negated = 1.0 - (front if seg_front is None else seg_front)
+        gain = lung_confidence(seg.predict(negated)) - lung_confidence(lung_prob)
         gate = self.models.gate
         atyp = float(gate.atypicality(feats.mean(axis=(0, 1)))[0]) if gate is not None else 0.0
-        return GateFeatures(contrast=float(image.pixels.std()),
+        return GateFeatures(contrast=contrast(image.pixels), min_side=float(min(image.shape)),
                             colourfulness=float(image.meta.colourfulness or 0.0),
                             lung_fraction=fraction, lung_balance=balance,
-                            mask_confidence=confidence, polarity=polarity, atypicality=atyp)
+                            mask_confidence=confidence, polarity=polarity, atypicality=atyp,
+                            inverse_gain=gain)
 
 
 def _place(cam: np.ndarray, view: LungView, shape: tuple[int, int]) -> np.ndarray:

@@ -29,8 +29,10 @@ TAIL = 0.002
 #: Fixed physical bounds (not learned): grey radiographs have colourfulness 0 and JPEG chroma
 #: noise stays far below 0.02; a blank image has a grey-level standard deviation near 0, and
 #: any radiograph is far above 0.02. (A learned percentile bound for "blank" refused real
-#: low-contrast radiographs as blank.)
-FIXED_BOUNDS = {("colourfulness", "max"): 0.02, ("contrast", "min"): 0.02}
+#: low-contrast radiographs as blank.) No radiograph is under 128 pixels on a side (the
+#: shared pediatric images, already reduced, are 224).
+FIXED_BOUNDS = {("colourfulness", "max"): 0.02, ("contrast", "min"): 0.02,
+                ("min_side", "min"): 128.0}
 
 
 def _features(analyzer: Analyzer, image: XrayImage) -> tuple[GateFeatures, np.ndarray]:
@@ -41,7 +43,8 @@ def _features(analyzer: Analyzer, image: XrayImage) -> tuple[GateFeatures, np.nd
 
     mask = clean_lung_mask(prob, m.lung_mask.threshold)
     _, feats = m.classifier.predict(front)
-    return analyzer.gate_features(image, front, prob, mask, feats), feats.mean(axis=(0, 1))
+    return (analyzer.gate_features(image, front, prob, mask, feats, front),
+            feats.mean(axis=(0, 1)))
 
 
 def chest_sets(kermany_csv: Path, masks_csv: Path, seed: int, n_kermany_fit: int
