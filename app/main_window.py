@@ -321,8 +321,7 @@ class MainWindow(QMainWindow):
         self.last_scan = result
         self.browser.populate(result)
         self.skipped.clear()
-        for s in result.skipped:
-            self.skipped.add(s.path, s.reason)
+        self.skipped.add_many([(s.path, s.reason) for s in result.skipped])
         if result.skipped:
             self.skipped_dock.show()
         n = len(result.images())
