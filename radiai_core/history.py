@@ -73,8 +73,16 @@ def _v1(db: sqlite3.Connection) -> None:
     """)
 
 
+def _v2(db: sqlite3.Connection) -> None:
+    """Indexes for the history view's date search and newest-first listing."""
+    db.executescript("""
+        CREATE INDEX analyses_study_date ON analyses(study_date);
+        CREATE INDEX analyses_analysed_at ON analyses(analysed_at);
+    """)
+
+
 #: MIGRATIONS[i] takes a database at schema version i to version i + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -126,6 +126,28 @@ def test_an_older_schema_is_migrated_and_a_newer_one_refused(db_path) -> None:
         History(db_path)
 
 
+def test_a_version_1_database_with_rows_is_migrated_keeping_them(analyzer, db_path) -> None:
+    from radiai_core.history import MIGRATIONS
+
+    with History(db_path) as h:
+        aid = h.record(analyzer.analyze(KERMANY_NORMAL))
+        h.set_verdict(aid, "normal", "agree", "kept across the upgrade")
+    # Put the file back to schema version 1, as an older RadiAI left it.
+    raw = sqlite3.connect(db_path)
+    raw.execute("DROP INDEX analyses_study_date")
+    raw.execute("DROP INDEX analyses_analysed_at")
+    raw.execute("PRAGMA user_version = 1")
+    raw.commit()
+    raw.close()
+    with History(db_path) as h:
+        assert h.schema_version == len(MIGRATIONS) == SCHEMA_VERSION
+        indexes = {r[0] for r in h.db.execute("SELECT name FROM sqlite_master WHERE type = "
+                                              "'index'")}
+        assert {"analyses_study_date", "analyses_analysed_at"} <= indexes
+        assert h.entry(aid).verdicts["normal"] == ("agree", "kept across the upgrade")
+        assert h.integrity() == "ok"
+
+
 def test_a_damaged_file_is_moved_aside_and_a_fresh_one_started(db_path) -> None:
     db_path.parent.mkdir(parents=True)
     db_path.write_bytes(b"this is not an SQLite database, it is a damaged file" * 100)
