@@ -102,7 +102,7 @@ def test_pdf_and_png_of_the_current_view(qtbot, make_window, phi_dicom, tmp_path
     text = pypdf.PdfReader(pdf).pages[0].extract_text()
     a = w.current_analysis
     assert PHI["PatientID"] in text and f"Call: {a.call}" in text
-    for label, p in a.probabilities.items():
+    for p in a.probabilities.values():
         assert f"{p:.1%}" in text
     png = tmp_path / "out" / "view.png"
     assert w.export_png(str(png))
