@@ -17,6 +17,15 @@ from radiai_core.pipeline import NOTICE, Analysis
 TOP_N = 3
 
 
+def short_name(path: str, limit: int = 36) -> str:
+    """The file name, shortened in the middle: a long DICOM name must not widen the panel."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    if len(name) <= limit:
+        return name
+    keep = (limit - 1) // 2
+    return f"{name[:keep]}…{name[-keep:]}"
+
+
 class FindingsPanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -57,7 +66,8 @@ class FindingsPanel(QWidget):
 
     def show_pending(self, path: str) -> None:
         self._clear()
-        self.title.setText(f"Analysing {path.rsplit('/', 1)[-1]}…")
+        self.title.setText(f"Analysing {short_name(path)}…")
+        self.title.setToolTip(path)
 
     def show_error(self, message: str) -> None:
         self._clear()
@@ -65,7 +75,8 @@ class FindingsPanel(QWidget):
 
     def show_analysis(self, a: Analysis) -> None:
         self._clear()
-        name = a.path.replace("\\", "/").rsplit("/", 1)[-1]
+        name = short_name(a.path)
+        self.title.setToolTip(a.path)
         if a.status != "ok":
             self.title.setText(f"<b>{name}: not analysed.</b> This image {a.message}.")
             self._show_models(a)

@@ -159,6 +159,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.studies_dock, self.history_dock)
         self.findings_dock.raise_()
         self.studies_dock.raise_()
+        self.resizeDocks([self.skipped_dock], [110], Qt.Vertical)  # the image gets the room
 
         self.status_text = QLabel("Drop a study folder or radiographs here, or use File → Open.")
         self.cursor_text = QLabel()
