@@ -42,14 +42,14 @@ def sniff(path: str | Path) -> str:
     data element of group 0x0008.
     """
     path = Path(path)
-    if path.is_dir():
-        raise FileAccessError("is a folder; open it as a folder to scan it.", path)
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
         raise FileAccessError("does not exist (moved or deleted?).", path) from None
     except OSError as exc:
         raise FileAccessError(f"cannot be read ({exc.strerror or exc}).", path) from None
+    if stat.S_ISDIR(mode):
+        raise FileAccessError("is a folder; open it as a folder to scan it.", path)
     if not stat.S_ISREG(mode):  # opening a pipe would wait forever for a writer
         raise FileAccessError("is not a regular file (a pipe, socket or device); RadiAI reads "
                               "image files only.", path)

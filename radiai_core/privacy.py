@@ -13,7 +13,8 @@ MIN_LENGTH = 3  # shorter values ("1", "M") cannot be told apart from ordinary l
 
 _lock = threading.Lock()
 _known: set[str] = set()
-_pattern: re.Pattern[str] | None = None
+_pattern: re.Pattern[str] | None = None  # compiled on demand, when a log record needs it
+_compiled_for = 0  # how many strings _pattern covers
 
 
 def identifying_strings(meta: ImageMeta) -> list[str]:
@@ -27,20 +28,27 @@ def identifying_strings(meta: ImageMeta) -> list[str]:
 
 
 def remember(meta: ImageMeta) -> None:
-    """Note the identifying strings of an image just read, so that logs never show them."""
-    global _pattern
-    new = set(identifying_strings(meta)) - _known
-    if not new:
-        return
+    """Note the identifying strings of an image just read, so that logs never show them.
+    Cheap (a set update): scanning an archive calls it once per header."""
+    new = set(identifying_strings(meta))
+    if not new <= _known:
+        with _lock:
+            _known.update(new)
+
+
+def _current_pattern() -> re.Pattern[str] | None:
+    global _pattern, _compiled_for
     with _lock:
-        _known.update(new)
-        words = sorted(_known, key=len, reverse=True)  # longest first: whole names win
-        _pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
+        if _compiled_for != len(_known):
+            words = sorted(_known, key=len, reverse=True)  # longest first: whole names win
+            _pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
+            _compiled_for = len(_known)
+        return _pattern
 
 
 def redact(text: str) -> str:
-    pattern = _pattern
-    return pattern.sub(REDACTED, text) if pattern is not None and text else text
+    pattern = _current_pattern() if text else None
+    return pattern.sub(REDACTED, text) if pattern is not None else text
 
 
 class RedactingFilter(logging.Filter):
@@ -48,7 +56,7 @@ class RedactingFilter(logging.Filter):
     name and id (file paths often contain them) before the record is written."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if _pattern is None:
+        if not _known:
             return True
         record.msg, record.args = redact(record.getMessage()), None
         if record.exc_info and not record.exc_text:
