@@ -17,6 +17,7 @@ from .errors import ModelError
 from .gate import ChestGate
 from .lung_input import MODES
 from .preprocess import Clahe, Compose, Normalize, Resize
+from .regions import clean_lung_mask
 from .resources import models_dir
 
 log = logging.getLogger(__name__)
@@ -168,6 +169,16 @@ class LungSegmenter:
         """Lung probability map (size, size) for a front-processed image."""
         out = self._model(self.back(front)[None, :, :, None])[0]
         return out[0, :, :, 0]
+
+    def front_for(self, raw: np.ndarray, front: np.ndarray, front_chain: Compose) -> np.ndarray:
+        """This model's front image of ``raw``, reusing ``front`` (made by another model's
+        ``front_chain``) when the two chains are the same."""
+        return front if self.front.steps == front_chain.steps else self.front(raw)
+
+    def mask(self, raw: np.ndarray, front: np.ndarray, front_chain: Compose) -> np.ndarray:
+        """Cleaned binary lung mask (on this model's grid) of ``raw``."""
+        return clean_lung_mask(self.predict(self.front_for(raw, front, front_chain)),
+                               self.threshold)
 
 
 @dataclass

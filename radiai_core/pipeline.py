@@ -95,7 +95,7 @@ class Analyzer:
 
         t1 = time.perf_counter()
         front = clf.front(image.pixels)
-        seg_front = front if seg.front.steps == clf.front.steps else seg.front(image.pixels)
+        seg_front = seg.front_for(image.pixels, front, clf.front)
         t["preprocess"] = time.perf_counter() - t1
 
         t1 = time.perf_counter()

@@ -68,3 +68,22 @@ def test_empty_mask_falls_back_to_plain_and_bad_mode_is_refused(front_and_mask) 
         assert lung_view(front, empty, mode).pixels is front
     with pytest.raises(ValueError, match="unknown lung input mode"):
         lung_view(front, None, "zoomed")
+
+
+def test_training_inputs_follow_the_lung_input_setting() -> None:
+    """The training set is prepared with the same lung view the app will apply."""
+    from radiai_core.datasets import read_table
+    from radiai_core.training.classifier import ClassifierConfig, preprocess_samples
+
+    from .samples import KERMANY_DIR
+
+    samples = read_table(KERMANY_DIR / "index.csv")[:3]
+    x = {mode: preprocess_samples(samples, ClassifierConfig(size=96, lung_input=mode))
+         for mode in ("plain", "masked", "crop")}
+    assert all(v.shape == (3, 96, 96, 1) for v in x.values())
+    assert (x["plain"] == 0).mean() < 0.01
+    assert 0.2 < (x["masked"] == 0).mean() < 0.8  # outside the dilated lungs
+    inside = x["masked"] > 0  # the lungs are untouched (the rim blends with the zeros when resized)
+    assert np.median(np.abs(x["masked"][inside] - x["plain"][inside])) < 1e-4
+    assert (x["masked"][inside] <= x["plain"][inside] + 1e-4).all()
+    assert not np.allclose(x["crop"], x["plain"], atol=0.05)

@@ -17,7 +17,6 @@ from ..io import load_image
 from ..models import sha256_file
 from ..lung_input import lung_view
 from ..preprocess import Compose, classifier_chain
-from ..regions import clean_lung_mask
 from .common import file_logger, load_state, plot_curves, save_state, setup_tensorflow
 
 log = logging.getLogger(__name__)
@@ -77,10 +76,7 @@ def preprocess_samples(samples: list[Sample], cfg: ClassifierConfig) -> np.ndarr
     for i, s in enumerate(samples):
         raw = load_image(s.path).pixels
         x = front(raw)
-        mask = None
-        if seg is not None:
-            seg_in = x if seg.front.steps == front.steps else seg.front(raw)
-            mask = clean_lung_mask(seg.predict(seg_in), seg.threshold)
+        mask = seg.mask(raw, x, front) if seg is not None else None
         out[i, ..., 0] = back(lung_view(x, mask, cfg.lung_input).pixels)
     return out
 

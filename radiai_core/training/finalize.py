@@ -23,7 +23,6 @@ from ..evaluate import (
 from ..io import load_image
 from ..lung_input import lung_view
 from ..models import Classifier, LungSegmenter, sha256_file
-from ..regions import clean_lung_mask
 from ..resources import models_dir
 from .common import recalibrate_batchnorm
 from .export import export_classifier, export_lung_mask, max_difference
@@ -61,8 +60,7 @@ def classifier_predictions(clf: Classifier, samples: list[Sample],
         if clf.lung_input != "plain":
             if seg is None:
                 raise ValueError(f"a {clf.lung_input!r} classifier needs a lung segmenter")
-            seg_in = front if seg.front.steps == clf.front.steps else seg.front(raw)
-            mask = clean_lung_mask(seg.predict(seg_in), seg.threshold)
+            mask = seg.mask(raw, front, clf.front)
         probs.append(clf.predict(lung_view(front, mask, clf.lung_input).pixels)[0])
     return Predictions(clf.labels, samples, np.array(probs))
 
