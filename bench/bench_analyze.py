@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from radiai_core.models import load_models  # noqa: E402
-from radiai_core.pipeline import Analyzer  # noqa: E402
+from radiai_core.models import load_models
+from radiai_core.pipeline import Analyzer
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((ROOT / "tests/data/kermany/images").glob("*.jpeg"))[:4] + sorted(
@@ -53,8 +50,8 @@ def main() -> None:
     total = statistics.median(stages["total"])
     print(f"end to end median {total:.0f} ms; target ≤ 200 ms: "
           f"{'met' if total <= 200 else 'NOT met'}")
-    # The compute limit (bench_compute.py): both models' FLOPs at this machine's GEMM speed;
-    # the gate's pass on the negated image is a second lung-mask pass.
+    # The compute limit (bench_compute.py, next to this script): both models' FLOPs at this
+    # machine's GEMM speed; the gate's pass on the negated image is a second lung-mask pass.
     from bench_compute import count_flops, matmul_gflops
 
     gflops = matmul_gflops()
@@ -65,13 +62,9 @@ def main() -> None:
     print(f"compute limit: {flops / 1e9:.2f} GFLOP (lung mask twice, classifier once) at "
           f"{gflops:.0f} GFLOP/s = {limit:.1f} ms; end to end = {total / limit:.2f}× the limit "
           f"(target ≤ 3×)")
-    try:
-        import resource  # not on Windows
+    from memory import peak_rss_line
 
-        print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
-              "(target ≤ 1,500 MB)")
-    except ImportError:
-        print("peak RSS: not measured on this platform")
+    print(peak_rss_line())
 
 
 if __name__ == "__main__":

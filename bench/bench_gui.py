@@ -95,13 +95,9 @@ def main() -> None:
           f"began {when:.2f} s after opening, {phase}")
     print(f"gaps over 100 ms: {int((gaps > 100).sum())} of {len(gaps)}; during the batch alone: "
           f"max {batch_gaps.max():.1f} ms, 99th percentile {np.percentile(batch_gaps, 99):.1f} ms")
-    try:
-        import resource  # not on Windows
+    from memory import peak_rss_line
 
-        print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
-              "(target ≤ 1,500 MB)")
-    except ImportError:
-        print("peak RSS: not measured on this platform")
+    print(peak_rss_line())
 
 
 if __name__ == "__main__":
