@@ -89,16 +89,23 @@ def test_litert_equals_keras(analyzer: Analyzer) -> None:
                           xs) < 1e-4
 
 
-def test_manifest_lung_input_crop_changes_the_input_and_keeps_the_map_in_the_crop(
-        tmp_path) -> None:
+def models_with_lung_input(tmp_path, mode: str):
+    """A copy of the shipped models (runtime files only) whose classifier manifest asks for
+    ``mode``."""
     import shutil
 
     root = tmp_path / "models"
-    shutil.copytree(models_dir(), root)
+    shutil.copytree(models_dir(), root, ignore=shutil.ignore_patterns("*.keras", "*.png"))
     path = root / "classifier" / "manifest.json"
     manifest = json.loads(path.read_text())
-    manifest["preprocessing"]["lung_input"] = "crop"
+    manifest["preprocessing"]["lung_input"] = mode
     path.write_text(json.dumps(manifest))
+    return root
+
+
+def test_manifest_lung_input_crop_changes_the_input_and_keeps_the_map_in_the_crop(
+        tmp_path) -> None:
+    root = models_with_lung_input(tmp_path, "crop")
     plain = Analyzer(load_models()).analyze(KERMANY_NORMAL)
     crop = Analyzer(load_models(root)).analyze(KERMANY_NORMAL)
     assert crop.status == "ok"
@@ -113,15 +120,8 @@ def test_manifest_lung_input_crop_changes_the_input_and_keeps_the_map_in_the_cro
 
 
 def test_unknown_lung_input_in_a_manifest_is_a_model_error(tmp_path) -> None:
-    import shutil
-
     from radiai_core.errors import ModelError
 
-    root = tmp_path / "models"
-    shutil.copytree(models_dir(), root)
-    path = root / "classifier" / "manifest.json"
-    manifest = json.loads(path.read_text())
-    manifest["preprocessing"]["lung_input"] = "zoomed"
-    path.write_text(json.dumps(manifest))
+    root = models_with_lung_input(tmp_path, "zoomed")
     with pytest.raises(ModelError, match="lung input 'zoomed'"):
         load_models(root)
