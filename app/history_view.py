@@ -99,10 +99,24 @@ class HistoryPanel(QWidget):
         layout.addLayout(self.verdict_grid)
         layout.addLayout(buttons)
         self.entry: HistoryEntry | None = None
+        self._stale = False
         self._update_buttons()
         self.refresh()
 
     # --- listing ----------------------------------------------------------------------------
+    def request_refresh(self) -> None:
+        """Refresh now if the panel is on screen, else when it next comes up (a batch records
+        many analyses; a list behind another tab need not be rebuilt for each)."""
+        if self.isVisible() and not self.visibleRegion().isEmpty():
+            self.refresh()
+        else:
+            self._stale = True
+
+    def on_shown(self) -> None:
+        """The panel came to the front (its dock's tab was raised)."""
+        if self._stale:
+            self.refresh()
+
     def _filters(self) -> dict:
         f = {"text": self.search.text()}
         if self.use_dates.isChecked():
@@ -116,6 +130,7 @@ class HistoryPanel(QWidget):
             self.tree.clear()
             self.detail.setText(f"History unavailable: {self.error}")
             return
+        self._stale = False
         keep = self.entry.id if self.entry is not None else None
         f = self._filters()
         self.tree.blockSignals(True)

@@ -142,7 +142,7 @@ class MainWindow(QMainWindow):
         self._history_refresh = QTimer(self)  # at most one refresh a second during a batch
         self._history_refresh.setSingleShot(True)
         self._history_refresh.setInterval(1000)
-        self._history_refresh.timeout.connect(self.history_panel.refresh)
+        self._history_refresh.timeout.connect(self.history_panel.request_refresh)
 
         for title, widget, area, name in (
                 ("Studies", self.browser, Qt.LeftDockWidgetArea, "studies"),
@@ -157,6 +157,8 @@ class MainWindow(QMainWindow):
             setattr(self, f"{name}_dock", dock)
         self.tabifyDockWidget(self.findings_dock, self.tags_dock)
         self.tabifyDockWidget(self.studies_dock, self.history_dock)
+        self.history_dock.visibilityChanged.connect(
+            lambda visible: visible and self.history_panel.on_shown())
         self.findings_dock.raise_()
         self.studies_dock.raise_()
         self.resizeDocks([self.skipped_dock], [110], Qt.Vertical)  # the image gets the room
@@ -559,7 +561,7 @@ class MainWindow(QMainWindow):
     def _on_csv_done(self, path: str, rows: int, cancelled: bool) -> None:
         self.csv_worker = None
         self._show_busy(False)
-        self.history_panel.refresh()
+        self.history_panel.request_refresh()
         self.status_text.setText(f"{'Cancelled: ' if cancelled else ''}{rows} row(s) written "
                                  f"to {path}.")
 

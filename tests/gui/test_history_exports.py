@@ -82,6 +82,10 @@ def test_declined_confirmation_deletes_nothing(qtbot, make_window, study, monkey
     w = make_window()
     analyse_all(qtbot, w, study)
     panel = w.history_panel
+    # Behind the Studies tab the list is not rebuilt during the batch; it is when shown.
+    qtbot.wait(1200)
+    assert len(panel.analysis_items()) < 3
+    w.show_history()
     qtbot.waitUntil(lambda: len(panel.analysis_items()) == 3, timeout=5000)
     panel.tree.setCurrentItem(panel.analysis_items()[0])
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.No)
@@ -155,4 +159,5 @@ def test_a_damaged_history_is_moved_aside_and_the_app_starts(qtbot, make_window,
     assert "damaged" in w.status_text.text() and "moved to" in w.status_text.text()
     assert list(private_data_dir.glob("history.sqlite.damaged-*"))
     analyse_all(qtbot, w, study)  # and the fresh history works
+    w.show_history()
     qtbot.waitUntil(lambda: len(w.history_panel.analysis_items()) == 3, timeout=5000)
