@@ -79,7 +79,7 @@ def test_too_small_and_negative_images_refused_with_their_reason(analyzer: Analy
     assert gain(image.pixels) < 0 < gain(1.0 - image.pixels)
 
 
-def test_gate_features_are_cheap_on_large_images(analyzer: Analyzer) -> None:
+def test_contrast_on_a_subsample_equals_the_full_image(analyzer: Analyzer) -> None:
     """Contrast is measured on a subsample: the same figure as on every pixel."""
     from radiai_core.gate import contrast
     from radiai_core.io import load_image
