@@ -286,7 +286,8 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         cfg = ClassifierConfig(size=args.size, epochs=args.epochs, batch_size=args.batch_size,
                                lr=args.lr, val_fraction=args.val_fraction, seed=args.seed,
                                limit=args.limit, lung_input=args.lung_input,
-                               lung_model=str(args.lung_model) if args.lung_model else None)
+                               lung_model=str(args.lung_model) if args.lung_model else None,
+                               init_weights=str(args.init_weights) if args.init_weights else None)
         model_dir = train_classifier(args.csv, args.out, cfg, resume=args.resume,
                                      display_names=_display_names(args.display_name))
     elif args.what == "gate":
@@ -399,6 +400,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "crop to the lung box (masks from the lung-mask model)")
     c.add_argument("--lung-model", type=Path,
                    help="lung-mask model folder for --lung-input masked/crop (default: shipped)")
+    c.add_argument("--init-weights", type=Path, metavar="MODEL.keras",
+                   help="start from a trained classifier's weights (same labels; the size may "
+                        "differ) with a fresh warm-up and cosine schedule: a second stage")
     c.set_defaults(func=cmd_train)
     u = tsub.add_parser("lung-mask", help="U-Net lung mask (encoder trained from scratch)")
     u.add_argument("--csv", required=True, type=Path,

@@ -39,6 +39,7 @@ class ClassifierConfig:
     limit: int | None = None  # use only this many training images (smoke tests)
     lung_input: str = "plain"  # plain | masked | crop (see radiai_core.lung_input)
     lung_model: str | None = None  # lung-mask model folder for masked/crop (default: shipped)
+    init_weights: str | None = None  # start from this .keras model's weights (fresh schedule)
 
 
 def build_model(size: int, n_classes: int):
@@ -117,6 +118,25 @@ def _train_dataset(x: np.ndarray, y: np.ndarray, w: np.ndarray, cfg: ClassifierC
     ds = ds.shuffle(len(x), seed=cfg.seed + epoch, reshuffle_each_iteration=False)
     ds = ds.batch(cfg.batch_size, drop_remainder=True).map(augment, num_parallel_calls=1)
     return ds.prefetch(2)
+
+
+def _load_init_weights(model, path: Path) -> None:
+    """Copy the weights of a trained classifier with the same labels (a second training stage
+    with its own schedule; the input size may differ, the weights do not depend on it); a file
+    with other weights stops training with a clear message."""
+    import keras
+
+    if not path.is_file():
+        raise RadiAIError("cannot be read: no such file (--init-weights expects a .keras "
+                          "classifier).", path)
+    source = keras.models.load_model(path, compile=False)
+    shapes = [w.shape for w in source.get_weights()]
+    if shapes != [w.shape for w in model.get_weights()]:
+        raise DataError("has another architecture or label count than this training run; "
+                        "--init-weights needs a RadiAI classifier trained on the same labels.",
+                        path)
+    model.set_weights(source.get_weights())
+    log.info("initialised from %s (sha256 %s)", path, sha256_file(path)[:12])
 
 
 def predict_probabilities(model, x: np.ndarray, batch_size: int = 64) -> np.ndarray:
@@ -219,6 +239,8 @@ def _train(csv_path: Path, out: Path, cfg: ClassifierConfig, resume: bool,
         log.info("resuming after epoch %d of %d", start, cfg.epochs)
     else:
         model = build_model(cfg.size, len(labels))
+        if cfg.init_weights:
+            _load_init_weights(model, Path(cfg.init_weights))
         schedule = keras.optimizers.schedules.CosineDecay(
             0.0, decay_steps=max(1, steps_per_epoch * cfg.epochs - steps_per_epoch // 2),
             warmup_target=cfg.lr, warmup_steps=steps_per_epoch // 2, alpha=0.01)
