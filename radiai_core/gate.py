@@ -25,10 +25,13 @@ class GateFeatures:
     mask_confidence: float  # mean |2p − 1| of the lung probability map
     polarity: float  # mean grey between/below the lungs minus mean grey inside them
     atypicality: float  # distance of the classifier's pooled features from training images
-    inverse_gain: float  # lung confidence on the negated image minus on the image itself
+    inversion: float  # log-odds that the image is a negative, from the classifier's features
+    # Lung confidence on the negated image minus on the image itself: one more lung-model
+    # pass, so measured only when the gate has a bound for it (None otherwise).
+    inverse_gain: float | None = None
 
-    def to_dict(self) -> dict[str, float]:
-        return {k: round(float(v), 5) for k, v in asdict(self).items()}
+    def to_dict(self) -> dict[str, float | None]:
+        return {k: None if v is None else round(float(v), 5) for k, v in asdict(self).items()}
 
 
 def contrast(pixels: np.ndarray) -> float:
@@ -66,24 +69,63 @@ def lung_features(lung_prob: np.ndarray, mask: np.ndarray, front: np.ndarray
 
 
 class Atypicality:
-    """Mahalanobis distance of pooled classifier features in a whitened PCA space fitted on
-    training radiographs (mean, components, scales stored in ``atypicality.npz``)."""
+    """Distance of pooled classifier features from the training radiographs: per population
+    of fit images (pediatric, adult), the RMS of the whitened PCA coordinates; the image's
+    atypicality is its distance to the nearest population (``atypicality.npz`` holds each
+    population's mean, components and scales, stacked)."""
 
     def __init__(self, mean: np.ndarray, components: np.ndarray, scales: np.ndarray) -> None:
-        self.mean, self.components, self.scales = mean, components, scales
+        # One population is stored without the leading axis (gates fitted before v3).
+        self.mean = mean if mean.ndim == 2 else mean[None]
+        self.components = components if components.ndim == 3 else components[None]
+        self.scales = scales if scales.ndim == 2 else scales[None]
 
     @classmethod
     def load(cls, path: Path) -> Atypicality:
         d = np.load(path)
         return cls(d["mean"], d["components"], d["scales"])
 
+    @classmethod
+    def fit(cls, populations: list[np.ndarray], n_components: int, seed: int) -> Atypicality:
+        from sklearn.decomposition import PCA
+
+        k = min([n_components] + [len(x) - 1 for x in populations])
+        pcas = [PCA(n_components=k, random_state=seed).fit(x) for x in populations]
+        return cls(np.stack([p.mean_ for p in pcas]), np.stack([p.components_ for p in pcas]),
+                   np.stack([np.sqrt(p.explained_variance_) for p in pcas]))
+
     def save(self, path: Path) -> None:
         np.savez(path, mean=self.mean.astype(np.float32),
                  components=self.components.astype(np.float32), scales=self.scales.astype(np.float32))
 
     def __call__(self, pooled: np.ndarray) -> np.ndarray:
-        z = ((np.atleast_2d(pooled) - self.mean) @ self.components.T) / self.scales
-        return np.sqrt((z ** 2).mean(axis=1))
+        x = np.atleast_2d(pooled)
+        d = [np.sqrt(((((x - m) @ c.T) / s) ** 2).mean(axis=1))
+             for m, c, s in zip(self.mean, self.components, self.scales, strict=True)]
+        return np.min(d, axis=0)
+
+
+class Inversion:
+    """Logistic regression on the classifier's pooled features, standardised, that tells a
+    radiograph from its negative (coefficients stored in ``inversion.npz``): returns the
+    log-odds of "negative"."""
+
+    def __init__(self, mean: np.ndarray, scale: np.ndarray, coef: np.ndarray,
+                 intercept: float) -> None:
+        self.mean, self.scale, self.coef, self.intercept = mean, scale, coef, float(intercept)
+
+    @classmethod
+    def load(cls, path: Path) -> Inversion:
+        d = np.load(path)
+        return cls(d["mean"], d["scale"], d["coef"], float(d["intercept"]))
+
+    def save(self, path: Path) -> None:
+        np.savez(path, mean=self.mean.astype(np.float32), scale=self.scale.astype(np.float32),
+                 coef=self.coef.astype(np.float32), intercept=np.float32(self.intercept))
+
+    def __call__(self, pooled: np.ndarray) -> np.ndarray:
+        z = (np.atleast_2d(pooled) - self.mean) / self.scale
+        return z @ self.coef + self.intercept
 
 
 # Each rule: feature, bound side, and the plain-words reason shown to the reader. The first
@@ -102,6 +144,9 @@ RULES: list[tuple[str, str, str]] = [
                                "cannot be found with confidence)"),
     ("atypicality", "max", "is unlike the chest radiographs RadiAI was trained on; it is probably "
                            "not a frontal chest radiograph"),
+    ("inversion", "max", "does not look like a frontal chest radiograph with the usual grey "
+                         "levels (dark lungs, bright bones): it may be a negative (inverted) "
+                         "image, or not a radiograph"),
     ("inverse_gain", "max", "looks like a chest radiograph only when its grey levels are "
                             "reversed; the image is probably inverted (negative)"),
     ("polarity", "min", "shows the lungs brighter than the tissue around them; the image is "
@@ -123,6 +168,11 @@ class ChestGate:
         self.manifest = m
         self.bounds: dict[str, dict[str, float]] = m["bounds"]
         self.atypicality = Atypicality.load(folder / m["atypicality"])
+        self.inversion = Inversion.load(folder / m["inversion"]) if "inversion" in m else None
+
+    def uses(self, feature: str) -> bool:
+        """Whether any rule of this gate has a bound on ``feature``."""
+        return bool(self.bounds.get(feature))
 
     def check(self, f: GateFeatures) -> str | None:
         """None when the image passes, else the reason it is refused."""
@@ -132,6 +182,8 @@ class ChestGate:
             if bound is None:
                 continue
             v = values[feature]
+            if v is None:
+                raise ValueError(f"the gate has a bound on {feature!r} but it was not measured")
             if (side == "min" and v < bound) or (side == "max" and v > bound):
                 return reason
         return None

@@ -163,20 +163,29 @@ class Analyzer:
 
     def gate_features(self, image: XrayImage, front: np.ndarray, lung_prob: np.ndarray,
                       mask: np.ndarray, feats: np.ndarray,
-                      seg_front: np.ndarray | None = None) -> GateFeatures:
-        """The gate's measurements. One more lung-model pass, on the negated image: the lungs of
-        an inverted radiograph are found more confidently once it is negated back."""
+                      seg_front: np.ndarray | None = None,
+                      inverse_gain: bool | None = None) -> GateFeatures:
+        """The gate's measurements. The inverse gain (one more lung-model pass, on the negated
+        image) is measured only when the gate has a bound on it, or when ``inverse_gain`` says
+        so (fitting a gate measures everything)."""
         fraction, balance, confidence, polarity = lung_features(lung_prob, mask, front)
-        seg = self.models.lung_mask
-        negated = 1.0 - (front if seg_front is None else seg_front)
-        gain = lung_confidence(seg.predict(negated)) - lung_confidence(lung_prob)
         gate = self.models.gate
-        atyp = float(gate.atypicality(feats.mean(axis=(0, 1)))[0]) if gate is not None else 0.0
+        if inverse_gain is None:
+            inverse_gain = gate is not None and gate.uses("inverse_gain")
+        gain = None
+        if inverse_gain:
+            seg = self.models.lung_mask
+            negated = 1.0 - (front if seg_front is None else seg_front)
+            gain = lung_confidence(seg.predict(negated)) - lung_confidence(lung_prob)
+        pooled = feats.mean(axis=(0, 1))
+        atyp = float(gate.atypicality(pooled)[0]) if gate is not None else 0.0
+        inversion = (float(gate.inversion(pooled)[0])
+                     if gate is not None and gate.inversion is not None else 0.0)
         return GateFeatures(contrast=contrast(image.pixels), min_side=float(min(image.shape)),
                             colourfulness=float(image.meta.colourfulness or 0.0),
                             lung_fraction=fraction, lung_balance=balance,
                             mask_confidence=confidence, polarity=polarity, atypicality=atyp,
-                            inverse_gain=gain)
+                            inversion=inversion, inverse_gain=gain)
 
 
 def _place(cam: np.ndarray, view: LungView, shape: tuple[int, int]) -> np.ndarray:

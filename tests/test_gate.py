@@ -79,6 +79,53 @@ def test_too_small_and_negative_images_refused_with_their_reason(analyzer: Analy
     assert gain(image.pixels) < 0 < gain(1.0 - image.pixels)
 
 
+def test_inversion_head_tells_a_radiograph_from_its_negative(analyzer: Analyzer) -> None:
+    """The shipped gate's inversion head (on the classifier's pooled features) puts the sample
+    radiographs below its bound and their negatives above it; the gate then skips the
+    extra lung-model pass of the inverse-gain feature, which it has no bound on."""
+    from radiai_core.image import XrayImage
+    from radiai_core.io import load_image
+
+    gate = analyzer.models.gate
+    bound = gate.bounds["inversion"]["max"]
+    assert not gate.uses("inverse_gain")
+    for path in (KERMANY_NORMAL, DICOM["nih_cardiomegaly"], DICOM["j2k_mono1"]):
+        image = load_image(path)
+        negative = XrayImage(pixels=1.0 - image.pixels, meta=image.meta, values=image.values)
+        scores = []
+        for img in (image, negative):
+            clf, seg = analyzer.models.classifier, analyzer.models.lung_mask
+            front = clf.front(img.pixels)
+            prob = seg.predict(seg.front_for(img.pixels, front, clf.front))
+            mask = prob > 0.5
+            _, feats = clf.predict(front)
+            f = analyzer.gate_features(img, front, prob, mask, feats)
+            assert f.inverse_gain is None
+            scores.append(f.inversion)
+        assert scores[0] < bound < scores[1], path.name
+        a = analyzer.analyze(negative)  # (the first rule it fails gives the reason)
+        assert a.status == "rejected" and a.probabilities == {}, path.name
+
+
+def test_a_bound_on_a_feature_not_measured_is_a_bug_not_a_pass(analyzer: Analyzer) -> None:
+    from dataclasses import replace
+
+    from radiai_core.gate import GateFeatures
+
+    gate = analyzer.models.gate
+    ok = GateFeatures(contrast=0.2, min_side=1024, colourfulness=0.0, lung_fraction=0.25,
+                      lung_balance=0.8, mask_confidence=0.97, polarity=0.2, atypicality=1.0,
+                      inversion=-8.0)
+    assert gate.check(ok) is None
+    gate.bounds["inverse_gain"] = {"max": 0.1}
+    try:
+        with pytest.raises(ValueError, match="not measured"):
+            gate.check(replace(ok, inverse_gain=None))
+        assert gate.check(replace(ok, inverse_gain=0.5)) is not None
+    finally:
+        del gate.bounds["inverse_gain"]
+
+
 def test_contrast_on_a_subsample_equals_the_full_image(analyzer: Analyzer) -> None:
     """Contrast is measured on a subsample: the same figure as on every pixel."""
     from radiai_core.gate import contrast
@@ -86,3 +133,22 @@ def test_contrast_on_a_subsample_equals_the_full_image(analyzer: Analyzer) -> No
 
     pixels = load_image(DICOM["j2k_mono1"]).pixels  # 1841 × 1955
     assert abs(contrast(pixels) - float(pixels.std())) < 0.005
+
+
+def test_atypicality_is_the_distance_to_the_nearer_population(tmp_path) -> None:
+    from radiai_core.gate import Atypicality
+
+    rng = np.random.default_rng(0)
+    children = rng.normal(0.0, 1.0, (200, 6))
+    adults = rng.normal(5.0, 1.0, (200, 6))
+    both = Atypicality.fit([children, adults], n_components=3, seed=0)
+    both.save(tmp_path / "a.npz")
+    loaded = Atypicality.load(tmp_path / "a.npz")
+    one_child = Atypicality.fit([children], n_components=3, seed=0)
+    probe = np.array([[0.1] * 6, [5.1] * 6, [20.0] * 6])
+    d = loaded(probe)
+    assert d[0] < 1.5 and d[1] < 1.5 and d[2] > 5  # typical of either population, or neither
+    assert d[0] == pytest.approx(one_child(probe[:1])[0], rel=1e-4)
+    # A gate fitted before v3 stored one population without the leading axis.
+    old = Atypicality(one_child.mean[0], one_child.components[0], one_child.scales[0])
+    assert old(probe) == pytest.approx(one_child(probe))

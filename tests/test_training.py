@@ -86,3 +86,67 @@ def test_lung_mask_smoke_loss_falls_and_resumes(tmp_path) -> None:
     manifest = json.loads((model_dir / "manifest.json").read_text())
     assert manifest["kind"] == "lung_mask" and manifest["input"]["size"] == 64
     assert np.isfinite(manifest["metrics"]["val_dice_mean"])
+
+
+def test_second_stage_starts_from_the_given_weights(no_split_table, tmp_path) -> None:
+    first = train_classifier(no_split_table, tmp_path / "a",
+                             ClassifierConfig(size=32, epochs=2, batch_size=4, val_fraction=0.2))
+    cfg = ClassifierConfig(size=32, epochs=1, batch_size=4, lr=1e-4, val_fraction=0.2,
+                           init_weights=str(first / "classifier.keras"))
+    # The second stage starts from exactly the trained weights, not from random ones.
+    import keras
+
+    from radiai_core.training.classifier import _load_init_weights, build_model
+
+    fresh = build_model(32, 3)
+    _load_init_weights(fresh, first / "classifier.keras")
+    trained = keras.models.load_model(first / "classifier.keras", compile=False)
+    assert all(np.array_equal(a, b)
+               for a, b in zip(fresh.get_weights(), trained.get_weights(), strict=True))
+    second = train_classifier(no_split_table, tmp_path / "b", cfg)
+    state = json.loads((tmp_path / "b" / "checkpoint" / "state.json").read_text())
+    assert state["epochs_done"] == 1
+    assert "initialised from" in (tmp_path / "b" / "train_classifier.log").read_text()
+    manifest = json.loads((second / "manifest.json").read_text())
+    assert manifest["training"]["config"]["init_weights"].endswith("classifier.keras")
+    two_labels = tmp_path / "two.csv"  # normal and bacterial only: another head
+    rows = no_split_table.read_text().splitlines()
+    two_labels.write_text("\n".join([rows[0]] + [r for r in rows[1:] if ",viral," not in r]))
+    with pytest.raises(DataError, match="another architecture or label count") as err:
+        train_classifier(two_labels, tmp_path / "c", cfg)
+    assert "classifier.keras" in str(err.value)
+
+
+def test_gate_fit_smoke_writes_a_usable_gate(tmp_path) -> None:
+    """`radiai train gate` on the test samples: bounds, the inversion head and a report."""
+    from radiai_core.gate import ChestGate
+    from radiai_core.resources import models_dir
+    from radiai_core.training.gate import fit_gate
+
+    out = fit_gate(models_dir(), KERMANY_DIR / "index.csv", DATA / "lung_masks" / "index.csv",
+                   tmp_path / "gate", limit=3)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["fit"]["images"] == {"fit_pediatric": 3, "fit_adult": 3}
+    assert set(manifest["bounds"]) >= {"lung_fraction", "atypicality", "inversion", "polarity"}
+    gate = ChestGate(out)
+    report = json.loads((out / "gate_report.json").read_text())
+    groups = {r["group"] for r in report["images"]}
+    assert {"chest/heldout_pediatric", "non_chest/inverted_chest"} <= groups
+    for row in report["images"]:
+        assert row["refused"] == (row["reason"] is not None)
+    # The inversion head, fitted on the fit images and their negatives, tells them apart.
+    from radiai_core.io import load_image
+    from radiai_core.models import load_models
+    from radiai_core.pipeline import Analyzer
+    from radiai_core.training.gate import _features, _negated, chest_sets
+
+    models = load_models()
+    models.gate = gate
+    analyzer = Analyzer(models)
+    fit = chest_sets(KERMANY_DIR / "index.csv", DATA / "lung_masks" / "index.csv",
+                     20261123)["fit_pediatric"][:3]
+    for path, _ in fit:
+        image = load_image(path)
+        upright, _ = _features(analyzer, image)
+        negative, _ = _features(analyzer, _negated(image))
+        assert negative.inversion > 0 > upright.inversion

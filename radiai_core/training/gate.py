@@ -5,27 +5,37 @@ from __future__ import annotations
 
 import datetime as _dt
 import gzip
+import itertools
 import json
 import logging
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from ..datasets import patient_split, read_table
 from ..errors import RadiAIError
-from ..gate import RULES, Atypicality, ChestGate, GateFeatures
+from ..gate import RULES, Atypicality, ChestGate, GateFeatures, Inversion
 from ..image import ImageMeta, XrayImage
 from ..io import load_image
+from ..lung_input import lung_view
 from ..models import Classifier, LungSegmenter, ModelSet
 from ..pipeline import Analyzer
+from ..regions import clean_lung_mask
 from .lung_mask import read_pairs, split_pairs
 
 log = logging.getLogger(__name__)
 
-#: Share of training chest radiographs allowed outside each learned bound.
-TAIL = 0.002
+#: Share of each population of training chest radiographs (pediatric, adult) that all learned
+#: bounds together may refuse; each learned bound gets an equal part of it. Chosen before any
+#: held-out image was looked at, half of the target of refusing at most 1 % of radiographs,
+#: to leave room for radiographs unlike the fit images.
+REFUSAL_BUDGET = 0.005
+#: Without the inverse-gain rule (one more lung-model pass), the other rules must refuse at
+#: least this share of the negated fit images (out of fold) for the rule to be left out.
+INVERTED_CATCH = 0.995
 #: Fixed physical bounds (not learned): grey radiographs have colourfulness 0 and JPEG chroma
 #: noise stays far below 0.02; a blank image has a grey-level standard deviation near 0, and
 #: any radiograph is far above 0.02. (A learned percentile bound for "blank" refused real
@@ -36,29 +46,87 @@ FIXED_BOUNDS = {("colourfulness", "max"): 0.02, ("contrast", "min"): 0.02,
 
 
 def _features(analyzer: Analyzer, image: XrayImage) -> tuple[GateFeatures, np.ndarray]:
+    """Every gate feature of ``image`` (the inverse gain included) and the classifier's
+    pooled features, through the same steps as ``Analyzer.analyze``."""
     m = analyzer.models
-    front = m.classifier.front(image.pixels)
-    prob = m.lung_mask.predict(front)
-    from ..regions import clean_lung_mask
-
-    mask = clean_lung_mask(prob, m.lung_mask.threshold)
-    _, feats = m.classifier.predict(front)
-    return (analyzer.gate_features(image, front, prob, mask, feats, front),
+    clf, seg = m.classifier, m.lung_mask
+    front = clf.front(image.pixels)
+    seg_front = seg.front_for(image.pixels, front, clf.front)
+    prob = seg.predict(seg_front)
+    mask = clean_lung_mask(prob, seg.threshold)
+    _, feats = clf.predict(lung_view(front, mask, clf.lung_input).pixels)
+    return (analyzer.gate_features(image, front, prob, mask, feats, seg_front,
+                                   inverse_gain=True),
             feats.mean(axis=(0, 1)))
 
 
-def chest_sets(kermany_csv: Path, masks_csv: Path, seed: int, n_kermany_fit: int
-               ) -> dict[str, list[Path]]:
-    """Training (fit) and held-out (measure) chest images, with the same patient splits as
-    the classifier and the lung-mask model."""
+def chest_sets(kermany_csv: Path, masks_csv: Path, seed: int, n_kermany_fit: int | None = None
+               ) -> dict[str, list[tuple[Path, str]]]:
+    """Training (fit) and held-out (measure) chest images with their patient ids, with the
+    same patient splits as the classifier and the lung-mask model."""
     k_train, k_val = patient_split(read_table(kermany_csv), 0.1, seed)
-    rng = np.random.default_rng(seed)
-    pick = rng.choice(len(k_train), min(n_kermany_fit, len(k_train)), replace=False)
+    if n_kermany_fit is not None and n_kermany_fit < len(k_train):
+        rng = np.random.default_rng(seed)
+        k_train = [k_train[i] for i in sorted(rng.choice(len(k_train), n_kermany_fit,
+                                                         replace=False))]
     m_train, m_val = split_pairs(read_pairs(masks_csv), 0.15, seed)
-    return {"fit_pediatric": [k_train[i].path for i in sorted(pick)],
-            "fit_adult": [p.image for p in m_train],
-            "heldout_pediatric": [s.path for s in k_val],
-            "heldout_adult": [p.image for p in m_val]}
+    return {"fit_pediatric": [(s.path, s.patient_id) for s in k_train],
+            "fit_adult": [(p.image, p.patient_id) for p in m_train],
+            "heldout_pediatric": [(s.path, s.patient_id) for s in k_val],
+            "heldout_adult": [(p.image, p.patient_id) for p in m_val]}
+
+
+def _learned(rules: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    return [(f, side) for f, side, _ in rules if (f, side) not in FIXED_BOUNDS]
+
+
+def _bounds(tables: dict[str, dict[str, np.ndarray]], learned: list[tuple[str, str]]
+            ) -> dict[str, dict[str, float]]:
+    """Fixed bounds, and for each learned one the loosest of the populations' percentiles at
+    their share of the refusal budget (so that no population pays for the other's range)."""
+    tail = REFUSAL_BUDGET / max(1, len(learned)) * 100
+    bounds: dict[str, dict[str, float]] = {}
+    for (feature, side), value in FIXED_BOUNDS.items():
+        bounds.setdefault(feature, {})[side] = value
+    for feature, side in learned:
+        per = [float(np.percentile(t[feature], tail if side == "min" else 100 - tail))
+               for t in tables.values()]
+        bounds.setdefault(feature, {})[side] = min(per) if side == "min" else max(per)
+    return bounds
+
+
+def _refused(table: dict[str, np.ndarray], bounds: dict[str, dict[str, float]]) -> np.ndarray:
+    n = len(next(iter(table.values())))
+    out = np.zeros(n, bool)
+    for feature, sides in bounds.items():
+        if "min" in sides:
+            out |= table[feature] < sides["min"]
+        if "max" in sides:
+            out |= table[feature] > sides["max"]
+    return out
+
+
+def _inversion_head(upright: np.ndarray, negated: np.ndarray, groups: list[str], seed: int
+                    ) -> tuple[Inversion, np.ndarray, np.ndarray]:
+    """Logistic regression radiograph (0) vs its negative (1) on pooled features; returns the
+    head fitted on all images and the out-of-fold log-odds of the upright and negated images
+    (5 folds grouped by patient, so a patient's images and their negatives share a fold)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x = np.concatenate([upright, negated])
+    y = np.r_[np.zeros(len(upright)), np.ones(len(negated))]
+    g = np.array(groups + groups)
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=5000))
+    folds = min(5, len(set(groups)))
+    oof = cross_val_predict(model, x, y, groups=g, cv=GroupKFold(folds),
+                            method="decision_function")
+    model.fit(x, y)
+    scaler, lr = model[0], model[1]
+    head = Inversion(scaler.mean_, scaler.scale_, lr.coef_[0], float(lr.intercept_[0]))
+    return head, oof[:len(upright)], oof[len(upright):]
 
 
 def _grey(name: str, pixels: np.ndarray, colour: float | None = None) -> XrayImage:
@@ -135,84 +203,129 @@ def non_chest_images() -> Iterator[XrayImage]:
 
 
 def fit_gate(models_root: Path, kermany_csv: Path, masks_csv: Path, out: Path,
-             seed: int = 20261123, n_kermany_fit: int = 1500, n_components: int = 32,
+             seed: int = 20261123, n_kermany_fit: int | None = None, n_components: int = 32,
              limit: int | None = None) -> Path:
-    """Fit bounds and the atypicality model on chest training images; write ``out`` (a gate
-    folder with manifest.json, atypicality.npz and gate_report.json). ``limit`` caps every
-    image set (smoke runs)."""
-    from sklearn.decomposition import PCA
-
+    """Fit bounds, the atypicality model and the inversion head on chest training images and
+    their negatives; write ``out`` (a gate folder with manifest.json, atypicality.npz,
+    inversion.npz and gate_report.json). ``limit`` caps every image set (smoke runs)."""
     out.mkdir(parents=True, exist_ok=True)
     analyzer = Analyzer(ModelSet(Classifier(models_root / "classifier"),
                                  LungSegmenter(models_root / "lung_mask"), gate=None))
     sets = chest_sets(kermany_csv, masks_csv, seed, n_kermany_fit)
     if limit:
         sets = {k: v[:limit] for k, v in sets.items()}
-        n_components = min(n_components, 2 * limit - 1)
+    populations = ("fit_pediatric", "fit_adult")
     feats: dict[str, list[GateFeatures]] = {}
     pooled: dict[str, list[np.ndarray]] = {}
-    for name, paths in sets.items():
-        feats[name], pooled[name] = [], []
-        for p in paths:
-            f, v = _features(analyzer, load_image(p))
-            feats[name].append(f)
-            pooled[name].append(v)
-        log.info("%s: %d images", name, len(paths))
-    fit_pooled = np.array(pooled["fit_pediatric"] + pooled["fit_adult"])
-    pca = PCA(n_components=n_components, random_state=seed).fit(fit_pooled)
-    atyp = Atypicality(pca.mean_, pca.components_, np.sqrt(pca.explained_variance_))
+    for name in populations:
+        for kind in ("", "/negated"):
+            feats[name + kind], pooled[name + kind] = [], []
+        for path, _ in sets[name]:
+            image = load_image(path)
+            for kind, img in (("", image), ("/negated", _negated(image))):
+                f, v = _features(analyzer, img)
+                feats[name + kind].append(f)
+                pooled[name + kind].append(v)
+        log.info("%s: %d images and their negatives", name, len(sets[name]))
+    upright = np.array([v for n in populations for v in pooled[n]])
+    negated = np.array([v for n in populations for v in pooled[n + "/negated"]])
+    atyp = Atypicality.fit([np.array(pooled[n]) for n in populations], n_components, seed)
     atyp.save(out / "atypicality.npz")
-    fit = feats["fit_pediatric"] + feats["fit_adult"]
-    fit_atyp = atyp(fit_pooled)
-    table = {k: np.array([getattr(f, k) for f in fit]) for k in asdict(fit[0])}
-    table["atypicality"] = fit_atyp
-    bounds: dict[str, dict[str, float]] = {}
-    for feature, side, _ in RULES:
-        if (feature, side) in FIXED_BOUNDS:
-            bounds.setdefault(feature, {})[side] = FIXED_BOUNDS[(feature, side)]
-            continue
-        q = TAIL * 100 if side == "min" else 100 - TAIL * 100
-        bounds.setdefault(feature, {})[side] = float(np.percentile(table[feature], q))
+    groups = [f"{n}:{pid}" for n in populations for _, pid in sets[n]]
+    head, oof_up, oof_neg = _inversion_head(upright, negated, groups, seed)
+    head.save(out / "inversion.npz")
+
+    def table(name: str, oof: np.ndarray) -> dict[str, np.ndarray]:
+        fs = feats[name]
+        t = {k: np.array([getattr(f, k) for f in fs], dtype=float)
+             for k in asdict(fs[0]) if k not in ("atypicality", "inversion")}
+        t["atypicality"] = atyp(np.array(pooled[name]))
+        t["inversion"] = oof
+        return t
+
+    offsets = np.cumsum([0] + [len(sets[n]) for n in populations])
+    up = {n: table(n, oof_up[offsets[i]:offsets[i + 1]]) for i, n in enumerate(populations)}
+    neg = {n: table(n + "/negated", oof_neg[offsets[i]:offsets[i + 1]])
+           for i, n in enumerate(populations)}
+    # Leave the inverse-gain rule (and its extra lung-model pass) out when the other rules
+    # already refuse the negated fit images; decided on training images only.
+    rules = [r for r in RULES if r[0] != "inverse_gain"]
+    bounds = _bounds(up, _learned(rules))
+    caught = {n: float(_refused(neg[n], bounds).mean()) for n in populations}
+    with_gain = min(caught.values()) < INVERTED_CATCH
+    if with_gain:
+        rules = list(RULES)
+        bounds = _bounds(up, _learned(rules))
+    fit_refused = {n: float(_refused(up[n], bounds).mean()) for n in populations}
+    negated_refused = {n: float(_refused(neg[n], bounds).mean()) for n in populations}
+    log.info("inverse-gain rule %s: negatives refused without it %s",
+             "kept" if with_gain else "left out", caught)
     manifest = {
         "name": "radiai-chest-gate", "kind": "gate",
         "version": _dt.date.today().strftime("%Y.%m.%d"),
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "bounds": bounds, "atypicality": "atypicality.npz",
-        "fit": {"images": {k: len(v) for k, v in sets.items() if k.startswith("fit")},
-                "tail_per_bound": TAIL, "pca_components": n_components,
+        "bounds": bounds, "atypicality": "atypicality.npz", "inversion": "inversion.npz",
+        "fit": {"images": {n: len(sets[n]) for n in populations},
+                "refusal_budget": REFUSAL_BUDGET,
+                "tail_per_bound": REFUSAL_BUDGET / len(_learned(rules)),
+                "pca_components": int(atyp.components.shape[1]),
+                "atypicality": "per population (pediatric, adult) whitened PCA; the distance "
+                               "to the nearer one",
+                "inversion_head": "logistic regression (C = 0.1) on standardised pooled "
+                                  "classifier features, fit images vs their negatives; its "
+                                  "bound is taken on out-of-fold log-odds (5 folds by patient)",
+                "negatives_refused_without_inverse_gain": caught,
+                "inverse_gain_rule": with_gain,
+                "fit_images_refused": fit_refused,
+                "fit_negatives_refused": negated_refused,
                 "classifier_sha256": analyzer.models.classifier.info.sha256,
-                "note": "bounds are percentiles of chest radiographs only; no non-chest image "
-                        "was used to fit them"},
+                "note": "bounds are percentiles of chest radiographs only; the inversion head "
+                        "also saw their negatives; no other non-chest image was used"},
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    return measure_gate(models_root, out, sets, analyzer)
+    return measure_gate(out, {k: [p for p, _ in v] for k, v in sets.items()}, analyzer,
+                        limit=limit)
 
 
-def measure_gate(models_root: Path, gate_dir: Path, sets: dict[str, list[Path]],
-                 analyzer: Analyzer) -> Path:
+def _negated(image: XrayImage) -> XrayImage:
+    return _grey(f"{image.meta.path} (inverted)", 1.0 - image.pixels)
+
+
+def measure_gate(gate_dir: Path, sets: dict[str, list[Path]], analyzer: Analyzer,
+                 limit: int | None = None) -> Path:
     """Refusal rates on held-out chest images and on non-chest images → gate_report.json."""
     gate = ChestGate(gate_dir)
     analyzer.models.gate = gate
     rows = []
 
-    def decide(group: str, image: XrayImage) -> None:
+    def decide(group: str, image: XrayImage, name: str | None = None) -> None:
+        a = analyzer.analyze(image)  # exactly as the app decides
         f, _ = _features(analyzer, image)
-        reason = gate.check(f)
-        rows.append({"group": group, "image": image.meta.path, "refused": reason is not None,
-                     "reason": reason, **f.to_dict()})
+        reason = a.message if a.status == "rejected" else None
+        rows.append({"group": group, "image": name or image.meta.path,
+                     "refused": reason is not None, "reason": reason, **f.to_dict()})
 
     for group in ("heldout_pediatric", "heldout_adult"):
         for p in sets[group]:
             img = load_image(p)
-            decide(f"chest/{group}", img)
-            inv = _grey(f"{p.name} (inverted)", 1.0 - img.pixels)
-            decide("non_chest/inverted_chest", inv)
-    for img in non_chest_images():
+            name = f"{p.parent.name}/{p.name}"  # no local folders in the report
+            decide(f"chest/{group}", img, name)
+            decide("non_chest/inverted_chest", _negated(img), f"{name} (inverted)")
+    for img in itertools.islice(non_chest_images(), limit):
         try:
             decide("non_chest/" + img.meta.path.split("/")[0], img)
         except RadiAIError as exc:
             rows.append({"group": "non_chest/error", "image": img.meta.path, "refused": True,
                          "reason": exc.message})
+    # A stress set, reported apart from the non-chest figure: the face crops enlarged to
+    # 256 px, so that the size rule alone does not refuse them (blurred natural images).
+    import skimage.data
+
+    faces = np.load(Path(skimage.data.__file__).parent / "lfw_subset.npy")
+    for i, face in enumerate(faces[:limit]):
+        big = cv2.resize(face.astype(np.float32), (256, 256), interpolation=cv2.INTER_CUBIC)
+        decide("stress/faces_256px", _grey(f"skimage/lfw_subset[{i}] at 256 px",
+                                           np.clip(big, 0.0, 1.0)))
     summary = {}
     for group in sorted({r["group"] for r in rows}):
         sel = [r for r in rows if r["group"] == group]
