@@ -96,7 +96,8 @@ class Atypicality:
 
     def save(self, path: Path) -> None:
         np.savez(path, mean=self.mean.astype(np.float32),
-                 components=self.components.astype(np.float32), scales=self.scales.astype(np.float32))
+                 components=self.components.astype(np.float32),
+                 scales=self.scales.astype(np.float32))
 
     def __call__(self, pooled: np.ndarray) -> np.ndarray:
         x = np.atleast_2d(pooled)

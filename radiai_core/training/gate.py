@@ -106,7 +106,7 @@ def _refused(table: dict[str, np.ndarray], bounds: dict[str, dict[str, float]]) 
     return out
 
 
-def _inversion_head(upright: np.ndarray, negated: np.ndarray, groups: list[str], seed: int
+def _inversion_head(upright: np.ndarray, negated: np.ndarray, groups: list[str]
                     ) -> tuple[Inversion, np.ndarray, np.ndarray]:
     """Logistic regression radiograph (0) vs its negative (1) on pooled features; returns the
     head fitted on all images and the out-of-fold log-odds of the upright and negated images
@@ -232,7 +232,7 @@ def fit_gate(models_root: Path, kermany_csv: Path, masks_csv: Path, out: Path,
     atyp = Atypicality.fit([np.array(pooled[n]) for n in populations], n_components, seed)
     atyp.save(out / "atypicality.npz")
     groups = [f"{n}:{pid}" for n in populations for _, pid in sets[n]]
-    head, oof_up, oof_neg = _inversion_head(upright, negated, groups, seed)
+    head, oof_up, oof_neg = _inversion_head(upright, negated, groups)
     head.save(out / "inversion.npz")
 
     def table(name: str, oof: np.ndarray) -> dict[str, np.ndarray]:
