@@ -89,20 +89,22 @@ def test_lung_mask_smoke_loss_falls_and_resumes(tmp_path) -> None:
 
 
 def test_second_stage_starts_from_the_given_weights(no_split_table, tmp_path) -> None:
-    first = train_classifier(no_split_table, tmp_path / "a",
-                             ClassifierConfig(size=32, epochs=2, batch_size=4, val_fraction=0.2))
-    cfg = ClassifierConfig(size=32, epochs=1, batch_size=4, lr=1e-4, val_fraction=0.2,
-                           init_weights=str(first / "classifier.keras"))
-    # The second stage starts from exactly the trained weights, not from random ones.
     import keras
 
     from radiai_core.training.classifier import _load_init_weights, build_model
 
+    keras.utils.set_random_seed(7)
+    source = build_model(32, 3)  # any classifier of the same labels: here a fresh one
+    init = tmp_path / "classifier.keras"
+    source.save(init)
+    # The second stage starts from exactly these weights, not from new random ones.
+    keras.utils.set_random_seed(8)
     fresh = build_model(32, 3)
-    _load_init_weights(fresh, first / "classifier.keras")
-    trained = keras.models.load_model(first / "classifier.keras", compile=False)
+    _load_init_weights(fresh, init)
     assert all(np.array_equal(a, b)
-               for a, b in zip(fresh.get_weights(), trained.get_weights(), strict=True))
+               for a, b in zip(fresh.get_weights(), source.get_weights(), strict=True))
+    cfg = ClassifierConfig(size=32, epochs=1, batch_size=4, lr=1e-4, val_fraction=0.2,
+                           init_weights=str(init))
     second = train_classifier(no_split_table, tmp_path / "b", cfg)
     state = json.loads((tmp_path / "b" / "checkpoint" / "state.json").read_text())
     assert state["epochs_done"] == 1
