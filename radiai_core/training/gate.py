@@ -299,9 +299,8 @@ def measure_gate(gate_dir: Path, sets: dict[str, list[Path]], analyzer: Analyzer
     rows = []
 
     def decide(group: str, image: XrayImage, name: str | None = None) -> None:
-        a = analyzer.analyze(image)  # exactly as the app decides
-        f, _ = _features(analyzer, image)
-        reason = a.message if a.status == "rejected" else None
+        f, _ = _features(analyzer, image)  # the features analyze() computes, and more
+        reason = gate.check(f)
         rows.append({"group": group, "image": name or image.meta.path,
                      "refused": reason is not None, "reason": reason, **f.to_dict()})
 
