@@ -64,7 +64,8 @@ class Analysis:
             "probabilities": {k: round(v, 6) for k, v in self.probabilities.items()},
             "top": [{"label": k, "name": self.display_names.get(k, k), "p": round(v, 6)}
                     for k, v in self.top()],
-            "abnormal_score": None if self.abnormal_score is None else round(self.abnormal_score, 6),
+            "abnormal_score": (None if self.abnormal_score is None
+                               else round(self.abnormal_score, 6)),
             "threshold": self.threshold, "call": self.call, "cam_label": self.cam_label,
             "boxes": [b.to_dict() for b in self.boxes],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
@@ -73,6 +74,20 @@ class Analysis:
             "patient_id": m.patient_id, "study_uid": m.study_uid, "sop_uid": m.sop_uid,
             "rows": m.rows, "columns": m.columns, "notice": NOTICE,
         }
+
+
+@dataclass
+class Measurement:
+    """The intermediates of one pass up to the gate: what ``analyze`` explains from and what
+    fitting a gate learns from. ``mask`` is on the lung model's grid; ``seconds`` per stage."""
+
+    front: np.ndarray
+    mask: np.ndarray
+    view: LungView
+    probs: np.ndarray
+    feats: np.ndarray
+    features: GateFeatures
+    seconds: dict[str, float]
 
 
 class Analyzer:
@@ -86,13 +101,11 @@ class Analyzer:
         """The classifier's labels, in its output order."""
         return list(self.models.classifier.labels)
 
-    def analyze(self, source: str | Path | XrayImage, cam_label: str | None = None) -> Analysis:
-        t = {}
-        t0 = time.perf_counter()
-        image = source if isinstance(source, XrayImage) else load_image(source)
-        t["load"] = time.perf_counter() - t0
+    def measure(self, image: XrayImage, inverse_gain: bool | None = None) -> Measurement:
+        """The pipeline up to the gate's decision: front image, lung mask, classifier pass and
+        gate features (``inverse_gain`` as in ``gate_features``)."""
+        t: dict[str, float] = {}
         clf, seg = self.models.classifier, self.models.lung_mask
-
         t1 = time.perf_counter()
         front = clf.front(image.pixels)
         seg_front = seg.front_for(image.pixels, front, clf.front)
@@ -109,16 +122,32 @@ class Analyzer:
         t["classifier"] = time.perf_counter() - t1
 
         t1 = time.perf_counter()
-        features = self.gate_features(image, front, lung_prob, mask_small, feats, seg_front)
-        refusal = self.models.gate.check(features) if self.models.gate is not None else None
-        t["gate"] = time.perf_counter() - t1
+        features = self.gate_features(image, front, lung_prob, mask_small, feats, seg_front,
+                                      inverse_gain=inverse_gain)
+        t["gate_features"] = time.perf_counter() - t1
+        return Measurement(front=front, mask=mask_small, view=view, probs=probs, feats=feats,
+                           features=features, seconds=t)
+
+    def analyze(self, source: str | Path | XrayImage, cam_label: str | None = None) -> Analysis:
+        t0 = time.perf_counter()
+        image = source if isinstance(source, XrayImage) else load_image(source)
+        t = {"load": time.perf_counter() - t0}
+        clf = self.models.classifier
+
+        m = self.measure(image)
+        t1 = time.perf_counter()
+        refusal = self.models.gate.check(m.features) if self.models.gate is not None else None
+        t.update(preprocess=m.seconds["preprocess"], lung_mask=m.seconds["lung_mask"],
+                 classifier=m.seconds["classifier"],
+                 gate=m.seconds["gate_features"] + time.perf_counter() - t1)
         if refusal is not None:
             t["total"] = time.perf_counter() - t0
-            log.info("%s refused by the gate: %s", Path(image.meta.path).name, features)
+            log.info("%s refused by the gate: %s", Path(image.meta.path).name, m.features)
             return Analysis(image=image, status="rejected", message=refusal,
                             labels=list(clf.labels), display_names=dict(clf.display_names),
                             timings_ms={k: v * 1000 for k, v in t.items()},
                             models=self.models.infos)
+        front, mask_small, view, probs, feats = m.front, m.mask, m.view, m.probs, m.feats
 
         t1 = time.perf_counter()
         probabilities = {lab: float(p) for lab, p in zip(clf.labels, probs, strict=True)}
@@ -151,7 +180,6 @@ class Analyzer:
             abnormal_score=score, threshold=clf.threshold, call=call, cam_label=cam_label,
             heatmap=heatmap, mask=mask, boxes=boxes,
             timings_ms={k: v * 1000 for k, v in t.items()}, models=self.models.infos)
-
 
     def warm_up(self) -> None:
         """Run each model once on a blank input: LiteRT prepares its kernels on the first

@@ -20,10 +20,8 @@ from ..errors import RadiAIError
 from ..gate import RULES, Atypicality, ChestGate, GateFeatures, Inversion
 from ..image import ImageMeta, XrayImage
 from ..io import load_image
-from ..lung_input import lung_view
 from ..models import Classifier, LungSegmenter, ModelSet
 from ..pipeline import Analyzer
-from ..regions import clean_lung_mask
 from .lung_mask import read_pairs, split_pairs
 
 log = logging.getLogger(__name__)
@@ -47,17 +45,9 @@ FIXED_BOUNDS = {("colourfulness", "max"): 0.02, ("contrast", "min"): 0.02,
 
 def _features(analyzer: Analyzer, image: XrayImage) -> tuple[GateFeatures, np.ndarray]:
     """Every gate feature of ``image`` (the inverse gain included) and the classifier's
-    pooled features, through the same steps as ``Analyzer.analyze``."""
-    m = analyzer.models
-    clf, seg = m.classifier, m.lung_mask
-    front = clf.front(image.pixels)
-    seg_front = seg.front_for(image.pixels, front, clf.front)
-    prob = seg.predict(seg_front)
-    mask = clean_lung_mask(prob, seg.threshold)
-    _, feats = clf.predict(lung_view(front, mask, clf.lung_input).pixels)
-    return (analyzer.gate_features(image, front, prob, mask, feats, seg_front,
-                                   inverse_gain=True),
-            feats.mean(axis=(0, 1)))
+    pooled features, from the same pass as ``Analyzer.analyze``."""
+    m = analyzer.measure(image, inverse_gain=True)
+    return m.features, m.feats.mean(axis=(0, 1))
 
 
 def chest_sets(kermany_csv: Path, masks_csv: Path, seed: int, n_kermany_fit: int | None = None
