@@ -10,8 +10,13 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
-from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut, apply_windowing
-from pydicom.pixels import get_decoder
+from pydicom.pixels import (
+    apply_color_lut,
+    apply_modality_lut,
+    apply_voi_lut,
+    apply_windowing,
+    get_decoder,
+)
 from pydicom.uid import UID, ImplicitVRLittleEndian
 
 from .errors import (

@@ -31,7 +31,8 @@ class Clahe:
     tile_grid: tuple[int, int] = (8, 8)
 
     def __call__(self, pixels: np.ndarray) -> np.ndarray:
-        clahe = cv2.createCLAHE(clipLimit=float(self.clip_limit), tileGridSize=tuple(self.tile_grid))
+        clahe = cv2.createCLAHE(clipLimit=float(self.clip_limit),
+                                tileGridSize=tuple(self.tile_grid))
         return clahe.apply(to_uint8(pixels)).astype(np.float32) / 255.0
 
 

@@ -210,7 +210,8 @@ def scan(paths: str | Path | Iterable[str | Path], progress: Progress | None = N
         st.series.sort(key=lambda s: s.uid)
     for p in patients.values():
         p.studies.sort(key=lambda s: (s.date or "", s.uid))
-    result.patients = sorted(patients.values(), key=lambda p: (p.id == NO_PATIENT, p.id))  # plain images last
+    # plain images (no patient) last
+    result.patients = sorted(patients.values(), key=lambda p: (p.id == NO_PATIENT, p.id))
     log.info("scanned %d files: %d images, %d skipped%s", result.n_files,
              len(result.images()), len(result.skipped), " (cancelled)" if result.cancelled else "")
     return result

@@ -49,7 +49,8 @@ def test_tree_and_skip_reasons(study_folder) -> None:
     reasons = {os.path.basename(s.path): s for s in r.skipped}
     assert set(reasons) == {"copy.dcm", "readme.txt", "empty.dcm", "ct.dcm"}
     assert reasons["copy.dcm"].kind == "duplicate"
-    assert "IM0001" in reasons["copy.dcm"].reason and "SOP Instance UID" in reasons["copy.dcm"].reason
+    assert "IM0001" in reasons["copy.dcm"].reason
+    assert "SOP Instance UID" in reasons["copy.dcm"].reason
     assert reasons["readme.txt"].reason.startswith("is not a DICOM file or an image")
     assert reasons["empty.dcm"].kind == "empty"
     assert "CT (computed tomography)" in reasons["ct.dcm"].reason

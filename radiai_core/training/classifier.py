@@ -14,8 +14,8 @@ import numpy as np
 from ..datasets import Sample, ordered_labels, patient_split, read_table
 from ..errors import DataError, RadiAIError
 from ..io import load_image
-from ..models import sha256_file
 from ..lung_input import lung_view
+from ..models import sha256_file
 from ..preprocess import Compose, classifier_chain
 from .common import file_logger, load_state, plot_curves, save_state, setup_tensorflow
 

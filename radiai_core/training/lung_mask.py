@@ -219,7 +219,8 @@ def _train(csv_path: Path, out: Path, cfg: LungMaskConfig, resume: bool) -> Path
                  **{str(i): v.numpy() for i, v in enumerate(model.optimizer.variables)})
         save_state(state_path, {"config": asdict(cfg), "epochs_done": epoch + 1,
                                 "history": history})
-        plot_curves(history, ["loss", "dice"], out / "curves.png", f"U-Net lung mask, {cfg.size} px")
+        plot_curves(history, ["loss", "dice"], out / "curves.png",
+                    f"U-Net lung mask, {cfg.size} px")
     return _export(model, out, cfg, history, val, d, csv_path)
 
 

@@ -38,7 +38,8 @@ class FakeAnalyzer:
         mask[rows // 4: 3 * rows // 4, cols // 8: 7 * cols // 8] = True
         return Analysis(
             image=image, status="ok", message="", labels=self.labels,
-            display_names=self.names, probabilities=dict(zip(self.labels, probs.tolist(), strict=True)),
+            display_names=self.names,
+            probabilities=dict(zip(self.labels, probs.tolist(), strict=True)),
             abnormal_score=float(1 - probs[0]), threshold=0.5,
             call="pneumonia" if 1 - probs[0] >= 0.5 else "no pneumonia",
             cam_label=self.labels[-1], heatmap=image.pixels.copy(), mask=mask,

@@ -22,7 +22,8 @@ def grab(widget) -> np.ndarray:
     img = widget.grab().toImage().convertToFormat(4)  # QImage.Format_RGB32
     ptr = img.constBits()
     ptr.setsize(img.byteCount())
-    return np.frombuffer(ptr, np.uint8).reshape(img.height(), img.bytesPerLine())[:, :img.width() * 4].copy()
+    rows = np.frombuffer(ptr, np.uint8).reshape(img.height(), img.bytesPerLine())
+    return rows[:, :img.width() * 4].copy()
 
 
 def wait_analysed(qtbot, w, path=None) -> None:
