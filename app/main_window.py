@@ -558,12 +558,14 @@ class MainWindow(QMainWindow):
         self.status_text.setText(f"Analysing {len(paths)} image(s) into {Path(path).name}…")
         self._track(start(worker, self))
 
-    def _on_csv_done(self, path: str, rows: int, cancelled: bool) -> None:
+    def _on_csv_done(self, path: str, rows: int, cancelled: bool, history_problem: str) -> None:
         self.csv_worker = None
         self._show_busy(False)
         self.history_panel.request_refresh()
         self.status_text.setText(f"{'Cancelled: ' if cancelled else ''}{rows} row(s) written "
-                                 f"to {path}.")
+                                 f"to {path}."
+                                 + (f" Not stored in the history: {history_problem}"
+                                    if history_problem else ""))
 
     def _on_csv_failed(self, message: str) -> None:
         self.csv_worker = None

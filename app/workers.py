@@ -228,11 +228,12 @@ class TaskWorker(QObject):
 
 class CsvWorker(CancellableWorker):
     """Analyse files into the batch CSV table (one row per file found, errors included) and
-    the history. ``errors`` are files the scan already found unusable: (path, message)."""
+    the history. ``errors`` are files the scan already found unusable: (path, message). If the
+    history cannot store an analysis, the table goes on without it and ``finished`` says why."""
 
     progress = pyqtSignal(int, int)
     status = pyqtSignal(str)
-    finished = pyqtSignal(object)  # (rows written, cancelled)
+    finished = pyqtSignal(object)  # (rows written, cancelled, history problem or "")
     failed = pyqtSignal(str)
 
     def __init__(self, paths: Sequence[str], errors: Sequence[tuple[str, str]],
@@ -249,13 +250,14 @@ class CsvWorker(CancellableWorker):
         from radiai_core.batch import BatchItem, CsvTable, analyse_files
         from radiai_core.history import History
 
-        history = None
+        history, history_problem = None, ""
         try:
             analyzer = self.make_analyzer()
             table = CsvTable(self.csv_path, analyzer.labels, Pseudonymizer(self.anonymize))
             try:
                 history = History(self.history_path)
             except RadiAIError as exc:
+                history_problem = str(exc)
                 self.status.emit(f"Not stored in the history: {exc}")
             total = len(self.paths) + len(self.errors)
             with table:
@@ -266,7 +268,13 @@ class CsvWorker(CancellableWorker):
                                           cancel=self.cancel_event):
                     table.add(item)
                     if history is not None and item.analysis is not None:
-                        history.record(item.analysis)
+                        try:
+                            history.record(item.analysis)
+                        except RadiAIError as exc:  # the table matters more: go on without
+                            history_problem = str(exc)
+                            history.close()
+                            history = None
+                            self.status.emit(f"Not stored in the history: {exc}")
                     done += 1
                     self.progress.emit(done, total)
         except RadiAIError as exc:
@@ -280,7 +288,7 @@ class CsvWorker(CancellableWorker):
         finally:
             if history is not None:
                 history.close()
-        self.finished.emit((table.rows, self.cancel_event.is_set()))
+        self.finished.emit((table.rows, self.cancel_event.is_set(), history_problem))
 
 
 def start(worker: QObject, parent: QObject) -> QThread:

@@ -151,6 +151,31 @@ def test_csv_from_the_app_one_row_per_file(qtbot, make_window, study, tmp_path) 
     assert "written" in w.status_text.text()
 
 
+def test_csv_export_goes_on_when_the_history_cannot_store(qtbot, make_window, study, tmp_path,
+                                                          monkeypatch) -> None:
+    """A history that fails mid-export (a full disk, say) costs the history, not the table."""
+    from radiai_core.history import HistoryError
+
+    def full_disk(self, analysis):
+        raise HistoryError(f"could not store the analysis of {analysis.path} "
+                           "(database or disk is full).", self.path)
+
+    w = make_window()
+    w.open_paths([study])
+    qtbot.waitUntil(lambda: len(w.browser.image_paths()) == 3, timeout=10000)
+    wait_analysed(qtbot, w)
+    monkeypatch.setattr(History, "record", full_disk)
+    out = tmp_path / "table.csv"
+    w.export_csv(str(out))
+    qtbot.waitUntil(lambda: w.csv_worker is None, timeout=20000)
+    rows = list(csv.DictReader(open(out, encoding="utf-8")))
+    assert sorted(r["status"] for r in rows) == ["error", "ok", "ok", "ok"]
+    assert all(r["p_normal"] for r in rows if r["status"] == "ok")
+    status = w.status_text.text()
+    assert "4 row(s) written" in status
+    assert "Not stored in the history" in status and "database or disk is full" in status
+
+
 def test_a_damaged_history_is_moved_aside_and_the_app_starts(qtbot, make_window,
                                                              private_data_dir, study) -> None:
     damaged = private_data_dir / "history.sqlite"
