@@ -1,4 +1,5 @@
-"""GUI fixtures: a fake analyzer with the shipped labels, isolated settings, thread check."""
+"""GUI fixtures: a fake analyzer with the shipped labels, isolated settings, a thread check,
+message boxes recorded instead of shown."""
 
 from __future__ import annotations
 
@@ -65,6 +66,22 @@ def no_dangling_threads(qapp):
         t.quit()
         t.wait(5000)
     assert not running, f"{len(running)} worker thread(s) left running"
+
+
+@pytest.fixture(autouse=True)
+def dialogs(monkeypatch) -> list[tuple[str, str]]:
+    """Warning and error boxes are recorded here instead of shown: a modal box under the
+    offscreen platform would wait forever for a click. A test that expects one takes the
+    fixture and empties the list; any other is a failure."""
+    from PyQt5.QtWidgets import QMessageBox
+
+    shown: list[tuple[str, str]] = []
+    for kind in ("warning", "critical"):
+        monkeypatch.setattr(QMessageBox, kind,
+                            lambda parent, title, text, *a, _k=kind, **kw:
+                            shown.append((_k, text)) or QMessageBox.Ok)
+    yield shown
+    assert not shown, f"unexpected message box(es): {shown}"
 
 
 @pytest.fixture
