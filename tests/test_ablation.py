@@ -46,6 +46,12 @@ def test_compare_is_paired_and_reports_differences(two_models) -> None:
     same = compare_runs({"a": plain, "b": plain}, csv, "a", n_boot=20)
     assert same["models"]["b"]["difference_ci95"]["accuracy"] == [0.0, 0.0]
     assert "crop" in format_table(result)
+    long = {**result, "models": {"shipped": result["models"]["plain"],
+                                 "second_stage_224px": result["models"]["crop"]}}
+    header, *rows = format_table(long).splitlines()[1:]
+    # every row's input column starts where the header's does, whatever the names' lengths
+    assert {row.index("plain") if "plain" in row else row.index("crop") for row in rows} == {
+        header.index("input")}
 
 
 def test_compare_from_the_command_line(two_models, tmp_path) -> None:

@@ -74,9 +74,10 @@ def compare_runs(model_dirs: dict[str, Path], csv_path: Path, reference: str,
 
 def format_table(result: dict[str, Any]) -> str:
     ref = result["reference"]
+    width = max(len("model"), *(len(name) for name in result["models"])) + 2
     lines = [f"{result['n']} validation images; differences to {ref!r} with 95 % paired patient "
              "bootstrap intervals",
-             f"{'model':<10}{'input':<8}" + "".join(f"{k:>26}" for k in KEYS)]
+             f"{'model':<{width}}{'input':<8}" + "".join(f"{k:>26}" for k in KEYS)]
     for name, m in result["models"].items():
         cells = []
         for k in KEYS:
@@ -86,5 +87,5 @@ def format_table(result: dict[str, Any]) -> str:
             if ci is not None:
                 text += f" ({ci[0]:+.3f}…{ci[1]:+.3f})"
             cells.append(f"{text:>26}")
-        lines.append(f"{name:<10}{m['lung_input']:<8}" + "".join(cells))
+        lines.append(f"{name:<{width}}{m['lung_input']:<8}" + "".join(cells))
     return "\n".join(lines)
