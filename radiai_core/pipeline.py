@@ -129,6 +129,8 @@ class Analyzer:
                            features=features, seconds=t)
 
     def analyze(self, source: str | Path | XrayImage, cam_label: str | None = None) -> Analysis:
+        """Load (unless given an image), measure, let the gate decide, then explain
+        ``cam_label`` (default: the top class); a RadiAIError for a file that cannot be read."""
         t0 = time.perf_counter()
         image = source if isinstance(source, XrayImage) else load_image(source)
         t = {"load": time.perf_counter() - t0}
