@@ -124,7 +124,7 @@ class Analyzer:
         t1 = time.perf_counter()
         features = self.gate_features(image, front, lung_prob, mask_small, feats, seg_front,
                                       inverse_gain=inverse_gain)
-        t["gate_features"] = time.perf_counter() - t1
+        t["gate"] = time.perf_counter() - t1  # its features; analyze adds the decision
         return Measurement(front=front, mask=mask_small, view=view, probs=probs, feats=feats,
                            features=features, seconds=t)
 
@@ -137,11 +137,10 @@ class Analyzer:
         clf = self.models.classifier
 
         m = self.measure(image)
+        t.update(m.seconds)
         t1 = time.perf_counter()
         refusal = self.models.gate.check(m.features) if self.models.gate is not None else None
-        t.update(preprocess=m.seconds["preprocess"], lung_mask=m.seconds["lung_mask"],
-                 classifier=m.seconds["classifier"],
-                 gate=m.seconds["gate_features"] + time.perf_counter() - t1)
+        t["gate"] += time.perf_counter() - t1
         if refusal is not None:
             t["total"] = time.perf_counter() - t0
             log.info("%s refused by the gate: %s", Path(image.meta.path).name, m.features)
