@@ -305,7 +305,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
                 raise RadiAIError(f"compare expects NAME=MODEL_FOLDER, got {pair!r}.")
             dirs[name] = Path(folder)
         result = compare_runs(dirs, args.csv, args.reference or next(iter(dirs)),
-                              n_boot=args.n_boot)
+                              n_boot=args.n_boot, ensembles=args.ensembles)
         out.write(format_table(result) + "\n")
         if args.json_out is not None:
             args.json_out.write_text(json.dumps(result, indent=2), encoding="utf-8")
@@ -426,6 +426,8 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--reference", help="the model the others are compared to (default: first)")
     k.add_argument("--n-boot", type=int, default=1000)
     k.add_argument("--json-out", type=Path, help="write the comparison as JSON")
+    k.add_argument("--ensembles", action="store_true",
+                   help="also evaluate the mean probabilities of every combination of models")
     k.set_defaults(func=cmd_train)
     f = tsub.add_parser("finalize", help="export a training run as a shipped model folder")
     f.add_argument("kind", choices=["classifier", "lung-mask"])

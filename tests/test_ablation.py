@@ -54,6 +54,23 @@ def test_compare_is_paired_and_reports_differences(two_models) -> None:
         header.index("input")}
 
 
+def test_compare_averages_every_combination_of_models(two_models) -> None:
+    plain, crop = two_models
+    result = compare_runs({"a": plain, "b": plain, "c": crop}, KERMANY_DIR / "index.csv", "a",
+                          n_boot=5, ensembles=True)
+    ens = result["ensembles"]
+    assert set(ens) == {"a+b", "a+c", "b+c", "a+b+c"}
+    # the mean of a model with itself is that model
+    for key in ("auc", "accuracy", "auc_bacterial_vs_viral", "threshold"):
+        assert ens["a+b"][key] == pytest.approx(result["models"]["a"][key])
+    # plain and crop inputs give different probabilities, so their mean is a new model
+    assert ens["a+c"]["auc"] not in (result["models"]["a"]["auc"], result["models"]["c"]["auc"])
+    table = format_table(result)
+    assert "a+b+c" in table and "mean probabilities" in table
+    assert "ensembles" not in compare_runs({"a": plain, "b": crop}, KERMANY_DIR / "index.csv",
+                                           "a", n_boot=5)
+
+
 def test_compare_from_the_command_line(two_models, tmp_path) -> None:
     plain, crop = two_models
     out = io.StringIO()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from pathlib import Path
 from typing import Any
@@ -29,10 +30,12 @@ def _predictions(folder: Path, csv_path: Path) -> tuple[Classifier, Predictions]
 
 
 def compare_runs(model_dirs: dict[str, Path], csv_path: Path, reference: str,
-                 n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+                 n_boot: int = 1000, seed: int = 0, ensembles: bool = False) -> dict[str, Any]:
     """Metrics of each model at its own Youden threshold (as it would ship), and 95 % intervals
     of the difference to ``reference`` from one patient bootstrap shared by all models (paired:
-    the same resampled patients for every model)."""
+    the same resampled patients for every model). With ``ensembles``, also the metrics of the
+    mean probabilities of every combination of two or more models (``result["ensembles"]``,
+    keyed ``"a+b"``), at the ensemble's own Youden threshold."""
     if reference not in model_dirs:
         raise DataError(f"reference {reference!r} is not among {sorted(model_dirs)}.")
     preds = {name: _predictions(Path(d), csv_path) for name, d in model_dirs.items()}
@@ -69,6 +72,25 @@ def compare_runs(model_dirs: dict[str, Path], csv_path: Path, reference: str,
         out["models"][name]["difference_ci95"] = {
             k: [float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))]
             for k, v in d.items() if v}
+    if ensembles:
+        out["ensembles"] = _ensembles(preds)
+    return out
+
+
+def _ensembles(preds: dict[str, tuple[Classifier, Predictions]]) -> dict[str, dict[str, Any]]:
+    labels = {tuple(p.labels) for _, p in preds.values()}
+    if len(labels) != 1:
+        raise DataError("the models have different label sets; their probabilities cannot be "
+                        "averaged.")
+    out = {}
+    for r in range(2, len(preds) + 1):
+        for names in itertools.combinations(preds, r):
+            first = preds[names[0]]
+            mean = Predictions(first[1].labels, first[1].samples,
+                               np.mean([preds[n][1].probs for n in names], axis=0))
+            negative = first[0].negative_label or "normal"
+            m = metrics(mean, youden_threshold(mean, negative), negative)
+            out["+".join(names)] = {k: m.get(k) for k in ("threshold", *KEYS)}
     return out
 
 
@@ -88,4 +110,11 @@ def format_table(result: dict[str, Any]) -> str:
                 text += f" ({ci[0]:+.3f}…{ci[1]:+.3f})"
             cells.append(f"{text:>26}")
         lines.append(f"{name:<{width}}{m['lung_input']:<8}" + "".join(cells))
+    if result.get("ensembles"):
+        width = max(width, *(len(name) + 2 for name in result["ensembles"]))
+        lines += ["", "mean probabilities of several models (each at its own Youden threshold)",
+                  f"{'models':<{width}}" + "".join(f"{k:>26}" for k in KEYS)]
+        for name, m in result["ensembles"].items():
+            cells = ["—" if m.get(k) is None else f"{m[k]:.4f}" for k in KEYS]
+            lines.append(f"{name:<{width}}" + "".join(f"{c:>26}" for c in cells))
     return "\n".join(lines)
