@@ -39,12 +39,15 @@ class FindingsPanel(QWidget):
         self.more.setCheckable(True)
         self.more.toggled.connect(self._toggle_all)
         self.more.hide()
+        self.age = QLabel()
+        self.age.setWordWrap(True)
         self.model = QLabel()
         self.model.setWordWrap(True)
         self.model.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.notice = QLabel(f"<i>{NOTICE}</i>")
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
+        layout.addWidget(self.age)
         layout.addLayout(self.rows)
         layout.addWidget(self.more)
         layout.addWidget(self.call)
@@ -62,6 +65,7 @@ class FindingsPanel(QWidget):
         self.bars, self._extra = {}, []
         self.more.hide()
         self.call.clear()
+        self.age.clear()
         self.model.clear()
 
     def show_pending(self, path: str) -> None:
@@ -77,6 +81,8 @@ class FindingsPanel(QWidget):
         self._clear()
         name = short_name(a.path)
         self.title.setToolTip(a.path)
+        if a.age is not None:
+            self.age.setText(f"Age: {a.age.describe()}")
         if a.status != "ok":
             self.title.setText(f"<b>{name}: not analysed.</b> This image {a.message}.")
             self._show_models(a)

@@ -198,6 +198,8 @@ class HistoryPanel(QWidget):
                  f" — {e.study_description or 'study'} {e.study_date}",
                  f"Analysed {e.analysed_at.replace('T', ' ')} with {e.model.name} "
                  f"{e.model.version}", e.path]
+        if e.age is not None:
+            lines.append(f"Age: {e.age.describe()}")
         if e.status != "ok":
             lines.append(f"Refused: this image {e.message}.")
         elif e.call:

@@ -193,10 +193,12 @@ class ImageViewer(QGraphicsView):
             self.scene().removeItem(item)
         self._overlay_items = []
         a = self.analysis
-        if a is None or a.status != "ok" or a.heatmap is None:
+        if a is None:
             self._heat.setPixmap(QPixmap())
             return
-        if self.show_heat:
+        # A refused image keeps its lung contour (what the gate looked at), never a heat map
+        # or a box.
+        if self.show_heat and a.status == "ok" and a.heatmap is not None:
             self._heat.setPixmap(QPixmap.fromImage(_qimage_rgba(
                 heat_rgba(a.heatmap, self.heat_opacity))))
         else:
@@ -214,7 +216,7 @@ class ImageViewer(QGraphicsView):
             item.setZValue(2)
             self.scene().addItem(item)
             self._overlay_items.append(item)
-        if self.show_boxes:
+        if self.show_boxes and a.status == "ok":
             font = QFont()
             font.setPixelSize(int(max(12, a.image.shape[0] / 40)))
             for b in a.boxes:

@@ -67,8 +67,8 @@ class CsvTable:
         self.path = Path(path)
         self.labels = list(labels)
         self.pseudonyms = pseudonyms or Pseudonymizer()
-        self.columns = ["path", "patient_id", "study_date", "status", "message",
-                        *[f"p_{lab}" for lab in self.labels], "call"]
+        self.columns = ["path", "patient_id", "study_date", "age", "status", "refused_by",
+                        "message", *[f"p_{lab}" for lab in self.labels], "call"]
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -88,7 +88,8 @@ class CsvTable:
             d = self.pseudonyms.details(a.image.meta)
             row.update(path=d.reference if self.pseudonyms.enabled else item.path,
                        patient_id=d.patient_id, study_date=iso_date(a.image.meta.study_date),
-                       call=a.call or "")
+                       call=a.call or "", refused_by=a.refused_by or "",
+                       age=a.age.describe() if a.age is not None else "")
             for lab in self.labels:
                 if lab in a.probabilities:
                     row[f"p_{lab}"] = f"{a.probabilities[lab]:.6f}"

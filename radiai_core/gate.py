@@ -1,8 +1,7 @@
-"""Chest-radiograph gate: refuse what is not a frontal chest radiograph, with the reason."""
+"""Scope gate: is it a chest radiograph, a frontal view, a child? Else refused, with the reason."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,10 @@ from typing import Any
 import cv2
 import numpy as np
 
+from .age import describe_years, header_age
 from .errors import ModelError
+from .image import ImageMeta
+from .manifest import ModelInfo, read_manifest, verified
 
 
 @dataclass(frozen=True)
@@ -155,30 +157,171 @@ RULES: list[tuple[str, str, str]] = [
 ]
 
 
+#: The physical bounds (blank, too small, colour): fixed, not learned; asked first.
+FIXED_RULES = [r for r in RULES if r[0] in ("contrast", "min_side", "colourfulness")]
+
+#: The three questions, in the order they are asked; a refusal names the one that failed.
+QUESTIONS = ("chest", "frontal", "child")
+
+#: Reasons of the scope heads' refusals (the body head names what the image looks like).
+BODY_REASONS = {
+    "ct": "looks like a CT slice, not a radiograph; RadiAI reads frontal chest radiographs only",
+    "mri": "looks like an MR image, not a radiograph; RadiAI reads frontal chest radiographs "
+           "only",
+    "ultrasound": "looks like an ultrasound image, not a radiograph; RadiAI reads frontal chest "
+                  "radiographs only",
+    "other_radiograph": "looks like a radiograph of another part of the body, not of the chest; "
+                        "RadiAI reads frontal chest radiographs only",
+    "inverted": "looks like a chest radiograph with its grey levels reversed (dark bones, "
+                "bright lungs); the image is probably inverted (negative)",
+    "other": "does not look like a frontal chest radiograph",
+}
+LATERAL_REASON = ("is a lateral view; RadiAI's models read frontal (AP or PA) chest radiographs "
+                  "only")
+#: DICOM View Position (0018,5101) values that are not frontal (PS3.3 C.8.11.5 uses "LL", "RL"
+#: and their decubitus variants for lateral projections).
+LATERAL_VIEWS = {"LL", "RL", "LLD", "RLD", "LATERAL", "LAT", "LAO", "RAO", "LPO", "RPO"}
+
+
+def scope_vector(pooled: np.ndarray, f: GateFeatures) -> np.ndarray:
+    """What the scope heads read: the classifier's pooled features and the lung measurements."""
+    return np.concatenate([np.asarray(pooled, np.float64).ravel(),
+                           [f.lung_fraction, f.lung_balance, f.mask_confidence, f.polarity,
+                            f.contrast]])
+
+
+class ScopeHeads:
+    """Two heads on the standardised ``scope_vector`` (``scope.npz``): the body head, a
+    softmax over what the image shows (a frontal chest radiograph, a lateral one, CT, MR,
+    ultrasound, a radiograph of another part), and the age head, a one-hidden-layer network
+    (ReLU) whose output is the log-odds that the patient is an adult."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], body_classes: list[str]) -> None:
+        self.mean = arrays["mean"].astype(np.float64)
+        self.scale = arrays["scale"].astype(np.float64)
+        self.body_coef = arrays["body_coef"].astype(np.float64)  # (classes, d)
+        self.body_intercept = arrays["body_intercept"].astype(np.float64)
+        self.age_w1 = arrays["age_w1"].astype(np.float64)  # (d, hidden)
+        self.age_b1 = arrays["age_b1"].astype(np.float64)
+        self.age_w2 = arrays["age_w2"].astype(np.float64).ravel()  # (hidden,)
+        self.age_b2 = float(np.asarray(arrays["age_b2"]).ravel()[0])
+        self.body_classes = list(body_classes)
+        if self.body_coef.shape[0] != len(self.body_classes):
+            raise ValueError("body head and its class list disagree")
+
+    @classmethod
+    def load(cls, path: Path, body_classes: list[str]) -> ScopeHeads:
+        with np.load(path) as d:
+            return cls({k: d[k] for k in d.files}, body_classes)
+
+    def save(self, path: Path) -> None:
+        np.savez(path, **{k: np.asarray(getattr(self, k), np.float32) for k in (
+            "mean", "scale", "body_coef", "body_intercept", "age_w1", "age_b1", "age_w2",
+            "age_b2")})
+
+    def scores(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Per row of ``x`` (n, d): ``body`` probabilities (n, classes) and ``adult``
+        log-odds (n,)."""
+        z = (np.atleast_2d(x) - self.mean) / self.scale
+        logits = z @ self.body_coef.T + self.body_intercept
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        hidden = np.maximum(z @ self.age_w1 + self.age_b1, 0.0)
+        return {"body": p / p.sum(axis=1, keepdims=True),
+                "adult": hidden @ self.age_w2 + self.age_b2}
+
+
+@dataclass(frozen=True)
+class Age:
+    """The patient's age as the gate used it: from the header when it tells, else estimated
+    from the image (``estimate`` is then the gate's reading, "child" or "adult")."""
+
+    years: float | None  # from the DICOM header; None when the header does not tell
+    adult_probability: float | None  # the image estimate (None when the header decided)
+    estimate: str | None  # "child" or "adult" from the image; None when the header decided
+    max_years: float  # the age limit of the models' intended use
+    trained_years: tuple[float, float]  # ages of the training patients
+
+    @property
+    def source(self) -> str:
+        return "header" if self.years is not None else "image"
+
+    def describe(self) -> str:
+        """Plain words for the findings panel, the PDF and the CSV."""
+        if self.years is not None:
+            text = f"{describe_years(self.years)} (from the DICOM header)"
+            lo, hi = self.trained_years
+            if self.years < self.max_years and not lo <= self.years < hi + 1:
+                text += (f"; outside the ages of the training patients ({lo:g}–{hi:g} years): "
+                         "read the findings with extra caution")
+            return text
+        if self.adult_probability is None:
+            return "unknown"
+        return (f"unknown (not in the file); estimated from the image: {self.estimate} "
+                f"(probability of an adult {self.adult_probability:.2f})")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"years": None if self.years is None else round(self.years, 2),
+                "source": self.source, "estimate": self.estimate,
+                "adult_probability": (None if self.adult_probability is None
+                                      else round(self.adult_probability, 4)),
+                "max_years": self.max_years, "trained_years": list(self.trained_years),
+                "text": self.describe()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Age:
+        """The inverse of ``to_dict`` (the history stores it)."""
+        lo, hi = d.get("trained_years") or (1.0, 5.0)
+        return cls(d.get("years"), d.get("adult_probability"), d.get("estimate"),
+                   float(d.get("max_years", 18.0)), (float(lo), float(hi)))
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """The gate's answer: ``question`` is None when the image passed, else the question it
+    failed ("chest", "frontal" or "child") and ``reason`` says why in plain words."""
+
+    question: str | None
+    reason: str | None
+    age: Age | None = None
+
+
 class ChestGate:
-    """Bounds per feature, learned from chest radiographs only (see ``radiai train gate``)."""
+    """The scope gate (``radiai train gate``): bounds per feature learned from chest
+    radiographs, and, from version 4, the scope heads that tell CT, MR, ultrasound and other
+    body parts, lateral views and adults from the pediatric frontal radiographs the
+    classifier was made for."""
 
     def __init__(self, folder: str | Path) -> None:
         folder = Path(folder)
-        path = folder / "manifest.json"
-        if not path.is_file():
-            raise ModelError("has no manifest.json; is this a RadiAI gate folder?", folder)
-        m = json.loads(path.read_text(encoding="utf-8"))
-        if m.get("kind") != "gate":
-            raise ModelError(f"holds a {m.get('kind')!r} model, not a gate.", folder)
+        m = read_manifest(folder, "gate", required=("name", "version", "bounds"))
         self.manifest = m
+        self.folder = folder
         self.bounds: dict[str, dict[str, float]] = m["bounds"]
-        self.atypicality = Atypicality.load(folder / m["atypicality"])
-        self.inversion = Inversion.load(folder / m["inversion"]) if "inversion" in m else None
+        self.atypicality = Atypicality.load(verified(folder, m, "atypicality"))
+        self.inversion = (Inversion.load(verified(folder, m, "inversion"))
+                          if "inversion" in m else None)
+        self.scope: dict[str, Any] | None = m.get("scope")
+        self.heads: ScopeHeads | None = None
+        if self.scope is not None:
+            try:
+                self.heads = ScopeHeads.load(verified(folder, m, "scope_heads"),
+                                             list(self.scope["body_classes"]))
+            except (KeyError, ValueError, OSError) as exc:
+                raise ModelError(f"has a scope entry that cannot be used ({exc}).",
+                                 folder) from None
+        self.info = ModelInfo(m["name"], m["version"], m.get("sha256", ""), "gate")
 
     def uses(self, feature: str) -> bool:
         """Whether any rule of this gate has a bound on ``feature``."""
         return bool(self.bounds.get(feature))
 
-    def check(self, f: GateFeatures) -> str | None:
-        """None when the image passes, else the reason it is refused."""
+    def check(self, f: GateFeatures, rules: list[tuple[str, str, str]] | None = None
+              ) -> str | None:
+        """The feature bounds (all of them, or ``rules``): None when the image passes, else
+        the reason of the first it fails."""
         values: dict[str, Any] = asdict(f)
-        for feature, side, reason in RULES:
+        for feature, side, reason in RULES if rules is None else rules:
             bound = self.bounds.get(feature, {}).get(side)
             if bound is None:
                 continue
@@ -188,3 +331,58 @@ class ChestGate:
             if (side == "min" and v < bound) or (side == "max" and v > bound):
                 return reason
         return None
+
+    def decide(self, f: GateFeatures, pooled: np.ndarray, meta: ImageMeta) -> GateDecision:
+        """Ask the three questions in order. A chest radiograph and a frontal view: the fixed
+        bounds (blank, tiny, colour), then the body head (which names CT, MR, ultrasound,
+        another body part or a lateral view), the DICOM View Position when it says lateral,
+        then the learned bounds (lung fields, atypicality, inversion). A child: the header's
+        age when it tells, else the age head."""
+        reason = self.check(f, FIXED_RULES)
+        if reason is not None:
+            return GateDecision("chest", reason)
+        scores = None
+        if self.heads is not None and self.scope is not None:
+            scores = self.heads.scores(scope_vector(pooled, f))
+            body = scores["body"][0]
+            classes = self.heads.body_classes
+            frontal = classes.index("frontal_chest")
+            if body[frontal] < float(self.scope["thresholds"]["frontal_probability_min"]):
+                other = classes[max((i for i in range(len(body)) if i != frontal),
+                                    key=lambda i: body[i])]
+                if other == "lateral_chest":
+                    return GateDecision("frontal", LATERAL_REASON)
+                return GateDecision("chest", BODY_REASONS.get(other, BODY_REASONS["other"]))
+        view = (meta.view_position or "").strip().upper()
+        if view in LATERAL_VIEWS:
+            return GateDecision("frontal", f"{LATERAL_REASON} (View Position {view} in the "
+                                           "DICOM header)")
+        reason = self.check(f)
+        if reason is not None:
+            return GateDecision("chest", reason)
+        if scores is None or self.scope is None:
+            return GateDecision(None, None)
+        s = self.scope
+        limit = float(s["max_age_years"])
+        trained = tuple(float(v) for v in s.get("trained_age_years", (1, 5)))
+        years = header_age(meta)
+        if years is not None:
+            age = Age(years, None, None, limit, trained)  # type: ignore[arg-type]
+            if years >= limit:
+                return GateDecision("child", f"is of a patient aged {describe_years(years)} "
+                                    f"(DICOM header); {ADULT_REASON.format(limit=limit)}", age)
+            return GateDecision(None, None, age)
+        logodds = float(scores["adult"][0])
+        p_adult = float(1.0 / (1.0 + np.exp(-np.clip(logodds, -50, 50))))
+        adult = logodds > float(s["thresholds"]["adult_logodds_max"])
+        age = Age(None, p_adult, "adult" if adult else "child", limit,
+                  trained)  # type: ignore[arg-type]
+        if adult:
+            return GateDecision("child", "looks like a radiograph of an adult (the age is not "
+                                "in the file and was estimated from the image); "
+                                f"{ADULT_REASON.format(limit=limit)}", age)
+        return GateDecision(None, None, age)
+
+
+ADULT_REASON = ("RadiAI's classifier was made for children (under {limit:g} years; trained on "
+                "children aged 1–5) and gives no findings for adults")

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from .errors import FileAccessError, RadiAIError
+from .gate import Age
 from .image import ImageMeta, iso_date
 from .io import load_image
 from .models import ModelInfo
@@ -81,8 +82,17 @@ def _v2(db: sqlite3.Connection) -> None:
     """)
 
 
+def _v3(db: sqlite3.Connection) -> None:
+    """The scope gate's answer: which question refused an image, and the patient's age as
+    the gate read it (JSON: header or image estimate)."""
+    db.executescript("""
+        ALTER TABLE analyses ADD COLUMN refused_by TEXT;
+        ALTER TABLE analyses ADD COLUMN age TEXT;
+    """)
+
+
 #: MIGRATIONS[i] takes a database at schema version i to version i + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -115,6 +125,8 @@ class HistoryEntry:
     threshold: float | None
     model: ModelInfo
     boxes: list[Box]
+    refused_by: str | None = None
+    age: Age | None = None
     verdicts: dict[str, tuple[str | None, str]] = field(default_factory=dict)
 
 
@@ -272,6 +284,8 @@ class History:
             "abnormal_score": a.abnormal_score, "threshold": a.threshold, "call": a.call,
             "cam_label": a.cam_label, "boxes": json.dumps([asdict(b) for b in a.boxes]),
             "heatmap_png": _png(a.heatmap), "mask_png": _png(a.mask, binary=True),
+            "refused_by": a.refused_by,
+            "age": json.dumps(a.age.to_dict()) if a.age is not None else None,
         }
         try:
             with self.db:
@@ -378,12 +392,13 @@ class History:
             display_names=e.display_names, probabilities=e.probabilities,
             abnormal_score=row[2], threshold=e.threshold, call=e.call, cam_label=row[3],
             heatmap=_unpng(row[0], shape), mask=_unpng(row[1], shape, binary=True),
-            boxes=e.boxes, models=[ModelInfo(**d) for d in json.loads(row[4])])
+            boxes=e.boxes, models=[ModelInfo(**d) for d in json.loads(row[4])],
+            refused_by=e.refused_by, age=e.age)
 
     _SELECT = ("SELECT a.id, p.patient_id, COALESCE(p.name, ''), a.path, a.analysed_at, "
                "COALESCE(a.study_date, ''), COALESCE(a.study_description, ''), a.status, "
                "a.message, a.labels, a.display_names, a.probabilities, a.call, a.threshold, "
-               "a.model_name, a.model_version, a.model_sha256, a.boxes "
+               "a.model_name, a.model_version, a.model_sha256, a.boxes, a.refused_by, a.age "
                "FROM analyses a JOIN patients p ON a.patient = p.id")
 
     def _entry(self, r: tuple[Any, ...]) -> HistoryEntry:
@@ -395,7 +410,8 @@ class History:
             labels=json.loads(r[9]), display_names=json.loads(r[10]),
             probabilities=json.loads(r[11]), call=r[12], threshold=r[13],
             model=ModelInfo(r[14], r[15], r[16], "classifier"),
-            boxes=[Box(**b) for b in json.loads(r[17])], verdicts=verdicts)
+            boxes=[Box(**b) for b in json.loads(r[17])], refused_by=r[18],
+            age=Age.from_dict(json.loads(r[19])) if r[19] else None, verdicts=verdicts)
 
     @staticmethod
     def _filters(text: str, date_from: str | None, date_to: str | None

@@ -26,6 +26,7 @@ class ImageMeta:
     patient_birth_date: str | None = None
     patient_age: str | None = None
     study_date: str | None = None
+    acquisition_date: str | None = None
     study_description: str | None = None
     study_uid: str | None = None
     series_uid: str | None = None

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ import numpy as np
 from .errors import ModelError
 from .gate import ChestGate
 from .lung_input import MODES
+from .manifest import ModelInfo, read_manifest, sha256_file
 from .preprocess import Clahe, Compose, Normalize, Resize
 from .regions import clean_lung_mask
 from .resources import models_dir
@@ -23,41 +24,24 @@ from .resources import models_dir
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class ModelInfo:
-    name: str
-    version: str
-    sha256: str
-    kind: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"name": self.name, "version": self.version, "sha256": self.sha256,
-                "kind": self.kind}
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in 1 MB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def read_manifest(folder: Path, kind: str) -> dict[str, Any]:
-    path = folder / "manifest.json"
-    if not path.is_file():
-        raise ModelError(f"has no manifest.json; is this a RadiAI {kind} model folder?", folder)
+@contextmanager
+def _runtime_chatter_silenced() -> Iterator[None]:
+    """LiteRT's C++ runtime writes "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
+    straight to file descriptor 2 when an interpreter is built (its TF_CPP_MIN_LOG_LEVEL is
+    not honoured once OpenCV is loaded): the user's terminal gets RadiAI's own lines only.
+    A failure still raises in Python, where RadiAI reports it."""
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ModelError(f"manifest.json cannot be read ({exc}).", folder) from None
-    if manifest.get("kind") != kind:
-        raise ModelError(f"holds a {manifest.get('kind')!r} model, not a {kind!r} model.", folder)
-    for key in ("name", "version", "input", "runtime"):
-        if key not in manifest:
-            raise ModelError(f"manifest.json has no {key!r} entry.", folder)
-    return manifest
+        saved = os.dup(2)
+    except OSError:  # no stderr at all (a windowed app): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class LiteModel:
@@ -71,8 +55,9 @@ class LiteModel:
                              "file); reinstall RadiAI.", path)
         from ai_edge_litert.interpreter import Interpreter
 
-        self._interp = Interpreter(model_path=str(path), num_threads=os.cpu_count() or 2)
-        self._interp.allocate_tensors()
+        with _runtime_chatter_silenced():
+            self._interp = Interpreter(model_path=str(path), num_threads=os.cpu_count() or 2)
+            self._interp.allocate_tensors()
         self._input = self._interp.get_input_details()[0]
         self._outputs = self._interp.get_output_details()
         self._lock = threading.Lock()
@@ -189,7 +174,9 @@ class ModelSet:
 
     @property
     def infos(self) -> list[ModelInfo]:
-        return [self.classifier.info, self.lung_mask.info]
+        """Every model an analysis used: classifier first, then the lung mask and the gate."""
+        gate = [self.gate.info] if self.gate is not None else []
+        return [self.classifier.info, self.lung_mask.info, *gate]
 
 
 def load_models(root: str | Path | None = None) -> ModelSet:

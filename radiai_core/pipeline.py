@@ -12,7 +12,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .gate import GateFeatures, contrast, lung_confidence, lung_features
+from .gate import Age, GateFeatures, contrast, lung_confidence, lung_features
 from .image import XrayImage
 from .io import load_image
 from .lung_input import LungView, lung_view
@@ -29,8 +29,10 @@ class Analysis:
     """Everything known about one analysed radiograph.
 
     ``heatmap`` and ``mask`` are at the original image's resolution; boxes are in its pixels.
-    ``status`` is ``"ok"`` or ``"rejected"`` (then ``message`` says why and there are no
-    findings).
+    ``status`` is ``"ok"`` or ``"rejected"``: then ``message`` says why, ``refused_by`` names
+    the gate's question that failed ("chest", "frontal" or "child"), and there are no
+    probabilities, call, heat map or boxes (the lung contour is kept for the viewer). ``age``
+    is the patient's age as the gate read it (header or image estimate), when it got that far.
     """
 
     image: XrayImage
@@ -48,6 +50,8 @@ class Analysis:
     boxes: list[Box] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     models: list[ModelInfo] = field(default_factory=list)
+    refused_by: str | None = None
+    age: Age | None = None
 
     @property
     def path(self) -> str:
@@ -71,6 +75,8 @@ class Analysis:
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "model": self.models[0].to_dict() if self.models else None,
             "models": [i.to_dict() for i in self.models],
+            "refused_by": self.refused_by,
+            "age": self.age.to_dict() if self.age is not None else None,
             "patient_id": m.patient_id, "study_uid": m.study_uid, "sop_uid": m.sop_uid,
             "rows": m.rows, "columns": m.columns, "notice": NOTICE,
         }
@@ -139,15 +145,22 @@ class Analyzer:
         m = self.measure(image)
         t.update(m.seconds)
         t1 = time.perf_counter()
-        refusal = self.models.gate.check(m.features) if self.models.gate is not None else None
+        gate = self.models.gate
+        decision = (gate.decide(m.features, m.feats.mean(axis=(0, 1)), image.meta)
+                    if gate is not None else None)
         t["gate"] += time.perf_counter() - t1
-        if refusal is not None:
+        age = decision.age if decision is not None else None
+        rows, cols = image.shape
+        mask = cv2.resize(m.mask.astype(np.uint8), (cols, rows),
+                          interpolation=cv2.INTER_NEAREST).astype(bool)
+        if decision is not None and decision.question is not None:
             t["total"] = time.perf_counter() - t0
-            log.info("%s refused by the gate: %s", Path(image.meta.path).name, m.features)
-            return Analysis(image=image, status="rejected", message=refusal,
+            log.info("%s refused by the gate (%s): %s", Path(image.meta.path).name,
+                     decision.question, m.features)
+            return Analysis(image=image, status="rejected", message=decision.reason or "",
                             labels=list(clf.labels), display_names=dict(clf.display_names),
-                            timings_ms={k: v * 1000 for k, v in t.items()},
-                            models=self.models.infos)
+                            mask=mask, timings_ms={k: v * 1000 for k, v in t.items()},
+                            models=self.models.infos, refused_by=decision.question, age=age)
         front, mask_small, view, probs, feats = m.front, m.mask, m.view, m.probs, m.feats
 
         t1 = time.perf_counter()
@@ -162,11 +175,8 @@ class Analyzer:
         cam_grid = cv2.resize(cam, (grid[1], grid[0]), interpolation=cv2.INTER_CUBIC)
         cam_grid = np.clip(cam_grid, 0.0, 1.0)
         boxes = boxes_from_heatmap(cam_grid, mask_small, image.shape)
-        rows, cols = image.shape
         heatmap = np.clip(cv2.resize(cam, (cols, rows), interpolation=cv2.INTER_CUBIC),
                           0.0, 1.0).astype(np.float32)
-        mask = cv2.resize(mask_small.astype(np.uint8), (cols, rows),
-                          interpolation=cv2.INTER_NEAREST).astype(bool)
         t["explain"] = time.perf_counter() - t1
 
         score = clf.abnormal_score(probs)
@@ -180,7 +190,8 @@ class Analyzer:
             display_names=dict(clf.display_names), probabilities=probabilities,
             abnormal_score=score, threshold=clf.threshold, call=call, cam_label=cam_label,
             heatmap=heatmap, mask=mask, boxes=boxes,
-            timings_ms={k: v * 1000 for k, v in t.items()}, models=self.models.infos)
+            timings_ms={k: v * 1000 for k, v in t.items()}, models=self.models.infos,
+            age=age)
 
     def warm_up(self) -> None:
         """Run each model once on a blank input: LiteRT prepares its kernels on the first

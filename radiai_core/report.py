@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import logging
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -114,6 +115,7 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
 
     rows = [("Patient", d.patient), ("Patient ID", d.patient_id), ("Birth date", d.birth_date),
             ("Sex", d.sex), ("Institution", d.institution), ("Study date", d.study_date),
+            ("Age", a.age.describe() if a.age is not None else ""),
             ("Study", d.study_description), ("Study UID", d.study_uid), ("Image", d.reference),
             ("Size", f"{a.image.meta.columns} × {a.image.meta.rows} px, "
                      f"{a.image.meta.format}")]
@@ -122,8 +124,9 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
             c.setFont(bold, 9)
             c.drawString(left, y, name)
             c.setFont(font, 9)
-            c.drawString(left + 28 * mm, y, str(value)[:95])
-            y -= 4.6 * mm
+            for line in textwrap.wrap(str(value), 95)[:3]:
+                c.drawString(left + 28 * mm, y, line)
+                y -= 4.6 * mm
 
     plain, over = render(a, window)
     gap = 6 * mm
@@ -146,8 +149,10 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
         c.drawString(left, y, "No findings: the image was refused.")
         y -= 5.5 * mm
         c.setFont(font, 9.5)
-        c.drawString(left, y, f"This image {a.message}."[:110])
-        y -= 8 * mm
+        for line in textwrap.wrap(f"This image {a.message}.", 105)[:3]:
+            c.drawString(left, y, line)
+            y -= 5 * mm
+        y -= 3 * mm
     else:
         c.drawString(left, y, "Findings")
         y -= 6 * mm

@@ -30,7 +30,7 @@ def render(a: Analysis, window: Window | None = None, invert: bool = False,
     grey = np.round(_scaled(shown, scale, cv2.INTER_AREA) * 255).astype(np.uint8)
     plain = np.repeat(grey[..., None], 3, axis=2)
     over = plain.astype(np.float32)
-    if heat and a.heatmap is not None:
+    if heat and a.status == "ok" and a.heatmap is not None:
         rgba = heat_rgba(_scaled(a.heatmap, scale, cv2.INTER_AREA), opacity).astype(np.float32)
         alpha = rgba[..., 3:] / 255.0
         over = over * (1 - alpha) + rgba[..., :3] * alpha
@@ -40,7 +40,7 @@ def render(a: Analysis, window: Window | None = None, invert: bool = False,
         small = _scaled(a.mask.astype(np.uint8), scale, cv2.INTER_NEAREST)
         contours, _ = cv2.findContours(small, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         cv2.drawContours(over, contours, -1, LUNG_RGB, line)
-    if boxes:
+    if boxes and a.status == "ok":
         for b in a.boxes:
             x0, y0 = round(b.x * scale), round(b.y * scale)
             x1, y1 = round((b.x + b.w) * scale) - 1, round((b.y + b.h) * scale) - 1

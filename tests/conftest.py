@@ -113,15 +113,42 @@ PHI = {"PatientName": "Müller^Jürgen^Anton", "PatientID": "PID-7340913",
        "PatientBirthDate": "20190314", "InstitutionName": "St. Elsewhere Children's Hospital"}
 
 
+def write_pediatric_dicom(path: Path, image: Path = KERMANY_NORMAL, **attrs) -> Path:
+    """A child's radiograph as a DICOM: the pixels of a real pediatric JPEG (Kermany), the
+    header of the real SIIM CR file with the age of a 3-year-old (the sample DICOMs are of
+    adults, which the gate refuses), new UIDs, uncompressed; ``attrs`` override tags."""
+    ds = pydicom.dcmread(DICOM["jpeg_baseline"])
+    pixels = np.asarray(Image.open(image).convert("L"), dtype=np.uint8)
+    ds.Rows, ds.Columns = pixels.shape
+    ds.BitsAllocated = ds.BitsStored = 8
+    ds.HighBit = 7
+    ds.PixelRepresentation = 0
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.SamplesPerPixel = 1
+    ds.PixelData = pixels.tobytes()
+    ds.PatientAge = "003Y"
+    ds.PatientBirthDate = "20190314"
+    ds.StudyDate = "20220510"
+    ds.SOPInstanceUID = generate_uid()
+    ds.StudyInstanceUID = generate_uid()
+    ds.SeriesInstanceUID = generate_uid()
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    for key, value in attrs.items():
+        setattr(ds, key, value)
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+@pytest.fixture
+def pediatric_dicom(tmp_path: Path) -> Path:
+    return write_pediatric_dicom(tmp_path / "child.dcm")
+
+
 @pytest.fixture
 def phi_dicom(tmp_path: Path) -> Path:
-    """A real chest DICOM (the JPEG-baseline SIIM file) with an identifiable patient, in a
+    """A child's chest DICOM (``write_pediatric_dicom``) with an identifiable patient, in a
     folder named after the patient as archives often are."""
-    ds = pydicom.dcmread(DICOM["jpeg_baseline"])
-    for key, value in PHI.items():
-        setattr(ds, key, value)
     folder = tmp_path / "Müller_Jürgen_PID-7340913"
     folder.mkdir()
-    path = folder / "Müller_Jürgen.dcm"
-    ds.save_as(path)
-    return path
+    return write_pediatric_dicom(folder / "Müller_Jürgen.dcm", **PHI)

@@ -21,14 +21,19 @@ def run(*argv: str) -> tuple[int, str]:
     return main(list(argv), out=out), out.getvalue()
 
 
-def test_analyze_json_lines(tmp_path) -> None:
+def test_analyze_json_lines(tmp_path, pediatric_dicom) -> None:
     junk = tmp_path / "junk.dcm"
     junk.write_bytes(b"not dicom at all" * 20)
-    code, text = run("analyze", "--json", str(KERMANY_NORMAL), str(DICOM["jpeg_baseline"]),
-                     str(junk))
+    code, text = run("analyze", "--json", "--no-history", str(KERMANY_NORMAL),
+                     str(pediatric_dicom), str(DICOM["jpeg_baseline"]), str(junk))
     recs = [json.loads(line) for line in text.splitlines()]
     assert code == 1  # one file could not be read
-    assert [r["status"] for r in recs] == ["ok", "ok", "error"]
+    assert [r["status"] for r in recs] == ["ok", "ok", "rejected", "error"]
+    assert recs[1]["age"]["years"] == 3.0 and recs[1]["age"]["source"] == "header"
+    adult = recs[2]  # the SIIM sample: 62 in its header
+    assert adult["refused_by"] == "child" and "62 years" in adult["message"]
+    assert adult["probabilities"] == {} and adult["boxes"] == [] and adult["call"] is None
+    assert [m["kind"] for m in adult["models"]] == ["classifier", "lung_mask", "gate"]
     ok = recs[1]
     assert set(ok) >= {"path", "status", "message", "probabilities", "boxes", "timings_ms",
                        "model"}
@@ -36,9 +41,21 @@ def test_analyze_json_lines(tmp_path) -> None:
     assert abs(sum(ok["probabilities"].values()) - 1) < 1e-4
     for b in ok["boxes"]:
         assert set(b) == {"x", "y", "w", "h", "score"}
-        assert b["x"] + b["w"] <= 1024 and b["y"] + b["h"] <= 1024
+        assert b["x"] + b["w"] <= 224 and b["y"] + b["h"] <= 224
     assert ok["timings_ms"]["total"] > 0
-    assert recs[2]["message"].startswith("is not a DICOM file")
+    assert recs[3]["message"].startswith("is not a DICOM file")
+
+
+def test_the_closing_line_counts_analysed_refused_and_unreadable(tmp_path) -> None:
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
+    code, text = run("analyze", "--no-history", str(KERMANY_NORMAL), str(DICOM["jpeg_baseline"]),
+                     str(junk))
+    assert code == 1
+    assert text.splitlines()[-1].startswith("1 analysed, 1 refused, 1 unreadable.")
+    code, text = run("analyze", "--no-history", str(KERMANY_NORMAL), str(DICOM["jpeg_baseline"]))
+    assert code == 0  # refused is an answer, not a failure
+    assert "REFUSED" in text and "age: 62 years (from the DICOM header)" in text
 
 
 def test_analyze_text_shows_top3_and_call() -> None:

@@ -62,8 +62,11 @@ def test_pdf_holds_the_findings_and_renders(analyzer, tmp_path, phi_dicom) -> No
     assert f"Call: {a.call}" in text and NOTICE in text
     for m in a.models:
         assert m.name in text and m.version in text and m.sha256 in text
-    if refused.status == "rejected":
-        assert "refused" in pages[1] and refused.message[:30] in pages[1]
+    assert "3 years (from the DICOM header)" in text  # the age, from the header
+    assert refused.status == "rejected" and refused.refused_by == "child"
+    assert "refused" in pages[1] and refused.message[:30] in pages[1]
+    assert "estimated from the image: adult" in pages[1].replace("\n", " ")
+    assert "%" not in pages[1].split("Models")[0].split("refused")[1]  # no probability
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     # The page renders, and the overlay is there: the right-hand picture has colour, the
     # left-hand radiograph is grey.
@@ -109,6 +112,7 @@ def test_batch_csv_one_row_per_file_with_errors(analyzer, tmp_path, phi_dicom) -
     assert by_name["empty.dcm"]["status"] == "error" and "empty" in by_name["empty.dcm"]["message"]
     dcm = by_name[phi_dicom.name]
     assert dcm["status"] == "ok" and dcm["patient_id"] == PHI["PatientID"]
+    assert dcm["age"] == "3 years (from the DICOM header)" and dcm["refused_by"] == ""
     labels = analyzer.models.classifier.labels
     probs = [float(dcm[f"p_{lab}"]) for lab in labels]
     assert abs(sum(probs) - 1) < 1e-4

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -9,7 +11,7 @@ from PIL import Image
 from radiai_core.models import load_models
 from radiai_core.pipeline import Analyzer
 
-from .samples import DICOM, KERMANY_DIR, KERMANY_NORMAL
+from .samples import DATA, DICOM, KERMANY_DIR, KERMANY_NORMAL
 
 pytestmark = pytest.mark.slow
 
@@ -20,11 +22,113 @@ def analyzer() -> Analyzer:
 
 
 @pytest.mark.parametrize("path", [KERMANY_NORMAL, KERMANY_DIR / "images" /
-                                  "person1946_bacteria_4874.jpeg", DICOM["jpeg_baseline"],
-                                  DICOM["nih_cardiomegaly"]], ids=lambda p: p.name[:24])
-def test_chest_radiographs_pass(analyzer: Analyzer, path) -> None:
+                                  "person1946_bacteria_4874.jpeg"], ids=lambda p: p.name[:24])
+def test_pediatric_chest_radiographs_pass(analyzer: Analyzer, path) -> None:
     a = analyzer.analyze(path)
     assert a.status == "ok", a.message
+    assert a.refused_by is None
+    assert a.age is not None and a.age.source == "image" and a.age.estimate == "child"
+    assert "estimated from the image: child" in a.age.describe()
+    assert [m.kind for m in a.models] == ["classifier", "lung_mask", "gate"]
+    assert a.models[2].name == analyzer.models.gate.info.name
+    assert a.models[2].version.startswith("4.")
+
+
+@pytest.mark.parametrize(("key", "years"), [("jpeg_baseline", 62), ("nih_cardiomegaly", 58),
+                                            ("nih_nofinding", 81), ("j2k_mono1", 64)])
+def test_adult_dicoms_are_refused_by_their_header_age(analyzer: Analyzer, key, years) -> None:
+    a = analyzer.analyze(DICOM[key])
+    assert a.status == "rejected" and a.refused_by == "child", a.message
+    assert f"aged {years} years (DICOM header)" in a.message
+    assert a.age is not None and a.age.source == "header" and int(a.age.years) == years
+    # Refused: no findings, but the lung contour stays for the viewer.
+    assert a.probabilities == {} and a.call is None and a.heatmap is None and a.boxes == []
+    assert a.mask is not None and a.mask.shape == a.image.shape and a.mask.any()
+    d = a.to_dict()
+    assert d["status"] == "rejected" and d["refused_by"] == "child"
+    assert d["age"]["source"] == "header" and d["probabilities"] == {}
+
+
+SCOPE = DATA / "scope"
+
+
+@pytest.mark.parametrize(("path", "question", "words"), [
+    (SCOPE / "ct_chest" / ("ucsd_covid_2019-novel-Coronavirus-severe-adult-respiratory-dist_2020_"
+                           "International-Jour-p3-89_0.jpg"), "chest", None),
+    (SCOPE / "ct_head" / "headct_000.jpg", "chest", None),
+    (SCOPE / "mri_brain" / "Te-gl_0065.jpg", "chest", None),
+    (SCOPE / "ultrasound" / "busi_benign_105.jpg", "chest", None),
+    (SCOPE / "knee_xray" / "knee_test_kl0_9083378R.jpg", "chest", None),
+    (SCOPE / "lateral_cxr" / "patient64542_study1_view2_lateral.jpg", "frontal", "lateral"),
+    (SCOPE / "lateral_cxr" / "patient64567_study1_view2_lateral.jpg", "frontal", "lateral"),
+    (SCOPE / "openist" / "122-131-500-500-100.jpg", "child", "adult"),
+    (SCOPE / "hannover" / "0578e08b.jpg", "child", "adult"),
+    (SCOPE / "chexpert" / "patient64541_study1_view1_frontal.jpg", "child", "adult"),
+], ids=lambda v: v.parent.name if isinstance(v, Path) else str(v))
+def test_held_out_images_outside_the_intended_use_are_refused(analyzer: Analyzer, path,
+                                                              question, words) -> None:
+    """Real images the gate never saw (its held-out side, tests/data/scope): each refused by
+    the question it fails, with that reason."""
+    a = analyzer.analyze(path)
+    assert a.status == "rejected", (path.name, a.age)
+    assert a.refused_by == question, (path.name, a.message)
+    if words:
+        assert words in a.message
+    if question == "child":
+        assert a.age is not None and a.age.estimate == "adult" and "estimated" in a.message
+
+
+def _with_header(make_dicom, path: Path, **attrs) -> Path:
+    from radiai_core.io import load_image
+
+    pixels = np.round(load_image(path).pixels * 255).astype(np.uint8)
+    return make_dicom(f"{path.stem}.dcm", pixels, Modality="DX", **attrs)
+
+
+def test_the_header_decides_age_and_view(analyzer: Analyzer, make_dicom) -> None:
+    """A pediatric radiograph in a DICOM: a child's age in the header passes and is shown; an
+    adult's age refuses it (the header wins over the image); View Position LL refuses it."""
+    child = _with_header(make_dicom, KERMANY_NORMAL, PatientAge="003Y")
+    a = analyzer.analyze(child)
+    assert a.status == "ok", a.message
+    assert a.age.source == "header" and a.age.describe() == "3 years (from the DICOM header)"
+    teen = _with_header(make_dicom, KERMANY_NORMAL, PatientAge="012Y")
+    a = analyzer.analyze(teen)
+    assert a.status == "ok" and "outside the ages of the training patients" in a.age.describe()
+    adult = _with_header(make_dicom, KERMANY_NORMAL, PatientAge="030Y")
+    a = analyzer.analyze(adult)
+    assert a.status == "rejected" and a.refused_by == "child" and "30 years" in a.message
+    by_dates = _with_header(make_dicom, KERMANY_NORMAL, PatientAge="",
+                            PatientBirthDate="19900101", StudyDate="20250101")
+    a = analyzer.analyze(by_dates)
+    assert a.refused_by == "child" and "35 years" in a.message
+    lateral = _with_header(make_dicom, KERMANY_NORMAL, PatientAge="003Y", ViewPosition="LL")
+    a = analyzer.analyze(lateral)
+    assert a.status == "rejected" and a.refused_by == "frontal" and "View Position LL" in a.message
+
+
+def test_a_replaced_or_damaged_gate_file_is_refused(tmp_path) -> None:
+    """Every file the gate's manifest lists is checked against its sha256, and a manifest that
+    is not JSON is a clear ModelError, not a JSONDecodeError."""
+    import shutil
+
+    from radiai_core.errors import ModelError
+    from radiai_core.gate import ChestGate
+    from radiai_core.resources import models_dir
+
+    for name in ("scope.npz", "atypicality.npz", "inversion.npz"):
+        gate = tmp_path / name / "gate"
+        shutil.copytree(models_dir() / "gate", gate)
+        data = bytearray((gate / name).read_bytes())
+        data[-10] ^= 0xFF
+        (gate / name).write_bytes(bytes(data))
+        with pytest.raises(ModelError, match="does not match the checksum"):
+            ChestGate(gate)
+    gate = tmp_path / "json" / "gate"
+    shutil.copytree(models_dir() / "gate", gate)
+    (gate / "manifest.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelError, match="manifest.json cannot be read"):
+        ChestGate(gate)
 
 
 def _skimage(name: str):

@@ -93,8 +93,8 @@ def test_verdicts_search_and_delete(analyzer, db_path, phi_dicom) -> None:
         assert h.integrity() == "ok"
 
 
-def test_reopen_gives_back_image_and_stored_overlays(analyzer, db_path) -> None:
-    a = analyzer.analyze(DICOM["nih_cardiomegaly"])
+def test_reopen_gives_back_image_and_stored_overlays(analyzer, db_path, pediatric_dicom) -> None:
+    a = analyzer.analyze(pediatric_dicom)
     with History(db_path) as h:
         again = h.reopen(h.record(a))
     assert again.image.shape == a.image.shape
@@ -136,6 +136,8 @@ def test_a_version_1_database_with_rows_is_migrated_keeping_them(analyzer, db_pa
     raw = sqlite3.connect(db_path)
     raw.execute("DROP INDEX analyses_study_date")
     raw.execute("DROP INDEX analyses_analysed_at")
+    raw.execute("ALTER TABLE analyses DROP COLUMN refused_by")
+    raw.execute("ALTER TABLE analyses DROP COLUMN age")
     raw.execute("PRAGMA user_version = 1")
     raw.commit()
     raw.close()
@@ -145,6 +147,7 @@ def test_a_version_1_database_with_rows_is_migrated_keeping_them(analyzer, db_pa
                                               "'index'")}
         assert {"analyses_study_date", "analyses_analysed_at"} <= indexes
         assert h.entry(aid).verdicts["normal"] == ("agree", "kept across the upgrade")
+        assert h.entry(aid).age is None  # not recorded by the older RadiAI
         assert h.integrity() == "ok"
 
 

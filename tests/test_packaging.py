@@ -36,7 +36,7 @@ def test_every_file_the_spec_bundles_exists() -> None:
         m = json.loads((ROOT / "models" / kind / "manifest.json").read_text())
         assert f"{kind}/{m['runtime']['litert']}" in spec_list("MODEL_FILES")
     gate = json.loads((ROOT / "models" / "gate" / "manifest.json").read_text())
-    for key in ("atypicality", "inversion"):  # the gate's data files
+    for key in ("atypicality", "inversion", "scope_heads"):  # the gate's data files
         assert f"gate/{gate[key]}" in spec_list("MODEL_FILES")
 
 

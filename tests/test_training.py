@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -119,36 +120,66 @@ def test_second_stage_starts_from_the_given_weights(no_split_table, tmp_path) ->
     assert "classifier.keras" in str(err.value)
 
 
+def _gate_data(root: Path) -> Path:
+    """A shared-data folder made of the test samples: Kermany and the lung masks as they are,
+    adult_cxr and nonchest tables over tests/data/scope (every row on the fit side)."""
+    import csv
+
+    root.mkdir()
+    for name in ("kermany", "lung_masks", "scope"):
+        (root / name).symlink_to(DATA / name, target_is_directory=True)
+    rows = list(csv.DictReader(open(DATA / "scope" / "index.csv", encoding="utf-8")))
+    for folder, keep, header in (
+            ("adult_cxr", lambda r: r["set"] == "adult_cxr",
+             ["path", "source", "age", "group", "split"]),
+            ("nonchest", lambda r: r["set"] == "nonchest",
+             ["path", "category", "group", "split"])):
+        (root / folder).mkdir()
+        with open(root / folder / "index.csv", "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, header, extrasaction="ignore")
+            w.writeheader()
+            for r in filter(keep, rows):
+                w.writerow({"path": f"../scope/{r['path']}", "source": r["path"].split("/")[0],
+                            "category": r["category"], "age": r["age"], "group": r["group"],
+                            "split": "fit"})
+    return root
+
+
 def test_gate_fit_smoke_writes_a_usable_gate(tmp_path) -> None:
-    """`radiai train gate` on the test samples: bounds, the inversion head and a report."""
+    """`radiai train gate` on the test samples: bounds, the inversion head, the scope heads
+    (every body class), checksums of every file, and a report by category and question."""
     from radiai_core.gate import ChestGate
     from radiai_core.resources import models_dir
-    from radiai_core.training.gate import fit_gate
+    from radiai_core.training.gate import BODY_CLASSES, fit_gate
 
-    out = fit_gate(models_dir(), KERMANY_DIR / "index.csv", DATA / "lung_masks" / "index.csv",
-                   tmp_path / "gate", limit=3)
+    out = fit_gate(models_dir(), _gate_data(tmp_path / "data"), tmp_path / "gate",
+                   cache=tmp_path / "cache")
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["fit"]["images"] == {"fit_pediatric": 3, "fit_adult": 3}
+    assert manifest["fit"]["images"] == {"pediatric": 4, "adult": 9, "lateral": 2, "ct": 2,
+                                         "mri": 1, "ultrasound": 1, "other_radiograph": 1}
     assert set(manifest["bounds"]) >= {"lung_fraction", "atypicality", "inversion", "polarity"}
+    assert set(manifest["files"]) == {"atypicality.npz", "inversion.npz", "scope.npz"}
+    assert manifest["scope"]["body_classes"] == BODY_CLASSES
     gate = ChestGate(out)
+    assert gate.heads is not None and gate.heads.body_coef.shape[0] == len(BODY_CLASSES)
     report = json.loads((out / "gate_report.json").read_text())
-    groups = {r["group"] for r in report["images"]}
-    assert {"chest/heldout_pediatric", "non_chest/inverted_chest"} <= groups
+    assert {"pediatric", "adult", "inverted_chest"} <= set(report["summary"])
     for row in report["images"]:
-        assert row["refused"] == (row["reason"] is not None)
+        assert row["refused"] == (row["reason"] is not None) == (row["question"] is not None)
+    assert (tmp_path / "cache" / "features.npz").is_file()
     # The inversion head, fitted on the fit images and their negatives, tells them apart.
     from radiai_core.io import load_image
     from radiai_core.models import load_models
     from radiai_core.pipeline import Analyzer
-    from radiai_core.training.gate import _features, _negated, chest_sets
+    from radiai_core.training.gate import _features, _negated
 
     models = load_models()
     models.gate = gate
     analyzer = Analyzer(models)
-    fit = chest_sets(KERMANY_DIR / "index.csv", DATA / "lung_masks" / "index.csv",
-                     20261123)["fit_pediatric"][:3]
-    for path, _ in fit:
+    for path in sorted((DATA / "kermany" / "images").glob("person*"))[:3]:
         image = load_image(path)
         upright, _ = _features(analyzer, image)
         negative, _ = _features(analyzer, _negated(image))
         assert negative.inversion > 0 > upright.inversion
+
+

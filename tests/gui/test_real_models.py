@@ -9,14 +9,14 @@ import pytest
 from radiai_core.pipeline import default_analyzer
 from radiai_core.resources import models_dir
 
-from ..samples import DICOM
+from ..samples import DICOM, KERMANY_NORMAL
 
 pytestmark = pytest.mark.slow
 
 
 def test_real_models_in_the_window(qtbot, make_window) -> None:
     w = make_window(make_analyzer=default_analyzer)
-    w.open_paths([DICOM["jpeg_baseline"]])
+    w.open_paths([KERMANY_NORMAL])
     qtbot.waitUntil(lambda: w.findings.bars != {}, timeout=120000)
     manifest = json.loads((models_dir() / "classifier" / "manifest.json").read_text())
     assert set(w.findings.label_texts()) == set(manifest["display_names"].values())
@@ -24,4 +24,27 @@ def test_real_models_in_the_window(qtbot, make_window) -> None:
     assert a.status == "ok" and a.models[0].sha256 == manifest["sha256"]
     assert not w.viewer._heat.pixmap().isNull()
     assert manifest["name"] in w.findings.model.text()
+    gate = json.loads((models_dir() / "gate" / "manifest.json").read_text())
+    assert f"{gate['name']} {gate['version']}" in w.findings.model.text()
+    assert w.findings.age.text().startswith("Age: unknown (not in the file); estimated from "
+                                            "the image: child")
     assert w.status_text.text().startswith("Analysed ")
+
+
+def test_a_refused_adult_shows_its_reason_and_lungs_but_no_findings(qtbot, make_window) -> None:
+    """An adult's DICOM (the header says 62): the image opens with its lung contour and the
+    reason in plain words; no bars, no call, no heat map, no box."""
+    from PyQt5.QtWidgets import QGraphicsPathItem, QGraphicsRectItem
+
+    w = make_window(make_analyzer=default_analyzer)
+    w.open_paths([DICOM["jpeg_baseline"]])
+    qtbot.waitUntil(lambda: w.viewer.analysis is not None, timeout=120000)
+    a = w.viewer.analysis
+    assert a.status == "rejected" and a.refused_by == "child"
+    title = w.findings.title.text()
+    assert "not analysed" in title and "aged 62 years (DICOM header)" in title
+    assert w.findings.age.text() == "Age: 62 years (from the DICOM header)"
+    assert w.findings.bars == {} and w.findings.call.text() == ""
+    assert w.viewer._heat.pixmap().isNull()
+    kinds = {type(item) for item in w.viewer._overlay_items}
+    assert QGraphicsPathItem in kinds and QGraphicsRectItem not in kinds
