@@ -98,10 +98,15 @@ def _print_analysis(d: dict[str, Any], names: dict[str, str], out: TextIO) -> No
     if d["status"] == "error":
         out.write(f"ERROR  {d['path']}: {d['message']}\n")
         return
+    age = d.get("age")
     if d["status"] == "rejected":
         out.write(f"REFUSED {d['path']}: {d['message']}\n")
+        if age is not None:
+            out.write(f"       age: {age['text']}\n")
         return
     out.write(f"OK     {d['path']}\n")
+    if age is not None:
+        out.write(f"       age: {age['text']}\n")
     for item in d["top"]:
         out.write(f"       {item['name']:<24} {item['p']:6.1%}\n")
     if d["call"] is not None:
@@ -177,15 +182,16 @@ def cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:
     table = CsvTable(args.csv, analyzer.models.classifier.labels, pseudonyms) if args.csv else None
     progress = _Progress(len(files) + len(skipped)) if table is not None else None
     items = [BatchItem(s.path, error=s.reason, kind=s.kind) for s in skipped]
-    failed = 0
+    counts = {"ok": 0, "rejected": 0, "error": 0}
+    failed = 0  # analyses that could not be stored or written out
     try:
         for i, item in enumerate(itertools.chain(items, analyse_files(files, analyzer.analyze,
                                                                       args.cam))):
             a = item.analysis
+            counts[item.status] = counts.get(item.status, 0) + 1
             if a is None:
                 d = {"path": item.path, "status": "error", "kind": item.kind,
                      "message": item.error}
-                failed += 1
             else:
                 d = a.to_dict()
                 try:
@@ -218,11 +224,12 @@ def cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:
         if history is not None:
             history.close()
     if not args.json:
-        total = len(files) + len(skipped)
-        out.write(f"{total - failed} analysed, {failed} failed. {NOTICE}\n")
+        stored = f", {failed} not stored" if failed else ""
+        out.write(f"{counts['ok']} analysed, {counts['rejected']} refused, {counts['error']} "
+                  f"unreadable{stored}. {NOTICE}\n")
         if table is not None:
             out.write(f"table: {table.path} ({table.rows} rows)\n")
-    return 1 if failed else 0
+    return 1 if counts["error"] or failed else 0
 
 
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
@@ -293,8 +300,8 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     elif args.what == "gate":
         from .training.gate import fit_gate
 
-        model_dir = fit_gate(args.models, args.chest_csv, args.mask_csv, args.out,
-                             limit=args.limit)
+        model_dir = fit_gate(args.models, args.data, args.out, limit=args.limit,
+                             cache=args.cache)
     elif args.what == "compare":
         from .training.ablation import compare_runs, format_table
 
@@ -410,14 +417,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "optionally patient_id and dataset")
     _run_arguments(u, size=192, epochs=40, batch=16, lr=2e-3, val=0.15)
     u.set_defaults(func=cmd_train)
-    g = tsub.add_parser("gate", help="fit the chest-radiograph gate on chest images only and "
-                        "measure it")
+    g = tsub.add_parser("gate", help="fit the scope gate (chest radiograph? frontal? a "
+                        "child?) and measure it per category on held-out images")
     g.add_argument("--models", required=True, type=Path,
                    help="folder with classifier/ and lung_mask/ (finalized)")
-    g.add_argument("--chest-csv", required=True, type=Path, help="classifier training table")
-    g.add_argument("--mask-csv", required=True, type=Path, help="lung-mask training table")
+    g.add_argument("--data", required=True, type=Path,
+                   help="the shared data folder (kermany/, lung_masks/, adult_cxr/, nonchest/)")
     g.add_argument("--out", required=True, type=Path, help="gate folder to write")
-    g.add_argument("--limit", type=int, help="cap every image set (smoke runs)")
+    g.add_argument("--limit", type=int, help="cap each category and side (smoke runs)")
+    g.add_argument("--cache", type=Path, help="keep the measured features here for refits")
     g.set_defaults(func=cmd_train)
     k = tsub.add_parser("compare", help="compare finalized classifiers on their shared "
                         "validation split (paired patient bootstrap), e.g. an ablation")
@@ -445,6 +453,14 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    # Libraries' warnings about a damaged file (pydicom's "invalid value for VR", ...) are
+    # chatter next to RadiAI's own line naming the file and the problem: logged with -v only.
+    # pydicom logs each decoder failure at ERROR with a traceback; RadiAI names the file and
+    # the problem itself, so those records are for -v.
+    logging.captureWarnings(True)
+    if not args.verbose:
+        logging.getLogger("py.warnings").setLevel(logging.ERROR)
+        logging.getLogger("pydicom").setLevel(logging.CRITICAL)
     for handler in logging.getLogger().handlers:
         protect(handler)
     if args.command is None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
-from pydicom.errors import InvalidDicomError
+from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.pixels import (
     apply_color_lut,
     apply_modality_lut,
@@ -20,6 +23,7 @@ from pydicom.pixels import (
 from pydicom.uid import UID, ImplicitVRLittleEndian
 
 from .errors import (
+    DamagedFileError,
     ImageTooLargeError,
     NoPixelDataError,
     NotAnImageError,
@@ -60,6 +64,27 @@ _DECODER_HINTS = {
 }
 
 
+#: What pydicom raises when it converts a damaged element on first access (elements are read
+#: raw and converted lazily): a length that is no multiple of the value size
+#: (BytesLengthException, a ValueError), a VR that does not exist (NotImplementedError), bytes
+#: that are no number or text in the declared VR.
+HEADER_ERRORS = (ValueError, NotImplementedError, TypeError, KeyError, IndexError,
+                 OverflowError, struct.error, UnicodeError, AttributeError, EOFError,
+                 BytesLengthException)
+
+
+@contextmanager
+def damaged_header(path: str | Path) -> Iterator[None]:
+    """Turn pydicom's complaints about a damaged header element into a DamagedFileError."""
+    try:
+        yield
+    except HEADER_ERRORS as exc:
+        text = str(exc).split("\n")[0][:160] or type(exc).__name__
+        raise DamagedFileError(f"is a damaged DICOM file: an element of its header cannot be "
+                               f"read ({text}); copy it again from the archive.",
+                               path) from None
+
+
 def read_dataset(path: str | Path, *, headers_only: bool = False) -> Dataset:
     """Parse a DICOM file (with or without preamble/file meta) or raise a RadiAIError."""
     path = Path(path)
@@ -67,7 +92,7 @@ def read_dataset(path: str | Path, *, headers_only: bool = False) -> Dataset:
         ds = pydicom.dcmread(path, force=True, stop_before_pixels=headers_only)
     except InvalidDicomError as exc:
         raise NotAnImageError(f"is not a readable DICOM file ({exc}).", path) from None
-    except (EOFError, OSError, ValueError, KeyError, TypeError, OverflowError) as exc:
+    except (OSError, *HEADER_ERRORS) as exc:
         raise TruncatedFileError(f"has a DICOM header that could not be read ({exc}); the file "
                                  "is truncated or damaged.", path) from None
     if not ds.keys():
@@ -170,7 +195,8 @@ def dicom_meta(ds: Dataset, path: str | Path) -> ImageMeta:
         modality=_str(ds, "Modality"), patient_name=_str(ds, "PatientName"),
         patient_id=_str(ds, "PatientID"), patient_sex=_str(ds, "PatientSex"),
         patient_birth_date=_str(ds, "PatientBirthDate"), patient_age=_str(ds, "PatientAge"),
-        study_date=_str(ds, "StudyDate"), study_description=_str(ds, "StudyDescription"),
+        study_date=_str(ds, "StudyDate"), acquisition_date=_str(ds, "AcquisitionDate"),
+        study_description=_str(ds, "StudyDescription"),
         study_uid=_str(ds, "StudyInstanceUID"), series_uid=_str(ds, "SeriesInstanceUID"),
         series_description=_str(ds, "SeriesDescription"), sop_uid=_str(ds, "SOPInstanceUID"),
         instance_number=_int(ds, "InstanceNumber"), view_position=_str(ds, "ViewPosition"),
@@ -228,21 +254,33 @@ def check_header(ds: Dataset, meta: ImageMeta, path: str | Path) -> None:
 
 
 def load_dicom(path: str | Path) -> XrayImage:
+    """Read a DICOM radiograph: header checks, then the pixels through the modality LUT, the
+    VOI LUT or window, and MONOCHROME1 inversion (PS3.4 N.2.1, the grayscale pipeline).
+
+    Raises
+    ------
+    RadiAIError
+        NotAnImageError, TruncatedFileError, DamagedFileError, NotARadiographError,
+        NoPixelDataError, ImageTooLargeError, UnsupportedTransferSyntaxError,
+        PixelDecodeError or UnsupportedImageError, each naming the file.
+    """
     path = Path(path)
     ds = read_dataset(path)
-    check_modality(ds, path)
-    if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
-        raise NoPixelDataError("is a DICOM file without pixel data (a report, presentation "
-                               "state or header-only object); there is no image to show.", path)
-    meta = dicom_meta(ds, path)
-    check_header(ds, meta, path)
-    tsyntax = _transfer_syntax(ds)
-    if not ds.get("file_meta") and not getattr(ds, "file_meta", None):
-        ds.file_meta = pydicom.dataset.FileMetaDataset()
-    if "TransferSyntaxUID" not in ds.file_meta:
-        ds.file_meta.TransferSyntaxUID = tsyntax
-        meta.notes.append("file has no file meta header; read as "
-                          f"{getattr(tsyntax, 'name', tsyntax)}")
+    with damaged_header(path):
+        check_modality(ds, path)
+        if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
+            raise NoPixelDataError("is a DICOM file without pixel data (a report, presentation "
+                                   "state or header-only object); there is no image to show.",
+                                   path)
+        meta = dicom_meta(ds, path)
+        check_header(ds, meta, path)
+        tsyntax = _transfer_syntax(ds)
+        if not ds.get("file_meta") and not getattr(ds, "file_meta", None):
+            ds.file_meta = pydicom.dataset.FileMetaDataset()
+        if "TransferSyntaxUID" not in ds.file_meta:
+            ds.file_meta.TransferSyntaxUID = tsyntax
+            meta.notes.append("file has no file meta header; read as "
+                              f"{getattr(tsyntax, 'name', tsyntax)}")
     if meta.number_of_frames > 1:
         meta.notes.append(f"file holds {meta.number_of_frames} frames; only the first is shown")
         log.warning("%s: %d frames, using the first", path.name, meta.number_of_frames)
@@ -255,7 +293,8 @@ def _decode(ds: Dataset, meta: ImageMeta, path: Path) -> tuple[np.ndarray, np.nd
         ds.pixel_array_options(index=0 if meta.number_of_frames > 1 else None)
         arr: Any = ds.pixel_array
     except (ValueError, EOFError, RuntimeError, KeyError, AttributeError, TypeError,
-            NotImplementedError, OSError) as exc:
+            NotImplementedError, OSError, IndexError, OverflowError, struct.error,
+            MemoryError) as exc:
         text = str(exc).split("\n")[0]
         lowered = text.lower()
         if "less than expected" in lowered or "length" in lowered or isinstance(exc, EOFError):
@@ -263,7 +302,13 @@ def _decode(ds: Dataset, meta: ImageMeta, path: Path) -> tuple[np.ndarray, np.nd
                                      "the file is truncated or damaged.", path) from None
         raise PixelDecodeError(f"has pixel data that could not be decoded ({text}).",
                                path) from None
-    arr = np.asarray(arr)
+    with damaged_header(path):  # LUTs and windows come from the header
+        return _to_unit(ds, meta, np.asarray(arr), path)
+
+
+def _to_unit(ds: Dataset, meta: ImageMeta, arr: np.ndarray, path: Path
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Decoded stored values → (pixels in [0, 1], modality values) by photometric kind."""
     photometric = (meta.photometric or "MONOCHROME2").upper()
     if photometric in ("MONOCHROME1", "MONOCHROME2"):
         if arr.ndim != 2:
@@ -299,8 +344,9 @@ def tag_listing(path: str | Path) -> str:
     """The file's DICOM header as text, one element per line (pixel data left out)."""
     ds = read_dataset(path, headers_only=True)
     lines = []
-    fm = getattr(ds, "file_meta", None)
-    if fm:
-        lines += [str(elem) for elem in fm]
-    lines += [str(elem) for elem in ds]
+    with damaged_header(path):
+        fm = getattr(ds, "file_meta", None)
+        if fm:
+            lines += [str(elem) for elem in fm]
+        lines += [str(elem) for elem in ds]
     return "\n".join(lines)

@@ -43,6 +43,12 @@ class TruncatedFileError(RadiAIError):
     kind = "truncated"
 
 
+class DamagedFileError(RadiAIError):
+    """The file is of a known format, but its bytes are damaged (flipped, zeroed, moved)."""
+
+    kind = "damaged"
+
+
 class NoPixelDataError(RadiAIError):
     kind = "no-pixel-data"
 

@@ -8,15 +8,7 @@ from pathlib import Path
 
 from .errors import EmptyFileError, FileAccessError, NotAnImageError
 from .image import XrayImage
-
-# Magic numbers of the raster formats we read.
-_RASTER_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "PNG"),
-    (b"\xff\xd8\xff", "JPEG"),
-    (b"II*\x00", "TIFF"),
-    (b"MM\x00*", "TIFF"),
-    (b"BM", "BMP"),
-)
+from .raster_io import RASTER_MAGIC, load_raster
 
 
 def _head(path: Path, n: int = 132) -> bytes:
@@ -58,7 +50,7 @@ def sniff(path: str | Path) -> str:
         raise EmptyFileError("is empty (0 bytes); the transfer was probably interrupted.", path)
     if len(head) >= 132 and head[128:132] == b"DICM":
         return "dicom"
-    for magic, fmt in _RASTER_MAGIC:
+    for magic, fmt in RASTER_MAGIC:
         if head.startswith(magic):
             return fmt
     if _looks_like_bare_dicom(head):
@@ -91,6 +83,4 @@ def load_image(path: str | Path) -> XrayImage:
         from .dicom_io import load_dicom
 
         return load_dicom(path)
-    from .raster_io import load_raster
-
     return load_raster(path)

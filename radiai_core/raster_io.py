@@ -3,22 +3,66 @@
 from __future__ import annotations
 
 import logging
+import struct
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import ImageTooLargeError, NotAnImageError, TruncatedFileError, UnsupportedImageError
+from .errors import (
+    DamagedFileError,
+    ImageTooLargeError,
+    NotAnImageError,
+    RadiAIError,
+    TruncatedFileError,
+    UnsupportedImageError,
+)
 from .image import ImageMeta, XrayImage
 from .limits import MAX_PIXELS
 
 log = logging.getLogger(__name__)
 
 FORMATS = ("PNG", "JPEG", "TIFF", "BMP")
+#: Magic numbers of the raster formats we read.
+RASTER_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"BM", "BMP"),
+)
+
+
+def format_of(path: Path) -> str:
+    """The raster format a file's first bytes announce ("image" when none does)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError:
+        return "image"
+    return next((fmt for magic, fmt in RASTER_MAGIC if head.startswith(magic)), "image")
 
 # load_raster checks the size from the header before any decoding and refuses with a clear
 # message; Pillow's own bomb check would only warn or fail earlier with a less helpful one.
 Image.MAX_IMAGE_PIXELS = None
+
+
+#: What Pillow's decoders raise on damaged bytes (besides the OSError family): a broken PNG
+#: chunk is a SyntaxError, a short IHDR a ValueError, a bad TIFF tag a struct.error or
+#: KeyError, a lying JPEG segment length an IndexError.
+DECODER_ERRORS = (OSError, SyntaxError, ValueError, struct.error, EOFError, IndexError,
+                  KeyError, TypeError, ZeroDivisionError, OverflowError)
+
+
+def damaged(fmt: str, exc: BaseException, path: Path, stage: str) -> RadiAIError:
+    """The error for a decoder's complaint: truncated when the decoder says the data ran out,
+    else damaged; named by the format and the stage (``header`` or ``pixel data``)."""
+    text = str(exc).split("\n")[0][:120] or type(exc).__name__
+    if "truncated" in text.lower() or isinstance(exc, EOFError):
+        return TruncatedFileError(f"is a truncated {fmt} file: its {stage} ends early ({text}); "
+                                  "the transfer was probably interrupted.", path)
+    return DamagedFileError(f"is a damaged {fmt} file: its {stage} cannot be decoded ({text}); "
+                            "copy it again from the archive.", path)
 
 
 def _open(path: Path) -> Image.Image:
@@ -28,6 +72,8 @@ def _open(path: Path) -> Image.Image:
         raise NotAnImageError(
             "is not a DICOM file or an image RadiAI can read (PNG, JPEG, TIFF, BMP).", path
         ) from None
+    except DECODER_ERRORS as exc:
+        raise damaged(format_of(path), exc, path, "header") from None
     return img
 
 
@@ -97,10 +143,8 @@ def load_raster(path: str | Path) -> XrayImage:
             pixels, photometric = _to_grey(img, path)
             colour = (colourfulness(np.asarray(img.convert("RGB")))
                       if photometric == "RGB" else None)
-        except OSError as exc:
-            raise TruncatedFileError(
-                f"could not be decoded ({exc}); the file is probably truncated or damaged.", path
-            ) from None
+        except DECODER_ERRORS as exc:
+            raise damaged(fmt, exc, path, "pixel data") from None
     pixels = np.ascontiguousarray(pixels, dtype=np.float32)
     bits = 16 if img.mode.startswith("I;16") else 8
     meta = ImageMeta(path=str(path), format=fmt, rows=pixels.shape[0], columns=pixels.shape[1],

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .dicom_io import check_header, check_modality, dicom_meta, read_dataset
+from .dicom_io import check_header, check_modality, damaged_header, dicom_meta, read_dataset
 from .errors import RadiAIError
 from .io import sniff
 from .raster_io import check_size, read_size
@@ -134,9 +134,10 @@ def _header(path: Path) -> tuple[ImageRef, dict[str, str | None]]:
                 {"patient_id": NO_PATIENT, "study_uid": folder, "series_uid": folder,
                  "study_description": path.parent.name})
     ds = read_dataset(path, headers_only=True)
-    check_modality(ds, path)
-    m = dicom_meta(ds, path)
-    check_header(ds, m, path)
+    with damaged_header(path):
+        check_modality(ds, path)
+        m = dicom_meta(ds, path)
+        check_header(ds, m, path)
     ref = ImageRef(str(path), "DICOM", m.rows, m.columns, m.sop_uid, m.instance_number,
                    m.modality, m.view_position)
     pid = m.patient_id or (f"{NO_PATIENT_ID} {m.patient_name}" if m.patient_name
@@ -176,6 +177,12 @@ def scan(paths: str | Path | Iterable[str | Path], progress: Progress | None = N
             ref, k = _header(path)
         except RadiAIError as exc:
             result.skipped.append(Skipped(str(path), exc.message, exc.kind))
+            continue
+        except Exception as exc:  # noqa: BLE001 - a bug: logged; one file never stops a scan
+            log.exception("unexpected error reading the header of %s", path)
+            result.skipped.append(Skipped(
+                str(path), f"could not be read (unexpected {type(exc).__name__}; this is a bug "
+                "in RadiAI, details in the log)", "bug"))
             continue
         if ref.sop_uid:
             if ref.sop_uid in by_sop:

@@ -134,10 +134,20 @@ def test_a_version_1_database_with_rows_is_migrated_keeping_them(analyzer, db_pa
         h.set_verdict(aid, "normal", "agree", "kept across the upgrade")
     # Put the file back to schema version 1, as an older RadiAI left it.
     raw = sqlite3.connect(db_path)
-    raw.execute("DROP INDEX analyses_study_date")
-    raw.execute("DROP INDEX analyses_analysed_at")
-    raw.execute("ALTER TABLE analyses DROP COLUMN refused_by")
-    raw.execute("ALTER TABLE analyses DROP COLUMN age")
+    raw.executescript("""
+        DROP INDEX analyses_study_date;
+        DROP INDEX analyses_analysed_at;
+        DROP INDEX analyses_patient_time;
+        DROP INDEX analyses_day;
+        ALTER TABLE analyses ADD COLUMN heatmap_png BLOB;
+        ALTER TABLE analyses ADD COLUMN mask_png BLOB;
+        UPDATE analyses SET
+            heatmap_png = (SELECT heatmap_png FROM overlays WHERE analysis = analyses.id),
+            mask_png = (SELECT mask_png FROM overlays WHERE analysis = analyses.id);
+        DROP TABLE overlays;
+        ALTER TABLE analyses DROP COLUMN refused_by;
+        ALTER TABLE analyses DROP COLUMN age;
+    """)
     raw.execute("PRAGMA user_version = 1")
     raw.commit()
     raw.close()
@@ -149,6 +159,10 @@ def test_a_version_1_database_with_rows_is_migrated_keeping_them(analyzer, db_pa
         assert h.entry(aid).verdicts["normal"] == ("agree", "kept across the upgrade")
         assert h.entry(aid).age is None  # not recorded by the older RadiAI
         assert h.integrity() == "ok"
+        again = h.reopen(aid)  # the overlays moved to their own table
+        assert again.heatmap is not None and again.mask is not None and again.mask.any()
+        columns = {r[1] for r in h.db.execute("PRAGMA table_info(analyses)")}
+        assert "heatmap_png" not in columns and {"refused_by", "age"} <= columns
 
 
 def test_a_damaged_file_is_moved_aside_and_a_fresh_one_started(db_path) -> None:
@@ -158,3 +172,21 @@ def test_a_damaged_file_is_moved_aside_and_a_fresh_one_started(db_path) -> None:
         assert h.moved_aside is not None and h.moved_aside.exists()
         assert h.moved_aside.read_bytes().startswith(b"this is not an SQLite")
         assert h.patients() == [] and h.integrity() == "ok"
+
+
+def test_a_failed_upgrade_keeps_the_file_as_it_was(analyzer, db_path) -> None:
+    """A migration that cannot run (here: a table it creates is already there) is reported,
+    and the history stays where and as it was; it is not moved aside as damaged."""
+    with History(db_path) as h:
+        h.record(analyzer.analyze(KERMANY_NORMAL))
+    raw = sqlite3.connect(db_path)
+    raw.execute("PRAGMA user_version = 2")  # as if v3 had not run; its overlays table exists
+    raw.commit()
+    raw.close()
+    with pytest.raises(HistoryError, match="could not be upgraded to schema version 3"):
+        History(db_path)
+    raw = sqlite3.connect(db_path)
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert raw.execute("SELECT COUNT(*) FROM analyses").fetchone()[0] == 1
+    raw.close()
+    assert not list(db_path.parent.glob("*.damaged-*"))

@@ -39,3 +39,32 @@ def test_corpus_dropped_on_the_window(qtbot, make_window, tmp_path) -> None:
     # Every readable file got a result (the fake analyzer answers all of them).
     assert set(w.summaries) == good
     assert Path(w.current_path) in {Path(p) for p in good}
+
+
+def test_a_damaged_jpeg_and_the_fuzz_corpus_never_stop_a_folder_scan(qtbot, make_window,
+                                                                     tmp_path) -> None:
+    """A JPEG header followed by random bytes aborted the whole scan; now it is one skipped
+    line, and so is every damaged file of the fuzz corpus the header scan can tell about."""
+    import random
+
+    from ..fuzz import build_fuzz_corpus
+    from ..samples import KERMANY_NORMAL
+
+    folder = tmp_path / "study"
+    corpus = build_fuzz_corpus(folder, n=300)
+    bad = folder / "header-then-random.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0" + random.Random(7).randbytes(2000))
+    good = folder / "good.jpeg"
+    good.write_bytes(KERMANY_NORMAL.read_bytes())
+    w = make_window()
+    w.open_paths([str(folder)])
+    qtbot.waitUntil(lambda: w.scan_worker is None and w.last_scan is not None, timeout=120000)
+    assert not w.last_scan.cancelled
+    listed = set(w.browser.image_paths())
+    skipped = {s.path: s for s in w.last_scan.skipped}
+    assert str(good) in listed
+    assert skipped[str(bad)].kind in ("truncated", "damaged")
+    assert "JPEG" in skipped[str(bad)].reason
+    assert not any(s.kind == "bug" for s in skipped.values())
+    assert listed | set(skipped) == {str(p) for p in [*corpus, bad, good]}
+    assert "Scanning" not in w.status_text.text()
