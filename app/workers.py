@@ -80,25 +80,11 @@ class AnalysisWorker(CancellableWorker):
         self.paths = [str(p) for p in paths]
         self.make_analyzer = make_analyzer
         self.history_path, self.record = history_path, record
-        self._history: Any = None
-
-    def _store(self, analysis: Any) -> None:
-        """Record in the history (this thread's own connection); a failure is reported once
-        per batch and the analyses go on."""
-        if not self.record:
-            return
-        from radiai_core.history import History
-
-        try:
-            if self._history is None:
-                self._history = History(self.history_path)
-            self.recorded.emit(analysis.path, self._history.record(analysis))
-        except RadiAIError as exc:
-            self.record = False
-            self.status.emit(f"Not stored in the history: {exc}")
 
     @pyqtSlot()
     def run(self) -> None:
+        from radiai_core.batch import Runner
+
         try:
             self.status.emit("Loading models…")
             analyzer = self.make_analyzer()
@@ -112,26 +98,23 @@ class AnalysisWorker(CancellableWorker):
             self.finished.emit(False)
             return
         total = len(self.paths)
-        for i, path in enumerate(self.paths):
-            if self.cancel_event.is_set():
-                self.finished.emit(True)
-                return
-            self.started_image.emit(path)
-            try:
-                image = load_image(path)
-                self.image_loaded.emit(image)
-                analysis = analyzer.analyze(image)
-                self.result.emit(analysis)
-                self._store(analysis)
-            except RadiAIError as exc:
-                self.error.emit(path, exc.message)
-            except Exception as exc:  # noqa: BLE001 - a bad file never kills the app
-                log.exception("unexpected error analysing %s", path)
-                self.error.emit(path, f"unexpected error ({type(exc).__name__}); this is a bug, "
-                                      "the log has the details")
-            self.progress.emit(i + 1, total)
-        if self._history is not None:
-            self._history.close()
+        with Runner(analyzer.analyze, self.history_path, record=self.record) as runner:
+            for i, path in enumerate(self.paths):
+                if self.cancel_event.is_set():
+                    break
+                self.started_image.emit(path)
+                item = runner.one(path, on_loaded=self.image_loaded.emit)
+                if item.analysis is None:
+                    self.error.emit(path, item.error)
+                else:
+                    self.result.emit(item.analysis)
+                    if item.history_id is not None:
+                        self.recorded.emit(item.analysis.path, item.history_id)
+                    elif runner.history_problem and self.record:
+                        self.record = False  # said once per batch
+                        self.status.emit(f"Not stored in the history: "
+                                         f"{runner.history_problem}")
+                self.progress.emit(i + 1, total)
         self.finished.emit(self.cancel_event.is_set())
 
 
@@ -247,34 +230,23 @@ class CsvWorker(CancellableWorker):
     @pyqtSlot()
     def run(self) -> None:
         from radiai_core.anonymize import Pseudonymizer
-        from radiai_core.batch import BatchItem, CsvTable, analyse_files
-        from radiai_core.history import History
+        from radiai_core.batch import BatchItem, CsvTable, Runner
 
-        history, history_problem = None, ""
         try:
             analyzer = self.make_analyzer()
             table = CsvTable(self.csv_path, analyzer.labels, Pseudonymizer(self.anonymize))
-            try:
-                history = History(self.history_path)
-            except RadiAIError as exc:
-                history_problem = str(exc)
-                self.status.emit(f"Not stored in the history: {exc}")
             total = len(self.paths) + len(self.errors)
-            with table:
+            told = False
+            with table, Runner(analyzer.analyze, self.history_path) as runner:
                 for path, message in self.errors:
                     table.add(BatchItem(path, error=message))
                 done = len(self.errors)
-                for item in analyse_files(self.paths, analyzer.analyze,
-                                          cancel=self.cancel_event):
-                    table.add(item)
-                    if history is not None and item.analysis is not None:
-                        try:
-                            history.record(item.analysis)
-                        except RadiAIError as exc:  # the table matters more: go on without
-                            history_problem = str(exc)
-                            history.close()
-                            history = None
-                            self.status.emit(f"Not stored in the history: {exc}")
+                for item in runner.run(self.paths, cancel=self.cancel_event):
+                    table.add(item)  # the table matters more than the history: it goes on
+                    if runner.history_problem and not told:
+                        told = True
+                        self.status.emit(f"Not stored in the history: "
+                                         f"{runner.history_problem}")
                     done += 1
                     self.progress.emit(done, total)
         except RadiAIError as exc:
@@ -285,10 +257,7 @@ class CsvWorker(CancellableWorker):
             self.failed.emit(f"The CSV export failed unexpectedly ({type(exc).__name__}). This "
                              "is a bug; the log has the details.")
             return
-        finally:
-            if history is not None:
-                history.close()
-        self.finished.emit((table.rows, self.cancel_event.is_set(), history_problem))
+        self.finished.emit((table.rows, self.cancel_event.is_set(), runner.history_problem))
 
 
 def start(worker: QObject, parent: QObject) -> QThread:

@@ -12,22 +12,23 @@ from pathlib import Path
 from typing import Any
 
 from .anonymize import Pseudonymizer
-from .errors import RadiAIError
-from .image import iso_date
+from .errors import ExportError, RadiAIError
+from .image import XrayImage, iso_date
+from .io import load_image
 from .pipeline import Analysis
-from .report import ExportError
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class BatchItem:
-    """One input file: its analysis, or why it has none."""
+    """One input file: its analysis, or why it has none; ``history_id`` when it was stored."""
 
     path: str
     analysis: Analysis | None = None
     error: str = ""
     kind: str = ""
+    history_id: int | None = None
 
     @property
     def status(self) -> str:
@@ -38,24 +39,83 @@ class BatchItem:
         return self.analysis.message if self.analysis is not None else self.error
 
 
-def analyse_files(paths: Iterable[str | Path], analyze: Callable[..., Analysis],
-                  cam_label: str | None = None,
-                  cancel: threading.Event | None = None) -> Iterator[BatchItem]:
-    """Yield one BatchItem per path, in order; a file that cannot be analysed becomes an item
-    with its error (a bug is logged and reported the same way) and the batch goes on."""
-    for path in paths:
-        if cancel is not None and cancel.is_set():
-            return
+class Runner:
+    """Analyse, record, report failure: the one policy every face (the CLI, the viewer's
+    workers, the CSV export) follows.
+
+    - A file that cannot be analysed becomes an item with its RadiAIError's message; a bug is
+      logged with its traceback and reported the same way; the run goes on.
+    - Each analysis is recorded in the history (``history_path``; ``record=False`` for none)
+      through this runner's own connection, opened on first use in the calling thread. If the
+      history cannot store one, ``history_problem`` says why, nothing more is recorded in this
+      run, and the analyses go on.
+    - ``close()`` (or leaving a ``with`` block) closes the connection, also when a run was
+      cancelled half-way.
+    """
+
+    def __init__(self, analyze: Callable[..., Analysis], history_path: str | Path | None = None,
+                 record: bool = True, cam_label: str | None = None) -> None:
+        self.analyze, self.history_path = analyze, history_path
+        self.record, self.cam_label = record, cam_label
+        self.history_problem = ""
+        self._history: Any = None
+
+    def one(self, path: str | Path,
+            on_loaded: Callable[[XrayImage], None] | None = None) -> BatchItem:
+        """Analyse and record one file (``on_loaded`` sees the image before its analysis)."""
         try:
-            a = analyze(path) if cam_label is None else analyze(path, cam_label=cam_label)
-            yield BatchItem(str(path), analysis=a)
+            image = load_image(path)
+            if on_loaded is not None:
+                on_loaded(image)
+            a = (self.analyze(image) if self.cam_label is None
+                 else self.analyze(image, cam_label=self.cam_label))
         except RadiAIError as exc:
-            yield BatchItem(str(path), error=exc.message, kind=exc.kind)
+            return BatchItem(str(path), error=exc.message, kind=exc.kind)
         except Exception as exc:  # noqa: BLE001 - a bug: log it, report it, keep going
             log.exception("unexpected error analysing %s", path)
-            yield BatchItem(str(path), error=f"unexpected error ({type(exc).__name__}: {exc}); "
-                            "this is a bug in RadiAI, please report it with the log",
-                            kind="bug")
+            return BatchItem(str(path), error=f"unexpected error ({type(exc).__name__}: {exc}); "
+                             "this is a bug in RadiAI, please report it with the log",
+                             kind="bug")
+        return BatchItem(str(path), analysis=a, history_id=self._store(a))
+
+    def run(self, paths: Iterable[str | Path],
+            cancel: threading.Event | None = None) -> Iterator[BatchItem]:
+        """``one`` for each path, in order, until ``cancel`` is set."""
+        for path in paths:
+            if cancel is not None and cancel.is_set():
+                return
+            yield self.one(path)
+
+    def _store(self, a: Analysis) -> int | None:
+        if not self.record:
+            return None
+        from .history import History
+
+        try:
+            if self._history is None:
+                self._history = History(self.history_path)
+            return self._history.record(a)
+        except RadiAIError as exc:
+            self.history_problem = str(exc)
+            self.record = False
+            self.close()
+            return None
+
+    @property
+    def moved_aside(self) -> Path | None:
+        """Where a damaged history was moved when this run opened it, if it was."""
+        return getattr(self._history, "moved_aside", None)
+
+    def close(self) -> None:
+        if self._history is not None:
+            self._history.close()
+            self._history = None
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class CsvTable:

@@ -157,24 +157,12 @@ def _anonymised_record(d: dict[str, Any], item, pseudonyms) -> dict[str, Any]:
 
 def cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:
     from .anonymize import Pseudonymizer
-    from .batch import BatchItem, CsvTable, analyse_files
+    from .batch import BatchItem, CsvTable, Runner
     from .pipeline import NOTICE, default_analyzer
 
     analyzer = default_analyzer()  # model problems stop here, before any file is read
     names = analyzer.models.classifier.display_names
     pseudonyms = Pseudonymizer(enabled=args.anonymize)
-    history = None
-    if not args.no_history:
-        from .history import History
-
-        try:
-            history = History()
-        except RadiAIError as exc:
-            sys.stderr.write(f"radiai: {exc}; analyses are not stored this time.\n")
-        else:
-            if history.moved_aside is not None:
-                sys.stderr.write(f"radiai: the history database was damaged and was moved to "
-                                 f"{history.moved_aside}; a new one was started.\n")
     if args.pdf_dir is not None:
         args.pdf_dir.mkdir(parents=True, exist_ok=True)
     skipped: list = []
@@ -184,27 +172,39 @@ def cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:
     items = [BatchItem(s.path, error=s.reason, kind=s.kind) for s in skipped]
     counts = {"ok": 0, "rejected": 0, "error": 0}
     failed = 0  # analyses that could not be stored or written out
+    runner = Runner(analyzer.analyze, record=not args.no_history, cam_label=args.cam)
+    told: set[str] = set()
+
+    def tell_once(text: str) -> None:
+        if text not in told:
+            told.add(text)
+            sys.stderr.write(f"radiai: {text}\n")
+
     try:
-        for i, item in enumerate(itertools.chain(items, analyse_files(files, analyzer.analyze,
-                                                                      args.cam))):
+        for i, item in enumerate(itertools.chain(items, runner.run(files))):
             a = item.analysis
             counts[item.status] = counts.get(item.status, 0) + 1
+            if runner.moved_aside is not None:
+                tell_once(f"the history database was damaged and was moved to "
+                          f"{runner.moved_aside}; a new one was started.")
             if a is None:
                 d = {"path": item.path, "status": "error", "kind": item.kind,
                      "message": item.error}
             else:
                 d = a.to_dict()
-                try:
-                    if history is not None:
-                        history.record(a)
-                    if args.pdf_dir is not None:
-                        from .report import write_pdf
-
-                        ref = pseudonyms.details(a.image.meta).reference
-                        write_pdf([a], _unique(args.pdf_dir, ref, ".pdf"), pseudonyms)
-                except RadiAIError as exc:  # the analysis itself is still printed below
+                if item.history_id is None and runner.history_problem:
                     failed += 1
-                    sys.stderr.write(f"radiai: {exc}\n")
+                    tell_once(f"{runner.history_problem}; analyses are not stored in the "
+                              "history this time.")
+                if args.pdf_dir is not None:
+                    from .report import write_pdf
+
+                    ref = pseudonyms.details(a.image.meta).reference
+                    try:
+                        write_pdf([a], _unique(args.pdf_dir, ref, ".pdf"), pseudonyms)
+                    except RadiAIError as exc:  # the analysis itself is still printed below
+                        failed += 1
+                        sys.stderr.write(f"radiai: {exc}\n")
             if table is not None:
                 table.add(item)
             if args.anonymize:
@@ -221,8 +221,7 @@ def cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:
             progress.close()
         if table is not None:
             table.close()
-        if history is not None:
-            history.close()
+        runner.close()
     if not args.json:
         stored = f", {failed} not stored" if failed else ""
         out.write(f"{counts['ok']} analysed, {counts['rejected']} refused, {counts['error']} "
@@ -476,7 +475,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             raise
         sys.stderr.write(f"radiai: {args.command} needs the model-building tools ({exc.name} is "
                          "missing), which the installed app leaves out; run it from a source "
-                         "checkout (pip install -e .).\n")
+                         "checkout with them: pip install -e '.[train]'.\n")
         return 1
     except BrokenPipeError:  # output closed early (e.g. piped into head)
         sys.stderr.close()

@@ -89,3 +89,15 @@ class PixelDecodeError(RadiAIError):
     """The pixel data is present but cannot be decoded (damaged or inconsistent)."""
 
     kind = "decode-failed"
+
+
+class HistoryError(RadiAIError):
+    """The history database cannot be opened, read or written."""
+
+    kind = "history"
+
+
+class ExportError(RadiAIError):
+    """An export (PDF, PNG, CSV) could not be written."""
+
+    kind = "export"

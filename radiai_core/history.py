@@ -16,7 +16,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .errors import FileAccessError, RadiAIError
+from .errors import FileAccessError, HistoryError
 from .gate import Age
 from .image import ImageMeta, iso_date
 from .io import load_image
@@ -30,12 +30,6 @@ log = logging.getLogger(__name__)
 _CHECKED: set[str] = set()  # databases already checked by this process
 OVERLAY_SIDE = 256  # heat maps and masks are stored at most this many pixels on a side
 VERDICTS = ("agree", "disagree")
-
-
-class HistoryError(RadiAIError):
-    """The history database cannot be opened or written."""
-
-    kind = "history"
 
 
 def _v1(db: sqlite3.Connection) -> None:

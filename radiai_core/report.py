@@ -13,7 +13,7 @@ import numpy as np
 
 from .anonymize import Pseudonymizer
 from .display import Window
-from .errors import RadiAIError
+from .errors import ExportError
 from .pipeline import NOTICE, Analysis
 from .resources import project_root
 from .snapshot import render
@@ -21,12 +21,6 @@ from .snapshot import render
 log = logging.getLogger(__name__)
 
 FONT, BOLD = "RadiAISans", "RadiAISans-Bold"
-
-
-class ExportError(RadiAIError):
-    """An export could not be written."""
-
-    kind = "export"
 
 
 def _fonts() -> tuple[str, str]:

@@ -14,11 +14,12 @@ import pytest
 
 from radiai_core.anonymize import Pseudonymizer, person_name
 from radiai_core.cli import main
+from radiai_core.errors import ExportError
 from radiai_core.history import History
 from radiai_core.io import load_image
 from radiai_core.models import load_models
 from radiai_core.pipeline import NOTICE, Analyzer
-from radiai_core.report import ExportError, write_pdf
+from radiai_core.report import write_pdf
 
 from .conftest import PHI
 from .samples import DICOM, KERMANY_NORMAL

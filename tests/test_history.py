@@ -9,7 +9,8 @@ import stat
 import numpy as np
 import pytest
 
-from radiai_core.history import SCHEMA_VERSION, History, HistoryError
+from radiai_core.errors import HistoryError
+from radiai_core.history import SCHEMA_VERSION, History
 from radiai_core.models import load_models
 from radiai_core.pipeline import Analyzer
 

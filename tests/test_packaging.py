@@ -77,3 +77,4 @@ def test_model_building_commands_explain_what_is_missing(monkeypatch, capsys) ->
     assert code == 1
     err = capsys.readouterr().err
     assert "model-building tools" in err and "sklearn" in err and "source checkout" in err
+    assert "pip install -e '.[train]'" in err

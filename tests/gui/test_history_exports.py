@@ -154,7 +154,7 @@ def test_csv_from_the_app_one_row_per_file(qtbot, make_window, study, tmp_path) 
 def test_csv_export_goes_on_when_the_history_cannot_store(qtbot, make_window, study, tmp_path,
                                                           monkeypatch) -> None:
     """A history that fails mid-export (a full disk, say) costs the history, not the table."""
-    from radiai_core.history import HistoryError
+    from radiai_core.errors import HistoryError
 
     def full_disk(self, analysis):
         raise HistoryError(f"could not store the analysis of {analysis.path} "
