@@ -19,7 +19,7 @@ class StudyBrowser(QTreeWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.setHeaderLabels(["Patient / study / series / image", "Details"])
+        self.setHeaderLabels(["Patient / study / series / image", "Details", "Result"])
         self.setColumnWidth(0, 260)
         self.setIconSize(QSize(48, 48))
         self.currentItemChanged.connect(self._on_current)
@@ -83,6 +83,29 @@ class StudyBrowser(QTreeWidget):
         item = self._items.get(path)
         if item is not None:
             self.setCurrentItem(item)
+
+    def show_path(self, path: str) -> bool:
+        """Select the row of ``path`` without starting a new analysis (the view shows a stored
+        one); with no such row, select nothing. True when the row was found."""
+        from pathlib import Path
+
+        wanted = Path(path).resolve()
+        item = next((it for p, it in self._items.items() if Path(p).resolve() == wanted), None)
+        self.blockSignals(True)
+        try:
+            self.setCurrentItem(item)
+            if item is None:
+                self.clearSelection()
+        finally:
+            self.blockSignals(False)
+        return item is not None
+
+    def set_result(self, path: str, text: str, tooltip: str = "") -> None:
+        """Show an image's answer (the call, or why it has none) in its row."""
+        item = self._items.get(path)
+        if item is not None:
+            item.setText(2, text)
+            item.setToolTip(2, tooltip or text)
 
     def _on_current(self, item: QTreeWidgetItem | None, _prev) -> None:
         path = item.data(0, PATH_ROLE) if item is not None else None

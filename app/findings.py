@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PyQt5.QtCore import Qt
+from html import escape
+
+from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import (
     QGridLayout,
     QLabel,
@@ -12,6 +14,8 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from radiai_core.anonymize import patient_line
+from radiai_core.image import ImageMeta
 from radiai_core.pipeline import NOTICE, Analysis
 
 TOP_N = 3
@@ -27,8 +31,16 @@ def short_name(path: str, limit: int = 36) -> str:
 
 
 class FindingsPanel(QWidget):
+    """The findings of the image on screen; a click on a finding's name asks for its heat map
+    (``heat_requested(label)``)."""
+
+    heat_requested = pyqtSignal(str)
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
+        self.patient = QLabel()
+        self.patient.setWordWrap(True)
+        self.patient.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.title = QLabel("No image analysed yet.")
         self.title.setWordWrap(True)
         self.call = QLabel()
@@ -46,6 +58,7 @@ class FindingsPanel(QWidget):
         self.model.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.notice = QLabel(f"<i>{NOTICE}</i>")
         layout = QVBoxLayout(self)
+        layout.addWidget(self.patient)
         layout.addWidget(self.title)
         layout.addWidget(self.age)
         layout.addLayout(self.rows)
@@ -68,18 +81,25 @@ class FindingsPanel(QWidget):
         self.age.clear()
         self.model.clear()
 
+    def show_patient(self, meta: ImageMeta | None) -> None:
+        """The patient of the image on screen, always in view (wrong-patient risk)."""
+        self.patient.setText(f"<b>{escape(patient_line(meta))}</b>" if meta is not None else "")
+
     def show_pending(self, path: str) -> None:
         self._clear()
+        self.show_patient(None)  # never the previous image's patient next to this one
         self.title.setText(f"Analysing {short_name(path)}…")
         self.title.setToolTip(path)
 
     def show_error(self, message: str) -> None:
         self._clear()
+        self.show_patient(None)
         self.title.setText(f"<b>Not analysed.</b> {message}")
 
     def show_analysis(self, a: Analysis) -> None:
         self._clear()
         name = short_name(a.path)
+        self.show_patient(a.image.meta)
         self.title.setToolTip(a.path)
         if a.age is not None:
             self.age.setText(f"Age: {a.age.describe()}")
@@ -90,7 +110,13 @@ class FindingsPanel(QWidget):
         self.title.setText(f"<b>{name}</b> — findings")
         ranked = sorted(a.probabilities.items(), key=lambda kv: kv[1], reverse=True)
         for i, (label, p) in enumerate(ranked):
-            text = QLabel(a.display_names.get(label, label))
+            shown = a.display_names.get(label, label)
+            # Each finding's name asks for its heat map; the one shown is in bold.
+            text = QLabel(f"<b>{escape(shown)}</b>" if label == a.cam_label
+                          else f"<a href='{escape(label)}'>{escape(shown)}</a>")
+            text.setToolTip(f"Show the heat map of {shown}")
+            text.linkActivated.connect(self.heat_requested.emit)
+            text.setAccessibleName(shown)
             bar = QProgressBar()
             bar.setRange(0, 1000)
             bar.setValue(int(round(p * 1000)))
@@ -125,5 +151,5 @@ class FindingsPanel(QWidget):
         for i in range(self.rows.rowCount()):
             item = self.rows.itemAtPosition(i, 0)
             if item is not None and item.widget() is not None:
-                out.append(item.widget().text())
+                out.append(item.widget().accessibleName())
         return out

@@ -21,9 +21,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_gui(argv)
 
 
+#: What Qt 5's xcb platform plugin loads on Linux, with the Debian/Ubuntu package of each: a
+#: stock desktop may lack some, and Qt then aborts with a message that names none of them.
+XCB_LIBRARIES = {
+    "libxcb-icccm.so.4": "libxcb-icccm4", "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1", "libxcb-randr.so.0": "libxcb-randr0",
+    "libxcb-render-util.so.0": "libxcb-render-util0", "libxcb-xinerama.so.0": "libxcb-xinerama0",
+    "libxcb-xkb.so.1": "libxcb-xkb1", "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+}
+
+
+def missing_xcb_packages() -> list[str]:
+    """The packages whose libraries the xcb plugin needs and cannot load (Linux with the xcb
+    platform only; elsewhere an empty list)."""
+    import ctypes
+
+    if not sys.platform.startswith("linux"):
+        return []
+    if os.environ.get("QT_QPA_PLATFORM", "xcb").split(":")[0] != "xcb":
+        return []
+    missing = []
+    for library, package in XCB_LIBRARIES.items():
+        try:
+            ctypes.CDLL(library)
+        except OSError:
+            missing.append(package)
+    return missing
+
+
 def run_gui(paths: Sequence[str]) -> int:
     # TensorFlow/Mesa crash under Xvfb without this (see NOTES-stack); harmless elsewhere.
     os.environ.setdefault("QT_XCB_GL_INTEGRATION", "none")
+    missing = missing_xcb_packages()
+    if missing:
+        sys.stderr.write("radiai: the viewer cannot open a window: the system lacks "
+                         f"{', '.join(missing)} (install with: sudo apt install "
+                         f"{' '.join(missing)}). The commands (radiai analyze ...) work "
+                         "without them.\n")
+        return 1
     from PyQt5.QtWidgets import QApplication
 
     from .crash import configure_logging, install_excepthook

@@ -11,6 +11,7 @@ from PyQt5.QtCore import QSettings, Qt, QThread, QTimer, pyqtSignal
 from PyQt5.QtWidgets import (
     QAction,
     QActionGroup,
+    QApplication,
     QCheckBox,
     QDockWidget,
     QFileDialog,
@@ -27,6 +28,7 @@ from PyQt5.QtWidgets import (
 
 from radiai_core.anonymize import Pseudonymizer
 from radiai_core.dicom_io import tag_listing
+from radiai_core.display import Window, window_text
 from radiai_core.errors import RadiAIError
 from radiai_core.history import History
 from radiai_core.pipeline import Analysis, default_analyzer
@@ -112,6 +114,7 @@ class MainWindow(QMainWindow):
         self.browser = StudyBrowser(self)
         self.browser.image_selected.connect(self.show_path)
         self.findings = FindingsPanel(self)
+        self.findings.heat_requested.connect(self.explain)
         self.skipped = SkippedList(self)
         self.tags = QPlainTextEdit(self)
         self.tags.setReadOnly(True)
@@ -173,10 +176,14 @@ class MainWindow(QMainWindow):
         self.cancel_button.clicked.connect(self.cancel_work)
         sb = self.statusBar()
         sb.addWidget(self.status_text, 1)
+        self.window_text = QLabel()
+        self.window_text.setToolTip("Window width and level, in the file's units")
+        sb.addPermanentWidget(self.window_text)
         sb.addPermanentWidget(self.cursor_text)
         sb.addPermanentWidget(self.progress)
         sb.addPermanentWidget(self.cancel_button)
         self.viewer.cursor_info.connect(self.cursor_text.setText)
+        self.viewer.window_changed.connect(self._show_window)
 
     def _action(self, menu, text: str, slot, checkable: bool = False) -> QAction:
         act = QAction(text, self)
@@ -211,11 +218,16 @@ class MainWindow(QMainWindow):
         self._action(v, "Reset view", self._reset_view)
         v.addSeparator()
         group = QActionGroup(self)
+        self.window_actions: dict[str, QAction] = {}
         for text, name in (("Window: from file", "default"), ("Window: lung", "lung"),
                            ("Window: bone", "bone"), ("Window: soft tissue", "soft tissue")):
             act = self._action(v, text, lambda _=False, n=name: self.viewer.set_preset(n),
                                checkable=True)
             group.addAction(act)
+            self.window_actions[name] = act
+        self.window_actions["default"].setChecked(True)
+        # A new image comes in its own window: the menu says so, not the last image's preset.
+        self.viewer.image_changed.connect(lambda: self.window_actions["default"].setChecked(True))
         v.addSeparator()
         self._action(v, "Heat map on/off", self.heat_box.toggle)
         self._action(v, "Lung contour on/off", self.mask_box.toggle)
@@ -229,14 +241,34 @@ class MainWindow(QMainWindow):
         self._action(h, "Keyboard shortcuts", self.show_shortcuts)
 
     # --- settings ---------------------------------------------------------------------------
+    def _show_window(self, centre: float, width: float) -> None:
+        image = self.viewer.image
+        self.window_text.setText(window_text(image, Window(centre, width))
+                                 if image is not None else "")
+
     def _restore(self) -> None:
         geometry = self.settings.value("geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+        else:
+            self._first_layout()
         state = self.settings.value("state")
         if state is not None:
             self.restoreState(state)
         self._refresh_recent()
+
+    def _first_layout(self) -> None:
+        """A first start: most of the screen, the image in the middle with most of the room
+        (the docks open narrow beside it)."""
+        screen = QApplication.primaryScreen()
+        if screen is None:
+            return
+        area = screen.availableGeometry()
+        w, h = int(area.width() * 0.9), int(area.height() * 0.9)
+        self.resize(w, h)
+        self.move(area.x() + (area.width() - w) // 2, area.y() + (area.height() - h) // 2)
+        side = max(260, min(340, w // 6))
+        self.resizeDocks([self.studies_dock, self.findings_dock], [side, side], Qt.Horizontal)
 
     def recent_files(self) -> list[str]:
         value = self.settings.value("recent", [])
@@ -380,6 +412,29 @@ class MainWindow(QMainWindow):
         self._track(start(worker, self))
         self._show_tags(path)
 
+    def explain(self, label: str) -> None:
+        """Show the heat map and regions of the finding ``label`` for the image on screen (the
+        reader's pick; not stored in the history, which keeps the analysis as made)."""
+        if self.current_path is None or self.current_analysis is None:
+            return
+        if self.view_worker is not None:
+            self.view_worker.cancel()
+        worker = AnalysisWorker([self.current_path], self.make_analyzer, self.history_path,
+                                record=False, cam_label=label)
+        worker.result.connect(self._on_explained)
+        worker.error.connect(self._on_view_error)
+        self.view_worker = worker
+        self._track(start(worker, self))
+
+    def _on_explained(self, a: Analysis) -> None:
+        if a.path != self.current_path:
+            return
+        if self.viewer.image is not None and self.viewer.image.shape == a.image.shape:
+            a.image = self.viewer.image  # the same pixels: keep the reader's zoom and window
+        self.current_analysis = a
+        self.viewer.set_analysis(a)
+        self.findings.show_analysis(a)
+
     def _show_tags(self, path: str) -> None:
         try:
             self.tags.setPlainText(tag_listing(path))
@@ -389,10 +444,12 @@ class MainWindow(QMainWindow):
     def _on_view_image(self, image) -> None:
         if image.meta.path == self.current_path:
             self.viewer.set_image(image)
+            self.findings.show_patient(image.meta)
             self.invert_action.setChecked(False)
 
     def _on_view_result(self, a: Analysis) -> None:
         self.summaries[a.path] = a.to_dict()
+        self.browser.set_result(a.path, *result_text(a))
         if a.path == self.current_path:
             self.current_analysis = a
             self.viewer.set_analysis(a)
@@ -407,6 +464,7 @@ class MainWindow(QMainWindow):
             self.findings.show_error(message)
             if path:
                 self.viewer.set_image(None)
+                self.findings.show_patient(None)
             self.status_text.setText(message if not path else f"{Path(path).name}: {message}")
 
     def analyse_all(self) -> None:
@@ -430,17 +488,26 @@ class MainWindow(QMainWindow):
 
     def _on_batch_result(self, a: Analysis) -> None:
         self.summaries[a.path] = a.to_dict()  # arrays are dropped: memory stays flat
+        self.browser.set_result(a.path, *result_text(a))
 
     def _on_batch_error(self, path: str, message: str) -> None:
         self.batch_errors += 1
         self.skipped.add(path or "(models)", message)
+        if path:
+            self.browser.set_result(path, "not read", message)
 
     def _on_batch_done(self, cancelled: bool) -> None:
         n = self.progress.value()
         self.batch_worker = None
         self._show_busy(self.scan_worker is not None)
+        # The files the scan already found unusable count too: the message agrees with the
+        # Skipped files list.
+        scan_skipped = self.last_scan.skipped if self.last_scan is not None else []
+        ignored = sum(s.kind == "ignored" for s in scan_skipped)
+        unreadable = self.batch_errors + len(scan_skipped) - ignored
         self.status_text.setText(f"{'Cancelled after' if cancelled else 'Analysed'} {n} "
-                                 f"image(s); {self.batch_errors} could not be read.")
+                                 f"image(s); {unreadable} could not be read, {ignored} ignored "
+                                 "(not images): see Skipped files.")
 
     def cancel_work(self) -> None:
         for w in (self.scan_worker, self.batch_worker, self.csv_worker):
@@ -469,6 +536,11 @@ class MainWindow(QMainWindow):
         self.current_analysis = a
         self.viewer.set_image(a.image)
         self.viewer.set_analysis(a)
+        # Selection and view agree: the image's row when it is open, else no row at all; the
+        # view says that it shows a stored analysis.
+        self.browser.show_path(a.path)
+        self.viewer.set_note("Stored analysis, reopened from the history")
+        self.findings.show_patient(a.image.meta)
         self.invert_action.setChecked(False)
         self.findings.show_analysis(a)
         self._show_tags(a.path)
@@ -545,7 +617,8 @@ class MainWindow(QMainWindow):
             return
         paths = self.browser.selected_study_paths() or self.browser.image_paths()
         errors = [] if self.browser.selected_study_paths() else [
-            (s.path, s.reason) for s in (self.last_scan.skipped if self.last_scan else [])]
+            (s.path, s.reason, s.kind)
+            for s in (self.last_scan.skipped if self.last_scan else [])]
         self.settings.setValue("export_folder", str(Path(path).parent))
         worker = CsvWorker(paths, errors, self.make_analyzer, Path(path),
                            self.anonymize_action.isChecked(), self.history_path)
@@ -609,6 +682,17 @@ class MainWindow(QMainWindow):
         QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>"
                                 "<p>Mouse: wheel zooms around the cursor, left-drag pans, "
                                 "right-drag sets window (left/right) and level (up/down).</p>")
+
+
+def result_text(a: Analysis) -> tuple[str, str]:
+    """(short text, tooltip) of an image's answer for its row in the study tree."""
+    if a.status != "ok":
+        return f"refused ({a.refused_by or 'scope'})", f"Refused: this image {a.message}."
+    if a.call is not None:
+        return (f"{a.call} {a.abnormal_score:.2f}",
+                f"{a.call} (score {a.abnormal_score:.2f}, threshold {a.threshold:.2f})")
+    label, p = a.top(1)[0]
+    return f"{a.display_names.get(label, label)} {p:.0%}", ""
 
 
 def _reopen(history_path: Path | None, analysis_id: int) -> Analysis:

@@ -6,6 +6,7 @@ import numpy as np
 from PyQt5.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt5.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPixmap
 from PyQt5.QtWidgets import (
+    QGraphicsItem,
     QGraphicsPathItem,
     QGraphicsPixmapItem,
     QGraphicsRectItem,
@@ -14,7 +15,15 @@ from PyQt5.QtWidgets import (
     QGraphicsView,
 )
 
-from radiai_core.display import Window, apply_window, default_window, heat_rgba, preset_window
+from radiai_core.anonymize import patient_line
+from radiai_core.display import (
+    Window,
+    apply_window,
+    default_window,
+    heat_rgba,
+    preset_window,
+    value_text,
+)
 from radiai_core.image import XrayImage
 from radiai_core.pipeline import Analysis
 from radiai_core.preprocess import to_uint8
@@ -33,12 +42,25 @@ def _qimage_rgba(rgba: np.ndarray) -> QImage:
     return QImage(data.data, w, h, 4 * w, QImage.Format_RGBA8888).copy()
 
 
+#: Boxes in cyan: they stay visible over the yellow and red of the heat map.
+BOX_COLOUR = QColor(0, 230, 255)
+
+
+def _screen_pen(colour: QColor, width: float) -> QPen:
+    """A pen ``width`` screen pixels wide at any zoom (cosmetic), with round joins."""
+    pen = QPen(colour, width)
+    pen.setCosmetic(True)
+    pen.setJoinStyle(Qt.RoundJoin)
+    return pen
+
+
 class ImageViewer(QGraphicsView):
     """Shows one XrayImage. Left-drag pans, the wheel zooms around the cursor, right-drag
     changes window (horizontal: width, vertical: level)."""
 
     cursor_info = pyqtSignal(str)
     window_changed = pyqtSignal(float, float)
+    image_changed = pyqtSignal()
 
     ZOOM_STEP = 1.25
 
@@ -52,6 +74,7 @@ class ImageViewer(QGraphicsView):
         self.setRenderHint(QPainter.SmoothPixmapTransform)
         self.setMouseTracking(True)
         self.image: XrayImage | None = None
+        self.note: str | None = None
         self.analysis: Analysis | None = None
         self.window: Window | None = None
         self.inverted = False
@@ -67,14 +90,28 @@ class ImageViewer(QGraphicsView):
         self._wl_start: Window | None = None
 
     # --- content ----------------------------------------------------------------------------
+    def set_note(self, note: str | None) -> None:
+        """A line for the corner until the image changes (e.g. "Stored analysis…")."""
+        self.note = note
+        self.viewport().update()
+
     def set_image(self, image: XrayImage | None) -> None:
         self.image = image
         self.analysis = None
+        self.note = None
         self.inverted = False
         self.window = default_window(image) if image is not None else None
         self._render()
         self._render_overlays()
         self.fit()
+        self._image_changed()
+
+    def _image_changed(self) -> None:
+        """A new image: the readout of the old one is gone; its own window is in force."""
+        self.cursor_info.emit("")
+        self.image_changed.emit()
+        if self.window is not None:
+            self.window_changed.emit(self.window.center, self.window.width)
 
     def set_analysis(self, analysis: Analysis | None) -> None:
         if analysis is not None and (self.image is None or analysis.image is not self.image):
@@ -82,8 +119,10 @@ class ImageViewer(QGraphicsView):
             self.window = default_window(self.image)
             self._render()
             self.fit()
+            self._image_changed()
         self.analysis = analysis
         self._render_overlays()
+        self.viewport().update()  # the corner text
 
     # --- display state ----------------------------------------------------------------------
     def set_window(self, window: Window) -> None:
@@ -119,14 +158,24 @@ class ImageViewer(QGraphicsView):
 
     # --- zoom -------------------------------------------------------------------------------
     def fit(self) -> None:
+        """Fit the image to the view; it is refitted when the view is resized until the
+        reader zooms or pans."""
+        self._auto_fit = True
         if not self._pix.pixmap().isNull():
             self.fitInView(self._pix, Qt.KeepAspectRatio)
 
     def one_to_one(self) -> None:
+        self._auto_fit = False
         self.resetTransform()
 
     def zoom(self, factor: float) -> None:
+        self._auto_fit = False
         self.scale(factor, factor)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        super().resizeEvent(event)
+        if getattr(self, "_auto_fit", True):
+            self.fit()
 
     @property
     def zoom_level(self) -> float:
@@ -140,6 +189,8 @@ class ImageViewer(QGraphicsView):
 
     # --- window/level by right-drag, readout -------------------------------------------------
     def mousePressEvent(self, event) -> None:  # noqa: N802
+        if event.button() == Qt.LeftButton:
+            self._auto_fit = False  # the reader pans: keep the view where they put it
         if event.button() == Qt.RightButton and self.window is not None:
             self._wl_anchor, self._wl_start = QPointF(event.pos()), self.window
             event.accept()
@@ -168,8 +219,7 @@ class ImageViewer(QGraphicsView):
         img = self.image
         if img is None or not (0 <= x < img.shape[1] and 0 <= y < img.shape[0]):
             return ""
-        values = img.values if img.values is not None else img.pixels
-        text = f"x {x}  y {y}  value {float(values[y, x]):.4g}"
+        text = f"x {x}  y {y}  value {value_text(img, x, y)}"
         if img.meta.pixel_spacing:
             row_mm, col_mm = img.meta.pixel_spacing
             text += f"  ({x * col_mm:.1f} mm, {y * row_mm:.1f} mm)"
@@ -203,31 +253,77 @@ class ImageViewer(QGraphicsView):
                 heat_rgba(a.heatmap, self.heat_opacity))))
         else:
             self._heat.setPixmap(QPixmap())
-        width = max(1.0, a.image.shape[1] / 300)
         if self.show_mask and a.mask is not None:
             path = QPainterPath()
-            for contour in mask_contours(a.mask):
+            for contour in mask_contours(a.mask, smooth=True):
                 path.moveTo(*map(float, contour[0]))
                 for x, y in contour[1:]:
                     path.lineTo(float(x), float(y))
                 path.closeSubpath()
             item = QGraphicsPathItem(path)
-            item.setPen(QPen(QColor(80, 220, 120), width))
+            item.setPen(_screen_pen(QColor(80, 220, 120), 2.0))
             item.setZValue(2)
             self.scene().addItem(item)
             self._overlay_items.append(item)
         if self.show_boxes and a.status == "ok":
-            font = QFont()
-            font.setPixelSize(int(max(12, a.image.shape[0] / 40)))
             for b in a.boxes:
                 rect = QGraphicsRectItem(b.x, b.y, b.w, b.h)
-                rect.setPen(QPen(QColor(255, 210, 0), width * 1.5))
+                rect.setPen(_screen_pen(BOX_COLOUR, 2.5))
                 rect.setZValue(3)
-                label = QGraphicsSimpleTextItem(f"{b.score:.2f}")
-                label.setFont(font)
-                label.setBrush(QBrush(QColor(255, 210, 0)))
-                label.setPos(b.x, max(0, b.y - font.pixelSize() * 1.3))
-                label.setZValue(3)
-                for item in (rect, label):
-                    self.scene().addItem(item)
-                    self._overlay_items.append(item)
+                self.scene().addItem(rect)
+                self._overlay_items.append(rect)
+                # A share of the heat map inside the lungs, not a probability: said so.
+                self._add_label(f"{b.score:.0%} of map", float(b.x), float(b.y))
+
+    def corner_lines(self) -> list[str]:
+        """What the view's top-left corner says: the patient, and which finding the heat map
+        and boxes show (or that there are none), whatever the zoom or pan."""
+        if self.image is None:
+            return []
+        lines = [patient_line(self.image.meta)]
+        if self.note:
+            lines.append(self.note)
+        a = self.analysis
+        if a is not None and a.image is self.image:
+            if a.status != "ok":
+                lines.append("Refused: no findings (lung contour only)")
+            elif a.cam_label and (self.show_heat or self.show_boxes):
+                lines.append(f"Heat map: {a.display_names.get(a.cam_label, a.cam_label)}")
+            elif not a.cam_label:
+                lines.append("No positive finding: no heat map")
+        return lines
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 - Qt
+        lines = self.corner_lines()
+        if not lines:
+            return
+        painter.save()
+        painter.resetTransform()  # viewport pixels: fixed in the corner, one size at any zoom
+        font = QFont()
+        font.setPixelSize(13)
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        width = max(metrics.horizontalAdvance(t) for t in lines) + 12
+        height = metrics.height() * len(lines) + 8
+        painter.fillRect(QRectF(4, 4, width, height), QColor(0, 0, 0, 170))
+        painter.setPen(QColor(255, 255, 255))
+        for i, text in enumerate(lines):
+            painter.drawText(10, 8 + metrics.ascent() + i * metrics.height(), text)
+        painter.restore()
+
+    def _add_label(self, text: str, x: float, y: float) -> None:
+        """White text on a dark plate that keeps its size on screen whatever the zoom."""
+        label = QGraphicsSimpleTextItem(text)
+        font = QFont()
+        font.setPixelSize(13)
+        label.setFont(font)
+        label.setBrush(QBrush(QColor(255, 255, 255)))
+        label.setFlag(QGraphicsItem.ItemIgnoresTransformations)
+        plate = QGraphicsRectItem(label.boundingRect().adjusted(-3, -1, 3, 1), label)
+        plate.setBrush(QBrush(QColor(0, 0, 0, 170)))
+        plate.setPen(QPen(Qt.NoPen))
+        plate.setFlag(QGraphicsItem.ItemStacksBehindParent)
+        label.setPos(x, y)
+        label.setZValue(4)
+        self.scene().addItem(label)
+        self._overlay_items.append(label)

@@ -75,11 +75,13 @@ class AnalysisWorker(CancellableWorker):
     recorded = pyqtSignal(str, int)  # path, history id
 
     def __init__(self, paths: Sequence[str | Path], make_analyzer: Callable[[], Any],
-                 history_path: Path | None = None, record: bool = True) -> None:
+                 history_path: Path | None = None, record: bool = True,
+                 cam_label: str | None = None) -> None:
         super().__init__()
         self.paths = [str(p) for p in paths]
         self.make_analyzer = make_analyzer
         self.history_path, self.record = history_path, record
+        self.cam_label = cam_label  # a finding the reader asked to see explained
 
     @pyqtSlot()
     def run(self) -> None:
@@ -98,7 +100,9 @@ class AnalysisWorker(CancellableWorker):
             self.finished.emit(False)
             return
         total = len(self.paths)
-        with Runner(analyzer.analyze, self.history_path, record=self.record) as runner:
+        self.status.emit(f"Analysing {total} image(s)…" if total > 1 else "Analysing…")
+        with Runner(analyzer.analyze, self.history_path, record=self.record,
+                    cam_label=self.cam_label) as runner:
             for i, path in enumerate(self.paths):
                 if self.cancel_event.is_set():
                     break
@@ -211,15 +215,16 @@ class TaskWorker(QObject):
 
 class CsvWorker(CancellableWorker):
     """Analyse files into the batch CSV table (one row per file found, errors included) and
-    the history. ``errors`` are files the scan already found unusable: (path, message). If the
-    history cannot store an analysis, the table goes on without it and ``finished`` says why."""
+    the history. ``errors`` are files the scan already found unusable: (path, message, kind).
+    If the history cannot store an analysis, the table goes on without it and ``finished``
+    says why."""
 
     progress = pyqtSignal(int, int)
     status = pyqtSignal(str)
     finished = pyqtSignal(object)  # (rows written, cancelled, history problem or "")
     failed = pyqtSignal(str)
 
-    def __init__(self, paths: Sequence[str], errors: Sequence[tuple[str, str]],
+    def __init__(self, paths: Sequence[str], errors: Sequence[tuple[str, str, str]],
                  make_analyzer: Callable[[], Any], csv_path: Path, anonymize: bool,
                  history_path: Path | None = None) -> None:
         super().__init__()
@@ -238,8 +243,8 @@ class CsvWorker(CancellableWorker):
             total = len(self.paths) + len(self.errors)
             told = False
             with table, Runner(analyzer.analyze, self.history_path) as runner:
-                for path, message in self.errors:
-                    table.add(BatchItem(path, error=message))
+                for path, message, kind in self.errors:
+                    table.add(BatchItem(path, error=message, kind=kind))
                 done = len(self.errors)
                 for item in runner.run(self.paths, cancel=self.cancel_event):
                     table.add(item)  # the table matters more than the history: it goes on

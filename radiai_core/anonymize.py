@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .age import describe_years, header_age
 from .image import ImageMeta, iso_date
 
 
@@ -16,6 +17,24 @@ def person_name(dicom_name: str | None) -> str:
     parts += [""] * (5 - len(parts))
     family, given, middle, prefix, suffix = parts[:5]
     return " ".join(p for p in (prefix, given, middle, family, suffix) if p)
+
+
+def patient_line(meta: ImageMeta) -> str:
+    """Who and when, in one line for the findings panel and the image's corner (the patient
+    always in view): 'Jürgen Anton Müller · ID PID-7 · 3 years · M · study 2022-05-10'. A file
+    without patient data says so, with its name, so that it is never taken for someone's."""
+    parts = [person_name(meta.patient_name)]
+    if meta.patient_id:
+        parts.append(f"ID {meta.patient_id}")
+    years = header_age(meta)
+    parts.append(describe_years(years) if years is not None else "age unknown")
+    if meta.patient_sex:
+        parts.append(meta.patient_sex)
+    if meta.study_date:
+        parts.append(f"study {iso_date(meta.study_date)}")
+    if not meta.patient_name and not meta.patient_id:
+        parts[0] = f"No patient data in the file ({Path(meta.path).name})"
+    return " · ".join(p for p in parts if p)
 
 
 @dataclass

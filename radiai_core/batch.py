@@ -32,7 +32,10 @@ class BatchItem:
 
     @property
     def status(self) -> str:
-        return self.analysis.status if self.analysis is not None else "error"
+        """"ok" or "rejected" (an analysis), "ignored" (plainly not an image) or "error"."""
+        if self.analysis is not None:
+            return self.analysis.status
+        return "ignored" if self.kind == "ignored" else "error"
 
     @property
     def message(self) -> str:
@@ -64,11 +67,12 @@ class Runner:
             on_loaded: Callable[[XrayImage], None] | None = None) -> BatchItem:
         """Analyse and record one file (``on_loaded`` sees the image before its analysis)."""
         try:
-            image = load_image(path)
-            if on_loaded is not None:
-                on_loaded(image)
-            a = (self.analyze(image) if self.cam_label is None
-                 else self.analyze(image, cam_label=self.cam_label))
+            source: str | Path | XrayImage = path
+            if on_loaded is not None:  # else the analysis loads it (and times the loading)
+                source = load_image(path)
+                on_loaded(source)
+            a = (self.analyze(source) if self.cam_label is None
+                 else self.analyze(source, cam_label=self.cam_label))
         except RadiAIError as exc:
             return BatchItem(str(path), error=exc.message, kind=exc.kind)
         except Exception as exc:  # noqa: BLE001 - a bug: log it, report it, keep going

@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 
 def _error_record(path: str, kind: str, message: str) -> dict[str, Any]:
-    return {"path": path, "status": "error", "kind": kind, "message": message,
+    status = "ignored" if kind == "ignored" else "error"
+    return {"path": path, "status": status, "kind": kind, "message": message,
             "modality": None, "rows": None, "columns": None, "photometric": None,
             "patient_id": None, "study_uid": None}
 
@@ -46,6 +47,9 @@ def _inspect_record(path: Path) -> dict[str, Any]:
 
 
 def _print_text(rec: dict[str, Any], out: TextIO) -> None:
+    if rec["status"] == "ignored":
+        out.write(f"IGNORED {rec['path']}: {rec['message']}\n")
+        return
     if rec["status"] != "ok":
         out.write(f"ERROR  {rec['path']}: {rec['message']}\n")
         return
@@ -77,24 +81,30 @@ def cmd_inspect(args: argparse.Namespace, out: TextIO) -> int:
     skipped: list = []
     files = list_files(args.paths, skipped)
     failed = 0
+    ignored = 0
     for s in skipped:  # paths that do not exist, folders that cannot be read
         failed += 1
         rec = _error_record(s.path, s.kind, s.reason)
         out.write(json.dumps(rec) + "\n" if args.json else f"ERROR  {s.path}: {s.reason}\n")
     for path in files:
         rec = _inspect_record(path)
-        failed += rec["status"] != "ok"
+        failed += rec["status"] == "error"
+        ignored += rec["status"] == "ignored"
         if args.json:
             out.write(json.dumps(rec, ensure_ascii=False) + "\n")
         else:
             _print_text(rec, out)
         out.flush()
     if not args.json:
-        out.write(f"{len(files) + len(skipped) - failed} read, {failed} failed\n")
+        read = len(files) + len(skipped) - failed - ignored
+        out.write(f"{read} read, {failed} failed, {ignored} ignored (not images)\n")
     return 1 if failed else 0
 
 
 def _print_analysis(d: dict[str, Any], names: dict[str, str], out: TextIO) -> None:
+    if d["status"] == "ignored":
+        out.write(f"IGNORED {d['path']}: {d['message']}\n")
+        return
     if d["status"] == "error":
         out.write(f"ERROR  {d['path']}: {d['message']}\n")
         return
@@ -112,9 +122,11 @@ def _print_analysis(d: dict[str, Any], names: dict[str, str], out: TextIO) -> No
     if d["call"] is not None:
         out.write(f"       call: {d['call']} (score {d['abnormal_score']:.3f}, threshold "
                   f"{d['threshold']:.3f})\n")
+    if d["cam_label"] is not None:
+        out.write(f"       heat map: {names.get(d['cam_label'], d['cam_label'])}\n")
     for b in d["boxes"]:
-        out.write(f"       box x={b['x']} y={b['y']} w={b['w']} h={b['h']} "
-                  f"score={b['score']:.2f} ({names.get(d['cam_label'], d['cam_label'])})\n")
+        out.write(f"       region x={b['x']} y={b['y']} w={b['w']} h={b['h']} "
+                  f"({b['score']:.0%} of the heat map)\n")
     t = d["timings_ms"]
     out.write("       time " + "  ".join(f"{k} {v:.0f} ms" for k, v in t.items()) + "\n")
 
@@ -170,7 +182,7 @@ def cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:
     table = CsvTable(args.csv, analyzer.models.classifier.labels, pseudonyms) if args.csv else None
     progress = _Progress(len(files) + len(skipped)) if table is not None else None
     items = [BatchItem(s.path, error=s.reason, kind=s.kind) for s in skipped]
-    counts = {"ok": 0, "rejected": 0, "error": 0}
+    counts = {"ok": 0, "rejected": 0, "error": 0, "ignored": 0}
     failed = 0  # analyses that could not be stored or written out
     runner = Runner(analyzer.analyze, record=not args.no_history, cam_label=args.cam)
     told: set[str] = set()
@@ -188,7 +200,7 @@ def cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:
                 tell_once(f"the history database was damaged and was moved to "
                           f"{runner.moved_aside}; a new one was started.")
             if a is None:
-                d = {"path": item.path, "status": "error", "kind": item.kind,
+                d = {"path": item.path, "status": item.status, "kind": item.kind,
                      "message": item.error}
             else:
                 d = a.to_dict()
@@ -225,7 +237,7 @@ def cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:
     if not args.json:
         stored = f", {failed} not stored" if failed else ""
         out.write(f"{counts['ok']} analysed, {counts['rejected']} refused, {counts['error']} "
-                  f"unreadable{stored}. {NOTICE}\n")
+                  f"unreadable, {counts['ignored']} ignored (not images){stored}. {NOTICE}\n")
         if table is not None:
             out.write(f"table: {table.path} ({table.rows} rows)\n")
     return 1 if counts["error"] or failed else 0

@@ -24,6 +24,7 @@ from pydicom.uid import UID, ImplicitVRLittleEndian
 
 from .errors import (
     DamagedFileError,
+    IgnoredFileError,
     ImageTooLargeError,
     NoPixelDataError,
     NotAnImageError,
@@ -103,8 +104,8 @@ def read_dataset(path: str | Path, *, headers_only: bool = False) -> Dataset:
                               "(PNG, JPEG, TIFF, BMP).", path)
     fm = getattr(ds, "file_meta", None)
     if fm is not None and str(fm.get("MediaStorageSOPClassUID", "")) == DICOMDIR_SOP_CLASS:
-        raise NotAnImageError("is a DICOMDIR (the index of a DICOM folder, not an image); open "
-                              "the folder that holds it instead.", path)
+        raise IgnoredFileError("is a DICOMDIR (the index of a DICOM folder, not an image); "
+                               "ignored. Open the folder that holds it.", path)
     return ds
 
 

@@ -37,6 +37,34 @@ def display_values(image: XrayImage) -> np.ndarray:
     return values
 
 
+def stored_scale(image: XrayImage) -> float:
+    """Factor from ``values`` to the file's stored units: 1 for DICOM (modality values), the
+    top of the bit depth for PNG/JPEG/TIFF/BMP, whose values are kept in [0, 1]."""
+    if image.meta.format == "DICOM":
+        return 1.0
+    return float(2 ** (image.meta.bits_stored or 8) - 1)
+
+
+def _number(v: float) -> str:
+    """An integer when the value is one (stored values usually are), else one decimal."""
+    return f"{v:.0f}" if abs(v - round(v)) < 1e-3 else f"{v:.1f}"  # float32 [0, 1] × 255
+
+
+def value_text(image: XrayImage, x: int, y: int) -> str:
+    """The value under the cursor in the file's units: '156' for an 8-bit JPEG, '12560' for
+    a 15-bit DICOM (after its modality LUT, e.g. '-612.5' with a fractional rescale)."""
+    values = image.values if image.values is not None else image.pixels
+    return _number(float(values[y, x]) * stored_scale(image))
+
+
+def window_text(image: XrayImage, window: Window) -> str:
+    """'W 1500  L -600' in the file's units (display polarity undone for MONOCHROME1)."""
+    scale = stored_scale(image)
+    mono1 = (image.meta.photometric or "").upper() == "MONOCHROME1"
+    centre = -window.center if mono1 else window.center
+    return f"W {_number(round(window.width * scale, 1))}  L {_number(round(centre * scale, 1))}"
+
+
 def default_window(image: XrayImage) -> Window:
     """The file's own window (DICOM Window Center/Width), else the full value range."""
     values = display_values(image)

@@ -39,6 +39,13 @@ class NotAnImageError(RadiAIError):
     kind = "not-an-image"
 
 
+class IgnoredFileError(NotAnImageError):
+    """Plainly not an image (a CSV, text, JSON or PDF file, a DICOMDIR index): listed as
+    ignored, not as a failure."""
+
+    kind = "ignored"
+
+
 class TruncatedFileError(RadiAIError):
     kind = "truncated"
 

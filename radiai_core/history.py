@@ -155,6 +155,19 @@ def image_key(meta: ImageMeta) -> str:
     return f"sha256:{h.hexdigest()}"
 
 
+#: How an image without a Patient ID is filed: a patient of its own, never merged with
+#: another image or with a real patient (a name alone, e.g. "Anonymized", identifies no one).
+NO_PATIENT_ID = "(no patient ID)"
+
+
+def patient_key(meta: ImageMeta, key: str) -> str:
+    """The history's patient for an image: its Patient ID, else one of its own made from the
+    file name and the image's identity (``image_key``)."""
+    if meta.patient_id:
+        return meta.patient_id
+    return f"{NO_PATIENT_ID} {Path(meta.path).name} [{key.split(':', 1)[-1][:12]}]"
+
+
 def _png(array: np.ndarray | None, binary: bool = False) -> bytes | None:
     if array is None:
         return None
@@ -304,6 +317,7 @@ class History:
         m = a.image.meta
         model = a.models[0] if a.models else ModelInfo("", "", "", "")
         key = image_key(m)
+        pid = patient_key(m, key)
         row = {
             "image_key": key, "path": str(Path(m.path).resolve()), "analysed_at": _now(),
             "study_uid": m.study_uid, "study_date": iso_date(m.study_date),
@@ -328,10 +342,10 @@ class History:
                     "name = COALESCE(excluded.name, name), "
                     "birth_date = COALESCE(excluded.birth_date, birth_date), "
                     "sex = COALESCE(excluded.sex, sex)",
-                    (m.patient_id or "", m.patient_name, iso_date(m.patient_birth_date) or None,
+                    (pid, m.patient_name, iso_date(m.patient_birth_date) or None,
                      m.patient_sex))
                 (patient,) = self.db.execute("SELECT id FROM patients WHERE patient_id = ?",
-                                             (m.patient_id or "",)).fetchone()
+                                             (pid,)).fetchone()
                 cols = ["patient", *row]
                 self.db.execute(
                     f"INSERT INTO analyses ({', '.join(cols)}) "

@@ -6,9 +6,16 @@ import os
 import stat
 from pathlib import Path
 
-from .errors import EmptyFileError, FileAccessError, NotAnImageError
+from .errors import EmptyFileError, FileAccessError, IgnoredFileError, NotAnImageError
 from .image import XrayImage
 from .raster_io import RASTER_MAGIC, load_raster
+
+#: Files that sit next to images in study folders and are plainly not images: when their
+#: first bytes are no image either, they are listed as ignored rather than as failures.
+NON_IMAGE_SUFFIXES = frozenset({
+    ".csv", ".tsv", ".txt", ".json", ".xml", ".md", ".html", ".htm", ".pdf", ".log", ".ini",
+    ".yaml", ".yml", ".doc", ".docx", ".xls", ".xlsx", ".rtf", ".zip", ".py", ".sh", ".bat",
+    ".db", ".sqlite", ".ds_store", ".lnk", ".url"})
 
 
 def _head(path: Path, n: int = 132) -> bytes:
@@ -55,6 +62,9 @@ def sniff(path: str | Path) -> str:
             return fmt
     if _looks_like_bare_dicom(head):
         return "dicom"
+    suffix = path.suffix.lower()
+    if suffix in NON_IMAGE_SUFFIXES:
+        raise IgnoredFileError(f"is not an image (a {suffix} file); ignored.", path)
     raise NotAnImageError("is not a DICOM file or an image RadiAI can read "
                           "(PNG, JPEG, TIFF, BMP).", path)
 

@@ -136,7 +136,9 @@ class Analyzer:
 
     def analyze(self, source: str | Path | XrayImage, cam_label: str | None = None) -> Analysis:
         """Load (unless given an image), measure, let the gate decide, then explain
-        ``cam_label`` (default: the top class); a RadiAIError for a file that cannot be read."""
+        ``cam_label``: by default the most probable positive finding when the call is
+        positive, and nothing (no heat map, no boxes) when it is negative. A RadiAIError for a
+        file that cannot be read."""
         t0 = time.perf_counter()
         image = source if isinstance(source, XrayImage) else load_image(source)
         t = {"load": time.perf_counter() - t0}
@@ -163,27 +165,30 @@ class Analyzer:
                             models=self.models.infos, refused_by=decision.question, age=age)
         front, mask_small, view, probs, feats = m.front, m.mask, m.view, m.probs, m.feats
 
-        t1 = time.perf_counter()
         probabilities = {lab: float(p) for lab, p in zip(clf.labels, probs, strict=True)}
-        cam_label = cam_label or max(probabilities, key=probabilities.get)
-        if cam_label not in probabilities:
+        if cam_label is not None and cam_label not in probabilities:
             raise ValueError(f"unknown label {cam_label!r}; the model has {clf.labels}")
-        cam = clf.cam(feats, clf.labels.index(cam_label))
-        if (view.x0, view.y0, view.x1, view.y1) != (0, 0, front.shape[1], front.shape[0]):
-            cam = _place(cam, view, front.shape)  # the classifier saw a crop of the front image
-        grid = mask_small.shape
-        cam_grid = cv2.resize(cam, (grid[1], grid[0]), interpolation=cv2.INTER_CUBIC)
-        cam_grid = np.clip(cam_grid, 0.0, 1.0)
-        boxes = boxes_from_heatmap(cam_grid, mask_small, image.shape)
-        heatmap = np.clip(cv2.resize(cam, (cols, rows), interpolation=cv2.INTER_CUBIC),
-                          0.0, 1.0).astype(np.float32)
-        t["explain"] = time.perf_counter() - t1
-
         score = clf.abnormal_score(probs)
         call = None
         if score is not None:
             positive = clf.manifest.get("positive_call", "abnormal")
             call = positive if score >= clf.threshold else f"no {positive}"
+
+        t1 = time.perf_counter()
+        cam_label = cam_label or explained_label(probabilities, clf.negative_label,
+                                                 score is None or score >= clf.threshold)
+        heatmap, boxes = None, []
+        if cam_label is not None:
+            cam = clf.cam(feats, clf.labels.index(cam_label))
+            if (view.x0, view.y0, view.x1, view.y1) != (0, 0, front.shape[1], front.shape[0]):
+                cam = _place(cam, view, front.shape)  # the classifier saw a crop
+            grid = mask_small.shape
+            cam_grid = cv2.resize(cam, (grid[1], grid[0]), interpolation=cv2.INTER_CUBIC)
+            cam_grid = np.clip(cam_grid, 0.0, 1.0)
+            boxes = boxes_from_heatmap(cam_grid, mask_small, image.shape)
+            heatmap = np.clip(cv2.resize(cam, (cols, rows), interpolation=cv2.INTER_CUBIC),
+                              0.0, 1.0).astype(np.float32)
+        t["explain"] = time.perf_counter() - t1
         t["total"] = time.perf_counter() - t0
         return Analysis(
             image=image, status="ok", message="", labels=list(clf.labels),
@@ -226,6 +231,20 @@ class Analyzer:
                             lung_fraction=fraction, lung_balance=balance,
                             mask_confidence=confidence, polarity=polarity, atypicality=atyp,
                             inversion=inversion, inverse_gain=gain)
+
+
+def explained_label(probabilities: dict[str, float], negative_label: str | None,
+                    positive_call: bool) -> str | None:
+    """The finding a heat map shows unless the reader asks for another: the most probable
+    label other than the negative one ("normal") when the call is positive; none when it is
+    negative (a map of "normal" drawn as suspected regions misleads). Without a negative
+    label (no call), the most probable label."""
+    if negative_label is None:
+        return max(probabilities, key=probabilities.get)
+    if not positive_call:
+        return None
+    findings = {k: v for k, v in probabilities.items() if k != negative_label}
+    return max(findings, key=findings.get) if findings else None
 
 
 def _place(cam: np.ndarray, view: LungView, shape: tuple[int, int]) -> np.ndarray:

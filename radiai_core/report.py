@@ -133,9 +133,14 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
     c.drawImage(_image_reader(over), left + box_w + gap, y, img_w, img_h)
     c.setFont(font, 8)
     c.drawString(left, y - 4 * mm, "Radiograph")
-    c.drawString(left + box_w + gap, y - 4 * mm,
-                 f"Heat map: {a.display_names.get(a.cam_label or '', a.cam_label or '—')}; "
-                 "lungs; regions" if a.status == "ok" else "Not analysed")
+    if a.status != "ok":
+        caption = "Not analysed: lungs only"
+    elif a.cam_label:
+        caption = (f"Heat map and regions: {a.display_names.get(a.cam_label, a.cam_label)}; "
+                   "lungs")
+    else:
+        caption = "No positive finding: lungs only, no heat map"
+    c.drawString(left + box_w + gap, y - 4 * mm, caption)
     y -= 12 * mm
 
     c.setFont(bold, 11)
@@ -170,8 +175,8 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
             y -= 5.5 * mm
         if a.boxes:
             c.setFont(font, 9)
-            regions = "; ".join(f"x {b.x}, y {b.y}, {b.w} × {b.h} px ({b.score:.0%} of the map)"
-                                for b in a.boxes)
+            regions = "; ".join(f"x {b.x}, y {b.y}, {b.w} × {b.h} px ({b.score:.0%} of the "
+                                "heat map)" for b in a.boxes)
             c.drawString(left, y, f"Suspected regions: {regions}"[:120])
             y -= 5 * mm
     y -= 3 * mm

@@ -14,7 +14,7 @@ from PIL import Image
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from .samples import DICOM, KERMANY_NORMAL
+from .samples import DICOM, KERMANY_BACTERIAL, KERMANY_NORMAL
 
 # GUI tests run headless; TensorFlow next to Mesa's GL under X needs GL integration off.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -142,13 +142,14 @@ def write_pediatric_dicom(path: Path, image: Path = KERMANY_NORMAL, **attrs) -> 
 
 @pytest.fixture
 def pediatric_dicom(tmp_path: Path) -> Path:
-    return write_pediatric_dicom(tmp_path / "child.dcm")
+    """A child with pneumonia (a positive call: heat map and boxes) in a DICOM."""
+    return write_pediatric_dicom(tmp_path / "child.dcm", KERMANY_BACTERIAL)
 
 
 @pytest.fixture
 def phi_dicom(tmp_path: Path) -> Path:
-    """A child's chest DICOM (``write_pediatric_dicom``) with an identifiable patient, in a
-    folder named after the patient as archives often are."""
+    """A child's chest DICOM (``write_pediatric_dicom``, pneumonia) with an identifiable
+    patient, in a folder named after the patient as archives often are."""
     folder = tmp_path / "Müller_Jürgen_PID-7340913"
     folder.mkdir()
-    return write_pediatric_dicom(folder / "Müller_Jürgen.dcm", **PHI)
+    return write_pediatric_dicom(folder / "Müller_Jürgen.dcm", KERMANY_BACTERIAL, **PHI)

@@ -157,6 +157,6 @@ def build_corpus(folder: Path, junk_files: int = JUNK_FILES) -> list[Case]:
     junk.mkdir()
     for i in range(junk_files):
         (junk / f"report-{i:05d}.txt").write_text(f"not an image #{i}\n")
-    cases += [Case(f"junk/report-{i:05d}.txt", "not-an-image", "one of many non-image files")
+    cases += [Case(f"junk/report-{i:05d}.txt", "ignored", "one of many non-image files")
               for i in range(junk_files)]
     return cases

@@ -52,7 +52,7 @@ def test_the_closing_line_counts_analysed_refused_and_unreadable(tmp_path) -> No
     code, text = run("analyze", "--no-history", str(KERMANY_NORMAL), str(DICOM["jpeg_baseline"]),
                      str(junk))
     assert code == 1
-    assert text.splitlines()[-1].startswith("1 analysed, 1 refused, 1 unreadable.")
+    assert text.splitlines()[-1].startswith("1 analysed, 1 refused, 1 unreadable, 0 ignored")
     code, text = run("analyze", "--no-history", str(KERMANY_NORMAL), str(DICOM["jpeg_baseline"]))
     assert code == 0  # refused is an answer, not a failure
     assert "REFUSED" in text and "age: 62 years (from the DICOM header)" in text

@@ -46,13 +46,32 @@ def test_inspect_folder_of_junk_reports_every_file(tmp_path) -> None:
     code, text = run("inspect", str(tmp_path))
     lines = text.splitlines()
     assert code == 1
-    assert lines[-1] == "2 read, 3 failed"
+    assert lines[-1] == "2 read, 2 failed, 1 ignored (not images)"
     errors = sorted(line for line in lines if line.startswith("ERROR"))
-    assert len(errors) == 3
+    assert len(errors) == 2
     assert "empty.dcm: is empty (0 bytes)" in errors[0]
     assert "half.dcm: has less pixel data than its header declares" in errors[1]
-    assert "notes.txt: is not a DICOM file or an image" in errors[2]
+    # A text file next to the images is plainly not an image: ignored, not a failure.
+    assert [line for line in lines if line.startswith("IGNORED")] == [
+        f"IGNORED {tmp_path / 'notes.txt'}: is not an image (a .txt file); ignored."]
     assert sum(line.startswith("OK") for line in lines) == 2
+
+
+def test_a_folder_with_an_index_file_is_not_a_failure(tmp_path) -> None:
+    """The README's sample folder holds its index.csv: listed as ignored, exit code 0."""
+    shutil.copy(KERMANY_NORMAL, tmp_path / "child.jpeg")
+    (tmp_path / "index.csv").write_text("path,label\nchild.jpeg,normal\n")
+    (tmp_path / "fake.csv").write_bytes(b"\xff\xd8\xff" + b"\x00" * 64)  # a JPEG named .csv
+    code, text = run("analyze", "--no-history", str(tmp_path))
+    assert code == 1  # the damaged JPEG named .csv is read as what it is: a failure
+    assert "IGNORED" in text and "index.csv: is not an image (a .csv file); ignored." in text
+    assert text.splitlines()[-1].startswith("1 analysed, 0 refused, 1 unreadable, 1 ignored")
+    (tmp_path / "fake.csv").unlink()
+    code, text = run("analyze", "--no-history", "--json", str(tmp_path))
+    assert code == 0
+    statuses = {json.loads(line)["path"].rsplit("/", 1)[-1]: json.loads(line)["status"]
+                for line in text.splitlines()}
+    assert statuses == {"child.jpeg": "ok", "index.csv": "ignored"}
 
 
 def test_inspect_kermany_text() -> None:
@@ -60,7 +79,7 @@ def test_inspect_kermany_text() -> None:
     assert code == 0
     assert text.count("\nOK     ") + text.startswith("OK") == 20
     assert "size               224 × 224" in text
-    assert text.splitlines()[-1] == "20 read, 0 failed"
+    assert text.splitlines()[-1] == "20 read, 0 failed, 0 ignored (not images)"
 
 
 def test_entry_point_exit_status_and_no_traceback(tmp_path) -> None:

@@ -104,11 +104,11 @@ def test_batch_csv_one_row_per_file_with_errors(analyzer, tmp_path, phi_dicom) -
     (folder / "chest.jpeg").write_bytes(KERMANY_NORMAL.read_bytes())
     out = io.StringIO()
     code = main(["analyze", str(folder), "--csv", str(tmp_path / "t.csv")], out=out)
-    assert code == 1  # two files could not be analysed
+    assert code == 1  # the empty file could not be analysed (notes.txt is only ignored)
     rows = list(csv.DictReader(open(tmp_path / "t.csv", encoding="utf-8")))
     assert len(rows) == 4
     by_name = {r["path"].rsplit("/", 1)[-1]: r for r in rows}
-    assert by_name["notes.txt"]["status"] == "error" and "not a DICOM" in \
+    assert by_name["notes.txt"]["status"] == "ignored" and "not an image" in \
         by_name["notes.txt"]["message"]
     assert by_name["empty.dcm"]["status"] == "error" and "empty" in by_name["empty.dcm"]["message"]
     dcm = by_name[phi_dicom.name]
@@ -141,5 +141,5 @@ def test_anonymised_exports_hold_no_phi(analyzer, tmp_path, phi_dicom) -> None:
     assert len(list((export / "pdf").glob("*.pdf"))) == 2
     assert "Patient 001" in content
     recs = [json.loads(line) for line in out.getvalue().splitlines()]
-    assert [r["status"] for r in recs].count("error") == 1
+    assert [r["status"] for r in recs].count("ignored") == 1
     assert all(r["path"].startswith(("Patient-", "file-")) for r in recs)

@@ -15,7 +15,7 @@ from radiai_core.models import load_models
 from radiai_core.pipeline import Analyzer
 
 from .conftest import PHI
-from .samples import DICOM, KERMANY_NORMAL
+from .samples import DICOM, KERMANY_BACTERIAL, KERMANY_NORMAL
 
 pytestmark = pytest.mark.slow
 
@@ -30,6 +30,28 @@ def db_path(tmp_path):
     return tmp_path / "data" / "history.sqlite"
 
 
+def _sha12(path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def test_images_without_patient_data_never_merge(analyzer, db_path, tmp_path) -> None:
+    """Thirty JPEGs were all filed under one patient: each is now a patient of its own, and a
+    DICOM without a Patient ID (a name only, e.g. "Anonymized") merges with nobody either."""
+    from .conftest import write_pediatric_dicom
+
+    noid = write_pediatric_dicom(tmp_path / "noid.dcm", PatientID="", PatientName="Anonymized")
+    noid2 = write_pediatric_dicom(tmp_path / "noid2.dcm", KERMANY_BACTERIAL, PatientID="",
+                                  PatientName="Anonymized")
+    with History(db_path) as h:
+        for p in (KERMANY_NORMAL, KERMANY_BACTERIAL, noid, noid2):
+            h.record(analyzer.analyze(p))
+        patients = h.patients()
+    assert len(patients) == 4 and all(p.n_analyses == 1 for p in patients)
+    assert all(p.patient_id.startswith("(no patient ID) ") for p in patients)
+
+
 def test_records_survive_a_restart_without_duplicates(analyzer, db_path, phi_dicom) -> None:
     a = analyzer.analyze(phi_dicom)
     with History(db_path) as h:
@@ -41,7 +63,9 @@ def test_records_survive_a_restart_without_duplicates(analyzer, db_path, phi_dic
         rows = h.db.execute("SELECT COUNT(*) FROM analyses").fetchone()[0]
         assert rows == 2
         patients = h.patients()
-        assert {p.patient_id for p in patients} == {PHI["PatientID"], ""}
+        # The JPEG has no patient data: a patient of its own, never merged with anyone.
+        assert {p.patient_id for p in patients} == {
+            PHI["PatientID"], f"(no patient ID) {KERMANY_NORMAL.name} [{_sha12(KERMANY_NORMAL)}]"}
         entry = h.entry(first)
     assert entry.patient_name == PHI["PatientName"]
     assert entry.probabilities == pytest.approx(a.probabilities)
@@ -131,7 +155,7 @@ def test_a_version_1_database_with_rows_is_migrated_keeping_them(analyzer, db_pa
     from radiai_core.history import MIGRATIONS
 
     with History(db_path) as h:
-        aid = h.record(analyzer.analyze(KERMANY_NORMAL))
+        aid = h.record(analyzer.analyze(KERMANY_BACTERIAL))  # positive: it has a heat map
         h.set_verdict(aid, "normal", "agree", "kept across the upgrade")
     # Put the file back to schema version 1, as an older RadiAI left it.
     raw = sqlite3.connect(db_path)

@@ -12,7 +12,7 @@ from radiai_core.models import load_models
 from radiai_core.pipeline import Analyzer
 from radiai_core.resources import models_dir
 
-from .samples import DICOM, KERMANY_DIR, KERMANY_NORMAL
+from .samples import DICOM, KERMANY_BACTERIAL, KERMANY_DIR, KERMANY_NORMAL
 
 pytestmark = pytest.mark.slow
 
@@ -22,12 +22,22 @@ def analyzer() -> Analyzer:
     return Analyzer(load_models())
 
 
-@pytest.mark.parametrize("source", ["kermany", "pediatric-dicom"])
-def test_analysis_of_real_radiographs(analyzer: Analyzer, source, request) -> None:
-    """A child's radiograph as a JPEG and in a DICOM (the sample DICOMs are of adults, which
-    the gate refuses: tests/test_gate.py)."""
-    path = KERMANY_NORMAL if source == "kermany" else request.getfixturevalue("pediatric_dicom")
+@pytest.mark.parametrize("source", ["normal", "bacterial", "bacterial-dicom"])
+def test_analysis_of_real_radiographs(analyzer: Analyzer, source, tmp_path) -> None:
+    """Children's radiographs as JPEGs and in a DICOM (the sample DICOMs are of adults, which
+    the gate refuses: tests/test_gate.py). A positive call explains its most probable finding
+    with a heat map and boxes; a negative one has neither (a map of "normal" drawn as
+    suspected regions misled readers)."""
+    from .conftest import write_pediatric_dicom
+
+    path = {"normal": KERMANY_NORMAL, "bacterial": KERMANY_BACTERIAL,
+            "bacterial-dicom": write_pediatric_dicom(tmp_path / "b.dcm", KERMANY_BACTERIAL)
+            }[source]
     a = analyzer.analyze(path)
+    if source == "normal":
+        assert a.call == "no pneumonia" and a.cam_label is None
+        assert a.heatmap is None and a.boxes == [] and a.mask.any()
+        return
     manifest = json.loads((models_dir() / "classifier" / "manifest.json").read_text())
     assert a.status == "ok", a.message
     assert list(a.probabilities) == manifest["labels"] == a.labels
@@ -36,9 +46,11 @@ def test_analysis_of_real_radiographs(analyzer: Analyzer, source, request) -> No
     rows, cols = a.image.shape
     assert a.heatmap.shape == (rows, cols) and a.mask.shape == (rows, cols)
     assert a.heatmap.dtype == np.float32 and 0.0 <= a.heatmap.min() and a.heatmap.max() <= 1.0
-    assert a.heatmap.max() > 0.5  # normalised map of the top class
+    assert a.heatmap.max() > 0.5  # normalised map of the explained finding
     assert 0.05 < a.mask.mean() < 0.6  # lungs found, not the whole image
-    assert a.cam_label == max(a.probabilities, key=a.probabilities.get)
+    assert a.call == "pneumonia"
+    findings = {k: v for k, v in a.probabilities.items() if k != "normal"}
+    assert a.cam_label == max(findings, key=findings.get)
     for b in a.boxes:
         assert 0 <= b.x and 0 <= b.y and b.x + b.w <= cols and b.y + b.h <= rows
         assert 0.0 < b.score <= 1.0
@@ -108,8 +120,8 @@ def models_with_lung_input(tmp_path, mode: str):
 def test_manifest_lung_input_crop_changes_the_input_and_keeps_the_map_in_the_crop(
         tmp_path) -> None:
     root = models_with_lung_input(tmp_path, "crop")
-    plain = Analyzer(load_models()).analyze(KERMANY_NORMAL)
-    crop = Analyzer(load_models(root)).analyze(KERMANY_NORMAL)
+    plain = Analyzer(load_models()).analyze(KERMANY_BACTERIAL)
+    crop = Analyzer(load_models(root)).analyze(KERMANY_BACTERIAL, cam_label="bacterial")
     assert crop.status == "ok"
     assert crop.probabilities != plain.probabilities  # the model saw a different image
     assert abs(sum(crop.probabilities.values()) - 1.0) < 1e-4

@@ -74,11 +74,17 @@ def test_truncated_png(tmp_path) -> None:
 
 
 def test_text_file_refused(tmp_path) -> None:
-    path = tmp_path / "notes.txt"
+    path = tmp_path / "notes.dat"
     path.write_text("patient notes, not an image\n")
-    with pytest.raises(NotAnImageError, match=r"notes\.txt: is not a DICOM file or an image "
+    with pytest.raises(NotAnImageError, match=r"notes\.dat: is not a DICOM file or an image "
                        r"RadiAI can read \(PNG, JPEG, TIFF, BMP\)"):
         load_image(path)
+    # Named as what it plainly is, it is ignored (still a NotAnImageError for callers).
+    path = path.rename(tmp_path / "notes.txt")
+    with pytest.raises(NotAnImageError, match=r"notes\.txt: is not an image \(a \.txt file\); "
+                       "ignored") as err:
+        load_image(path)
+    assert err.value.kind == "ignored"
 
 
 def test_over_50_megapixels_refused_before_decoding(tmp_path) -> None:

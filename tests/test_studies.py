@@ -51,7 +51,8 @@ def test_tree_and_skip_reasons(study_folder) -> None:
     assert reasons["copy.dcm"].kind == "duplicate"
     assert "IM0001" in reasons["copy.dcm"].reason
     assert "SOP Instance UID" in reasons["copy.dcm"].reason
-    assert reasons["readme.txt"].reason.startswith("is not a DICOM file or an image")
+    assert reasons["readme.txt"].reason == "is not an image (a .txt file); ignored."
+    assert reasons["readme.txt"].kind == "ignored"
     assert reasons["empty.dcm"].kind == "empty"
     assert "CT (computed tomography)" in reasons["ct.dcm"].reason
     # Every file is accounted for: used or skipped with a reason.

@@ -47,3 +47,19 @@ def test_recent_files_and_layout_survive_a_restart(qtbot, make_window, settings)
     assert w2.recent_files()[0] == str(KERMANY_NORMAL)
     assert [a.text() for a in w2.recent_menu.actions()][0] == str(KERMANY_NORMAL)
     assert w2.size().width() == 900
+
+
+def test_missing_xcb_libraries_are_named_instead_of_qt_aborting(monkeypatch, capsys) -> None:
+    """On a desktop without Qt's xcb dependencies the viewer says which packages to install
+    (one line) and exits, instead of Qt's abort."""
+    from app import main as app_main
+
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    monkeypatch.setattr(app_main, "XCB_LIBRARIES",
+                        {**app_main.XCB_LIBRARIES, "libxcb-nonexistent.so.9": "libxcb-test9"})
+    assert "libxcb-test9" in app_main.missing_xcb_packages()
+    assert app_main.run_gui([]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "sudo apt install libxcb-test9" in err
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")  # another platform needs none of them
+    assert app_main.missing_xcb_packages() == []

@@ -59,7 +59,7 @@ def test_folder_with_bad_files_lists_reasons(qtbot, make_window, tmp_path) -> No
     qtbot.waitUntil(lambda: w.skipped.count() == 2, timeout=10000)
     texts = sorted(w.skipped.texts())
     assert "empty.dcm: is empty (0 bytes)" in texts[0]
-    assert "notes.txt: is not a DICOM file or an image" in texts[1]
+    assert "notes.txt: is not an image (a .txt file); ignored." in texts[1]
     assert w.browser.image_paths() == [str(tmp_path / "good.dcm")]
     wait_analysed(qtbot, w)
 

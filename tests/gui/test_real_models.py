@@ -9,26 +9,46 @@ import pytest
 from radiai_core.pipeline import default_analyzer
 from radiai_core.resources import models_dir
 
-from ..samples import DICOM, KERMANY_NORMAL
+from ..samples import DICOM, KERMANY_BACTERIAL, KERMANY_NORMAL
 
 pytestmark = pytest.mark.slow
 
 
 def test_real_models_in_the_window(qtbot, make_window) -> None:
     w = make_window(make_analyzer=default_analyzer)
-    w.open_paths([KERMANY_NORMAL])
+    w.open_paths([KERMANY_BACTERIAL])
     qtbot.waitUntil(lambda: w.findings.bars != {}, timeout=120000)
     manifest = json.loads((models_dir() / "classifier" / "manifest.json").read_text())
     assert set(w.findings.label_texts()) == set(manifest["display_names"].values())
     a = w.viewer.analysis
     assert a.status == "ok" and a.models[0].sha256 == manifest["sha256"]
+    assert a.call == "pneumonia" and a.cam_label in ("bacterial", "viral")
     assert not w.viewer._heat.pixmap().isNull()
+    corner = w.viewer.corner_lines()
+    assert corner[0].startswith("No patient data in the file (person1946_bacteria_4874.jpeg)")
+    assert corner[1] == f"Heat map: {manifest['display_names'][a.cam_label]}"
     assert manifest["name"] in w.findings.model.text()
     gate = json.loads((models_dir() / "gate" / "manifest.json").read_text())
     assert f"{gate['name']} {gate['version']}" in w.findings.model.text()
     assert w.findings.age.text().startswith("Age: unknown (not in the file); estimated from "
                                             "the image: child")
     assert w.status_text.text().startswith("Analysed ")
+    # The reader picks another finding: its map is shown (and said), the history is untouched.
+    other = "viral" if a.cam_label == "bacterial" else "bacterial"
+    w.explain(other)
+    qtbot.waitUntil(lambda: w.viewer.analysis.cam_label == other, timeout=60000)
+    assert w.viewer.corner_lines()[1] == f"Heat map: {manifest['display_names'][other]}"
+
+
+def test_a_normal_call_has_no_heat_map_and_says_so(qtbot, make_window) -> None:
+    w = make_window(make_analyzer=default_analyzer)
+    w.open_paths([KERMANY_NORMAL])
+    qtbot.waitUntil(lambda: w.findings.bars != {}, timeout=120000)
+    a = w.viewer.analysis
+    assert a.call == "no pneumonia" and a.heatmap is None and a.boxes == []
+    assert w.viewer._heat.pixmap().isNull()
+    assert w.viewer.corner_lines()[1] == "No positive finding: no heat map"
+    assert w.browser.currentItem().text(2) == f"no pneumonia {a.abnormal_score:.2f}"
 
 
 def test_a_refused_adult_shows_its_reason_and_lungs_but_no_findings(qtbot, make_window) -> None:
