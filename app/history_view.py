@@ -16,6 +16,7 @@ from PyQt5.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -25,6 +26,14 @@ from PyQt5.QtWidgets import (
 from radiai_core.anonymize import person_name
 from radiai_core.errors import RadiAIError
 from radiai_core.history import History, HistoryEntry
+
+from .findings import short_name
+
+
+def short_path(path: str) -> str:
+    """The file's folder and name, each shortened: the full path is in the tooltip."""
+    p = Path(path)
+    return f"…/{short_name(p.parent.name, 24)}/{short_name(p.name)}"
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +84,8 @@ class HistoryPanel(QWidget):
 
         self.detail = QLabel("Select an analysis.")
         self.detail.setWordWrap(True)
+        # A long path must not widen the dock and squeeze the image.
+        self.detail.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.detail.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.verdict_grid = QGridLayout()
         self.verdict_rows: dict[str, tuple[QComboBox, QLineEdit]] = {}
@@ -197,7 +208,7 @@ class HistoryPanel(QWidget):
         lines = [f"<b>{person_name(e.patient_name) or e.patient_id or 'No patient ID'}</b>"
                  f" — {e.study_description or 'study'} {e.study_date}",
                  f"Analysed {e.analysed_at.replace('T', ' ')} with {e.model.name} "
-                 f"{e.model.version}", e.path]
+                 f"{e.model.version}", short_path(e.path)]
         if e.age is not None:
             lines.append(f"Age: {e.age.describe()}")
         if e.status != "ok":
@@ -205,6 +216,7 @@ class HistoryPanel(QWidget):
         elif e.call:
             lines.append(f"Call: <b>{e.call}</b> (threshold {e.threshold:.2f})")
         self.detail.setText("<br>".join(lines))
+        self.detail.setToolTip(e.path)  # the whole path; the text keeps the dock narrow
         if e.status == "ok":
             ranked = sorted(e.probabilities.items(), key=lambda kv: kv[1], reverse=True)
             for row, (label, p) in enumerate(ranked):

@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
         self.task_workers: list[TaskWorker] = []
         self.csv_worker: CsvWorker | None = None
         self.last_scan: ScanResult | None = None
+        self._export_folder: str | None = None  # where the reader saved last, this session
         self._build_widgets()
         self._build_actions()
         self._restore()
@@ -551,10 +552,22 @@ class MainWindow(QMainWindow):
         self.settings.setValue("anonymize", bool(on))
 
     def _export_name(self, suffix: str) -> str:
+        """The suggested file: in the folder the reader last saved to in this session, else
+        beside the image (the study's folder), not in the home folder."""
         a = self.current_analysis
         ref = Pseudonymizer(self.anonymize_action.isChecked()).details(a.image.meta).reference
-        folder = self.settings.value("export_folder", str(Path.home()))
+        folder = self._export_folder or str(Path(a.path).parent)
         return str(Path(folder) / f"{ref}{suffix}")
+
+    def _save_dialog(self, title: str, suggested: str, filters: str) -> str:
+        """A save dialog; afterwards the window has the keyboard again (Ctrl+H did nothing
+        until it was clicked)."""
+        path, _ = QFileDialog.getSaveFileName(self, title, suggested, filters)
+        self.activateWindow()
+        self.raise_()
+        if path:
+            self._export_folder = str(Path(path).parent)
+        return path
 
     def _need_analysis(self) -> bool:
         if self.current_analysis is None:
@@ -565,8 +578,8 @@ class MainWindow(QMainWindow):
     def choose_pdf(self) -> None:
         if not self._need_analysis():
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export PDF snapshot",
-                                              self._export_name(".pdf"), "PDF (*.pdf)")
+        path = self._save_dialog("Export PDF snapshot", self._export_name(".pdf"),
+                                 "PDF (*.pdf)")
         if path:
             self.export_pdf(path)
 
@@ -574,7 +587,6 @@ class MainWindow(QMainWindow):
         """Write the current analysis as a PDF page (in a worker), in the current window."""
         if self.current_analysis is None:
             return
-        self.settings.setValue("export_folder", str(Path(path).parent))
         self.status_text.setText("Writing the PDF…")
         self._run_task(write_pdf, [self.current_analysis], path,
                        Pseudonymizer(self.anonymize_action.isChecked()),
@@ -584,14 +596,13 @@ class MainWindow(QMainWindow):
     def choose_png(self) -> None:
         if not self._need_analysis():
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export PNG snapshot of the view",
-                                              self._export_name(".png"), "PNG (*.png)")
+        path = self._save_dialog("Export PNG snapshot of the view", self._export_name(".png"),
+                                 "PNG (*.png)")
         if path:
             self.export_png(path)
 
     def export_png(self, path: str) -> bool:
         """The viewer as shown (window, zoom, overlays) as a PNG image."""
-        self.settings.setValue("export_folder", str(Path(path).parent))
         ok = self.viewer.grab().save(path, "PNG")
         if ok:
             Path(path).chmod(0o600)
@@ -603,10 +614,9 @@ class MainWindow(QMainWindow):
         if not self.browser.image_paths() and self.last_scan is None:
             QMessageBox.information(self, "RadiAI", "Open a folder or radiographs first.")
             return
-        folder = self.settings.value("export_folder", self.settings.value("last_folder", ""))
-        name = "radiai-batch.csv"
-        path, _ = QFileDialog.getSaveFileName(self, "Analyse into a CSV table",
-                                              str(Path(folder) / name), "CSV (*.csv)")
+        folder = self._export_folder or self.settings.value("last_folder", "")
+        path = self._save_dialog("Analyse into a CSV table",
+                                 str(Path(folder) / "radiai-batch.csv"), "CSV (*.csv)")
         if path:
             self.export_csv(path)
 
@@ -619,7 +629,6 @@ class MainWindow(QMainWindow):
         errors = [] if self.browser.selected_study_paths() else [
             (s.path, s.reason, s.kind)
             for s in (self.last_scan.skipped if self.last_scan else [])]
-        self.settings.setValue("export_folder", str(Path(path).parent))
         worker = CsvWorker(paths, errors, self.make_analyzer, Path(path),
                            self.anonymize_action.isChecked(), self.history_path)
         worker.progress.connect(self._on_progress)

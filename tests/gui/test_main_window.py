@@ -211,3 +211,27 @@ def test_models_preload_in_the_background(qtbot, make_window) -> None:
     qtbot.waitUntil(lambda: w.models_ready, timeout=10000)
     assert loaded_in == [False]  # built in the worker thread, not the GUI thread
     assert w.status_text.text().startswith("Models loaded")
+
+
+def test_save_dialogs_start_beside_the_image_and_give_the_keyboard_back(qtbot, make_window,
+                                                                        monkeypatch, tmp_path):
+    """The suggested file is in the study's folder (not the home folder); after the dialog the
+    window is active again."""
+    import shutil
+
+    from PyQt5.QtWidgets import QFileDialog
+
+    study = tmp_path / "study"
+    study.mkdir()
+    shutil.copy(KERMANY_NORMAL, study / "child.jpeg")
+    w = make_window()
+    w.open_paths([study / "child.jpeg"])
+    qtbot.waitUntil(lambda: w.current_analysis is not None, timeout=10000)
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda parent, title, suggested, filters: asked.append(suggested)
+                        or ("", ""))
+    activated = []
+    monkeypatch.setattr(w, "activateWindow", lambda: activated.append(True))
+    w.choose_pdf()
+    assert asked == [str(study / "child.pdf")] and activated == [True]
