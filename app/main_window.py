@@ -553,10 +553,12 @@ class MainWindow(QMainWindow):
 
     def _export_name(self, suffix: str) -> str:
         """The suggested file: in the folder the reader last saved to in this session, else
-        beside the image (the study's folder), not in the home folder."""
+        beside the image (the study's folder). An anonymised export is never suggested beside
+        its source, whose folder may name the patient: the home folder then."""
         a = self.current_analysis
-        ref = Pseudonymizer(self.anonymize_action.isChecked()).details(a.image.meta).reference
-        folder = self._export_folder or str(Path(a.path).parent)
+        anonymise = self.anonymize_action.isChecked()
+        ref = Pseudonymizer(anonymise).details(a.image.meta).reference
+        folder = self._export_folder or str(Path.home() if anonymise else Path(a.path).parent)
         return str(Path(folder) / f"{ref}{suffix}")
 
     def _save_dialog(self, title: str, suggested: str, filters: str) -> str:

@@ -282,9 +282,64 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
             out.write(f"ERROR  {e['path']}: {e['message']}\n")
         for e in m["rejected"]:
             out.write(f"REFUSED {e['path']}: {e['message']}\n")
+    if args.protocol:
+        m["protocol"] = _protocol(args, analyzer, samples, out)
     if args.json:
         out.write(json.dumps(m) + "\n")
     return 0
+
+
+def _protocol(args: argparse.Namespace, analyzer: Any, samples: list, out: TextIO
+              ) -> dict[str, Any]:
+    """The protocol's figures (radiai_core.protocol), printed unless --json."""
+    from .models import ModelSet
+    from .pipeline import Analyzer
+    from .protocol import (
+        cohort_figures,
+        lung_concentration,
+        pointing_game,
+        read_boxes,
+        rule_threshold,
+        stress_suite,
+    )
+
+    scores: dict = {}
+    result: dict[str, Any] = {"stress": stress_suite(analyzer, samples, scores=scores),
+                              "rule_threshold": rule_threshold(scores),
+                              "cohorts": cohort_figures(analyzer, samples),
+                              "heat_map_on_lungs": lung_concentration(analyzer, samples)}
+    if args.boxes is not None:
+        models = analyzer.models
+        ungated = Analyzer(ModelSet(models.classifier, models.lung_mask, gate=None))
+        result["pointing_game"] = pointing_game(ungated, read_boxes(args.boxes))
+    if not args.json:
+        out.write("\nstress suite (pneumonia vs normal; at the shipped threshold)\n")
+        out.write(f"{'stress':<36}{'n':>5}{'AUC':>8}{'sens':>7}{'spec':>7}{'refused':>9}\n")
+        for name, v in result["stress"].items():
+            auc = f"{v['auc']:.4f}" if v.get("auc") is not None else "  —"
+            out.write(f"{name:<36}{v['n']:>5}{auc:>8}{v['sensitivity']:>7.3f}"
+                      f"{v['specificity']:>7.3f}{v['refused']:>9}\n")
+        r = result["rule_threshold"]
+        out.write(f"threshold by the card's rule (median sensitivity over the stresses >= "
+                  f"{r['min_sensitivity']}): {r['threshold']:.3f} (median sensitivity "
+                  f"{r['median_sensitivity']:.3f}, specificity {r['median_specificity']:.3f}); "
+                  f"shipped {analyzer.models.classifier.threshold:.3f}\n")
+        out.write("\ncohorts\n")
+        for name, v in result["cohorts"].items():
+            out.write(f"  {name:<28} " + ", ".join(f"{k} {x:.3f}" if isinstance(x, float)
+                                                   else f"{k} {x}" for k, x in v.items()) + "\n")
+        h = result["heat_map_on_lungs"]
+        if h.get("n"):
+            out.write(f"\nheat maps of {h['n']} pneumonia images: mass on the lungs "
+                      f"{h['median_mass_in_lungs']:.2f} (median) for a lung share of "
+                      f"{h['median_lung_share']:.2f}: {h['median_concentration']:.2f}x chance; "
+                      f"peak inside the lungs {h['peak_in_lungs']:.0%}\n")
+        g = result.get("pointing_game")
+        if g:
+            out.write(f"pointing game (gate bypassed): peak inside the box for {g['hits']} of "
+                      f"{g['n']}; mass in the box {g['median_mass_in_box']:.2f} (median) for a "
+                      f"box share of {g['median_box_share']:.2f}\n")
+    return result
 
 
 def _display_names(pairs: Sequence[str]) -> dict[str, str]:
@@ -402,6 +457,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "was tuned on (re-carved with the seed in its manifest)")
     p.add_argument("--json", action="store_true", help="end with one JSON object of metrics")
     p.add_argument("--out", type=Path, help="folder for roc.png and confusion.png")
+    p.add_argument("--protocol", action="store_true",
+                   help="also the model-selection protocol: the stress suite, the cohorts and "
+                        "where the heat maps point (concentration on the lungs)")
+    p.add_argument("--boxes", type=Path,
+                   help="with --protocol: radiologists' boxes (path, finding, x, y, w, h) for "
+                        "the pointing game, e.g. adult_cxr/nih_boxes.csv (the gate is "
+                        "bypassed for that figure only)")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("train", help="train a model from a labelled CSV")
