@@ -1,6 +1,9 @@
 """Make docs/screenshot.png: the real window, real models, a bundled sample, virtual display.
 
-Usage (after installing the package): QT_QPA_PLATFORM=offscreen python docs/make_screenshot.py
+Usage (after installing the package), on a real X server (Xvfb here):
+    xvfb-run -a -s "-screen 0 1680x1050x24" env QT_QPA_PLATFORM=xcb python docs/make_screenshot.py
+(``QT_QPA_PLATFORM=offscreen`` works without one.) It opens the bundled pediatric JPEGs and
+shows a pneumonia case, whose call is positive (so the heat map and the regions are drawn).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "tests/data/dicom"
+SAMPLE = ROOT / "tests/data/kermany/images"
 
 
 def main() -> int:
@@ -29,8 +32,7 @@ def main() -> int:
         w.resize(1400, 860)
         w.show()
         w.open_paths([SAMPLE])
-        target = str(SAMPLE / "cr_chest_pa_jpeg-baseline_siim__1.2.276.0.7230010.3.1.4."
-                              "8323329.6904.1517875201.850819.dcm")
+        target = str(SAMPLE / "person1946_bacteria_4874.jpeg")
         deadline = time.time() + 120
         while time.time() < deadline and not (w.browser.image_paths()):
             app.processEvents()
