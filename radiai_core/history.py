@@ -20,7 +20,7 @@ from .errors import FileAccessError, HistoryError
 from .gate import Age
 from .image import ImageMeta, iso_date
 from .io import load_image
-from .models import ModelInfo
+from .manifest import ModelInfo
 from .pipeline import Analysis
 from .regions import Box
 from .resources import data_dir

@@ -54,20 +54,25 @@ def read_manifest(folder: Path, kind: str,
     return manifest
 
 
+def check_file(path: Path, expected_sha256: str | None) -> Path:
+    """``path``, after checking that it is there and, when the manifest gives one, that its
+    sha256 matches (a damaged or replaced file is a ModelError, never loaded silently)."""
+    if not path.is_file():
+        raise ModelError("is missing; reinstall RadiAI or restore the model folder.", path)
+    if expected_sha256 and sha256_file(path) != expected_sha256:
+        raise ModelError("does not match the checksum in its manifest (damaged or replaced "
+                         "file); reinstall RadiAI.", path)
+    return path
+
+
 def verified(folder: Path, manifest: dict[str, Any], key: str) -> Path:
     """The file that ``manifest[key]`` names, checked against its sha256 in the manifest's
     ``files`` table (every file a manifest lists must be there and unchanged)."""
     name = manifest.get(key)
     if not isinstance(name, str):
         raise ModelError(f"manifest.json has no {key!r} file entry.", folder)
-    path = folder / name
-    if not path.is_file():
-        raise ModelError("is missing; reinstall RadiAI or restore the model folder.", path)
     expected = manifest.get("files", {}).get(name)
     if expected is None:
         raise ModelError(f"manifest.json gives no sha256 for {name}; the file cannot be "
                          "checked.", folder)
-    if sha256_file(path) != expected:
-        raise ModelError("does not match the checksum in its manifest (damaged or replaced "
-                         "file); reinstall RadiAI.", path)
-    return path
+    return check_file(folder / name, expected)

@@ -16,7 +16,7 @@ import numpy as np
 from .errors import ModelError
 from .gate import ChestGate
 from .lung_input import MODES
-from .manifest import ModelInfo, read_manifest, sha256_file
+from .manifest import ModelInfo, check_file, read_manifest
 from .preprocess import Clahe, Compose, Normalize, Resize
 from .regions import clean_lung_mask
 from .resources import models_dir
@@ -48,11 +48,7 @@ class LiteModel:
     """A LiteRT interpreter with a lock: one invocation at a time per loaded model."""
 
     def __init__(self, path: Path, expected_sha256: str | None) -> None:
-        if not path.is_file():
-            raise ModelError("is missing; reinstall RadiAI or restore the model folder.", path)
-        if expected_sha256 and sha256_file(path) != expected_sha256:
-            raise ModelError("does not match the checksum in its manifest (damaged or replaced "
-                             "file); reinstall RadiAI.", path)
+        check_file(path, expected_sha256)
         from ai_edge_litert.interpreter import Interpreter
 
         with _runtime_chatter_silenced():
@@ -103,7 +99,7 @@ class Classifier:
                              f"RadiAI knows {', '.join(MODES)}.", folder)
         rt = m["runtime"]
         self._model = LiteModel(folder / rt["litert"], rt.get("litert_sha256"))
-        head = np.load(folder / rt["head"])
+        head = np.load(check_file(folder / rt["head"], rt.get("head_sha256")))
         self.head_weights = head["weights"].astype(np.float32)  # (features, classes)
         if self.head_weights.shape[1] != len(self.labels):
             raise ModelError(f"head has {self.head_weights.shape[1]} outputs but the manifest "

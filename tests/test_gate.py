@@ -256,3 +256,20 @@ def test_atypicality_is_the_distance_to_the_nearer_population(tmp_path) -> None:
     # A gate fitted before v3 stored one population without the leading axis.
     old = Atypicality(one_child.mean[0], one_child.components[0], one_child.scales[0])
     assert old(probe) == pytest.approx(one_child(probe))
+
+
+def test_a_replaced_classifier_head_is_refused(tmp_path) -> None:
+    """The classifier's dense head (the heat maps' weights) is checked like its LiteRT file."""
+    import shutil
+
+    from radiai_core.errors import ModelError
+    from radiai_core.models import Classifier
+    from radiai_core.resources import models_dir
+
+    folder = tmp_path / "classifier"
+    shutil.copytree(models_dir() / "classifier", folder,
+                    ignore=shutil.ignore_patterns("*.keras", "*.png", "*.csv"))
+    data = np.load(folder / "head.npz")
+    np.savez(folder / "head.npz", weights=data["weights"] * 1.01)
+    with pytest.raises(ModelError, match="head.npz: does not match the checksum"):
+        Classifier(folder)

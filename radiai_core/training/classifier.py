@@ -15,7 +15,7 @@ from ..datasets import Sample, ordered_labels, patient_split, read_table
 from ..errors import DataError, RadiAIError
 from ..io import load_image
 from ..lung_input import lung_view
-from ..models import sha256_file
+from ..manifest import sha256_file
 from ..preprocess import Compose, classifier_chain
 from .common import file_logger, load_state, plot_curves, save_state, setup_tensorflow
 

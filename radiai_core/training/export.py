@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from ..models import sha256_file
+from ..manifest import sha256_file
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,8 @@ from ..evaluate import (
 )
 from ..io import load_image
 from ..lung_input import lung_view
-from ..models import Classifier, LungSegmenter, sha256_file
+from ..manifest import sha256_file
+from ..models import Classifier, LungSegmenter
 from ..resources import models_dir
 from .common import recalibrate_batchnorm
 from .export import export_classifier, export_lung_mask, max_difference

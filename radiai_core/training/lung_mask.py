@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import DataError, RadiAIError
 from ..io import load_image
-from ..models import sha256_file
+from ..manifest import sha256_file
 from ..preprocess import Clahe, Resize
 from .common import file_logger, load_state, plot_curves, save_state, setup_tensorflow
 
