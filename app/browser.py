@@ -7,6 +7,8 @@ from PyQt5.QtWidgets import QListWidget, QTreeWidget, QTreeWidgetItem
 
 from radiai_core.studies import ScanResult
 
+from .i18n import t
+
 PATH_ROLE = Qt.UserRole
 
 
@@ -19,7 +21,7 @@ class StudyBrowser(QTreeWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.setHeaderLabels(["Patient / study / series / image", "Details", "Result"])
+        self.setHeaderLabels([t("Patient / study / series / image"), t("Details"), t("Result")])
         self.setColumnWidth(0, 260)
         self.setIconSize(QSize(48, 48))
         self.currentItemChanged.connect(self._on_current)

@@ -18,6 +18,8 @@ from radiai_core.anonymize import patient_line
 from radiai_core.image import ImageMeta
 from radiai_core.pipeline import NOTICE, Analysis
 
+from .i18n import t
+
 TOP_N = 3
 
 
@@ -41,13 +43,13 @@ class FindingsPanel(QWidget):
         self.patient = QLabel()
         self.patient.setWordWrap(True)
         self.patient.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.title = QLabel("No image analysed yet.")
+        self.title = QLabel(t("No image analysed yet."))
         self.title.setWordWrap(True)
         self.call = QLabel()
         self.call.setWordWrap(True)
         self.rows = QGridLayout()
         self.more = QToolButton()
-        self.more.setText("Show all labels")
+        self.more.setText(t("Show all labels"))
         self.more.setCheckable(True)
         self.more.toggled.connect(self._toggle_all)
         self.more.hide()
@@ -56,7 +58,7 @@ class FindingsPanel(QWidget):
         self.model = QLabel()
         self.model.setWordWrap(True)
         self.model.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.notice = QLabel(f"<i>{NOTICE}</i>")
+        self.notice = QLabel(f"<i>{t(NOTICE)}</i>")
         layout = QVBoxLayout(self)
         layout.addWidget(self.patient)
         layout.addWidget(self.title)
@@ -88,13 +90,13 @@ class FindingsPanel(QWidget):
     def show_pending(self, path: str) -> None:
         self._clear()
         self.show_patient(None)  # never the previous image's patient next to this one
-        self.title.setText(f"Analysing {short_name(path)}…")
+        self.title.setText(t("Analysing {name}…").format(name=short_name(path)))
         self.title.setToolTip(path)
 
     def show_error(self, message: str) -> None:
         self._clear()
         self.show_patient(None)
-        self.title.setText(f"<b>Not analysed.</b> {message}")
+        self.title.setText(f"<b>{t('Not analysed.')}</b> {message}")
 
     def show_analysis(self, a: Analysis) -> None:
         self._clear()
@@ -102,19 +104,20 @@ class FindingsPanel(QWidget):
         self.show_patient(a.image.meta)
         self.title.setToolTip(a.path)
         if a.age is not None:
-            self.age.setText(f"Age: {a.age.describe()}")
+            self.age.setText(t("Age: {age}").format(age=a.age.describe()))
         if a.status != "ok":
-            self.title.setText(f"<b>{name}: not analysed.</b> This image {a.message}.")
+            self.title.setText(t("<b>{name}: not analysed.</b> This image {message}.").format(
+                name=name, message=a.message))
             self._show_models(a)
             return
-        self.title.setText(f"<b>{name}</b> — findings")
+        self.title.setText(t("<b>{name}</b> — findings").format(name=name))
         ranked = sorted(a.probabilities.items(), key=lambda kv: kv[1], reverse=True)
         for i, (label, p) in enumerate(ranked):
-            shown = a.display_names.get(label, label)
+            shown = t(a.display_names.get(label, label))
             # Each finding's name asks for its heat map; the one shown is in bold.
             text = QLabel(f"<b>{escape(shown)}</b>" if label == a.cam_label
                           else f"<a href='{escape(label)}'>{escape(shown)}</a>")
-            text.setToolTip(f"Show the heat map of {shown}")
+            text.setToolTip(t("Show the heat map of {name}").format(name=shown))
             text.linkActivated.connect(self.heat_requested.emit)
             text.setAccessibleName(shown)
             bar = QProgressBar()
@@ -132,8 +135,10 @@ class FindingsPanel(QWidget):
         if a.call is not None:
             positive = not a.call.startswith("no ")
             colour = "#c0392b" if positive else "#1e8449"
-            self.call.setText(f"<span style='color:{colour}'><b>{a.call}</b></span> "
-                              f"(score {a.abnormal_score:.2f}, threshold {a.threshold:.2f})")
+            self.call.setText(f"<span style='color:{colour}'><b>{t(a.call)}</b></span> "
+                              + t("(score {score}, threshold {threshold})").format(
+                                  score=f"{a.abnormal_score:.2f}",
+                                  threshold=f"{a.threshold:.2f}"))
         self._show_models(a)
 
     def _show_models(self, a: Analysis) -> None:
@@ -143,7 +148,7 @@ class FindingsPanel(QWidget):
     def _toggle_all(self, on: bool) -> None:
         for w in self._extra:
             w.setVisible(on)
-        self.more.setText("Show top 3 only" if on else "Show all labels")
+        self.more.setText(t("Show top 3 only") if on else t("Show all labels"))
 
     def label_texts(self) -> list[str]:
         """Display names shown, in order (for tests and accessibility)."""

@@ -28,6 +28,7 @@ from radiai_core.errors import RadiAIError
 from radiai_core.history import History, HistoryEntry
 
 from .findings import short_name
+from .i18n import N_, t
 
 
 def short_path(path: str) -> str:
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 
 ID_ROLE = Qt.UserRole
 KIND_ROLE = Qt.UserRole + 1
-VERDICT_CHOICES = [("—", None), ("agree", "agree"), ("disagree", "disagree")]
+VERDICT_CHOICES = [("—", None), (N_("agree"), "agree"), (N_("disagree"), "disagree")]
 
 
 class HistoryPanel(QWidget):
@@ -59,10 +60,10 @@ class HistoryPanel(QWidget):
             self.error = str(exc)
             log.error("history unavailable: %s", exc)
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search name or patient ID")
+        self.search.setPlaceholderText(t("Search name or patient ID"))
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self.refresh)
-        self.use_dates = QCheckBox("From")
+        self.use_dates = QCheckBox(t("From"))
         self.date_from = QDateEdit(QDate.currentDate().addMonths(-1))
         self.date_to = QDateEdit(QDate.currentDate())
         for w in (self.date_from, self.date_to):
@@ -73,29 +74,29 @@ class HistoryPanel(QWidget):
         dates = QHBoxLayout()
         dates.addWidget(self.use_dates)
         dates.addWidget(self.date_from)
-        dates.addWidget(QLabel("to"))
+        dates.addWidget(QLabel(t("to")))
         dates.addWidget(self.date_to)
 
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Patient / analysis", "Date", "Call"])
+        self.tree.setHeaderLabels([t("Patient / analysis"), t("Date"), t("Call")])
         self.tree.setColumnWidth(0, 220)
         self.tree.currentItemChanged.connect(self._on_current)
         self.tree.itemDoubleClicked.connect(self._on_double_click)
 
-        self.detail = QLabel("Select an analysis.")
+        self.detail = QLabel(t("Select an analysis."))
         self.detail.setWordWrap(True)
         # A long path must not widen the dock and squeeze the image.
         self.detail.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.detail.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.verdict_grid = QGridLayout()
         self.verdict_rows: dict[str, tuple[QComboBox, QLineEdit]] = {}
-        self.save_button = QPushButton("Save verdicts")
+        self.save_button = QPushButton(t("Save verdicts"))
         self.save_button.clicked.connect(self.save_verdicts)
-        self.reopen_button = QPushButton("Reopen")
+        self.reopen_button = QPushButton(t("Reopen"))
         self.reopen_button.clicked.connect(self._reopen_current)
-        self.delete_analysis_button = QPushButton("Delete analysis…")
+        self.delete_analysis_button = QPushButton(t("Delete analysis…"))
         self.delete_analysis_button.clicked.connect(self.delete_current_analysis)
-        self.delete_patient_button = QPushButton("Delete patient…")
+        self.delete_patient_button = QPushButton(t("Delete patient…"))
         self.delete_patient_button.clicked.connect(self.delete_current_patient)
         buttons = QGridLayout()  # two rows keep the dock narrow
         for i, b in enumerate((self.reopen_button, self.save_button, self.delete_analysis_button,
@@ -201,7 +202,7 @@ class HistoryPanel(QWidget):
                 w.deleteLater()
         self.verdict_rows = {}
         if e is None:
-            self.detail.setText("Select an analysis." if self.history is not None
+            self.detail.setText(t("Select an analysis.") if self.history is not None
                                 else f"History unavailable: {self.error}")
             self._update_buttons()
             return
@@ -223,10 +224,10 @@ class HistoryPanel(QWidget):
                 verdict, note = e.verdicts.get(label, (None, ""))
                 combo = QComboBox()
                 for text, value in VERDICT_CHOICES:
-                    combo.addItem(text, value)
+                    combo.addItem(t(text), value)
                 combo.setCurrentIndex([v for _, v in VERDICT_CHOICES].index(verdict))
                 edit = QLineEdit(note)
-                edit.setPlaceholderText("note")
+                edit.setPlaceholderText(t("note"))
                 self.verdict_grid.addWidget(QLabel(f"{e.display_names.get(label, label)} "
                                                    f"{p:.1%}"), row, 0)
                 self.verdict_grid.addWidget(combo, row, 1)

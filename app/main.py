@@ -69,6 +69,11 @@ def run_gui(paths: Sequence[str]) -> int:
     app = QApplication.instance() or QApplication(["radiai"])
     app.setApplicationName("RadiAI")
     app.setOrganizationName("RadiAI")
+    from PyQt5.QtCore import QSettings
+
+    from .i18n import install
+
+    install(app, QSettings("RadiAI", "RadiAI"))  # the language, before any widget is built
     window = MainWindow()
     window.show()
     probe = os.environ.get("RADIAI_STARTUP_PROBE")

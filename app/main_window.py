@@ -38,6 +38,7 @@ from radiai_core.studies import ScanResult
 from .browser import SkippedList, StudyBrowser
 from .findings import FindingsPanel
 from .history_view import HistoryPanel
+from .i18n import LANGUAGES, N_, chosen_language, t
 from .viewer import ImageViewer
 from .workers import (
     AnalysisWorker,
@@ -122,9 +123,9 @@ class MainWindow(QMainWindow):
 
         overlay = QWidget(self)
         ol = QVBoxLayout(overlay)
-        self.heat_box = QCheckBox("Heat map")
-        self.mask_box = QCheckBox("Lung contour")
-        self.boxes_box = QCheckBox("Boxes")
+        self.heat_box = QCheckBox(t("Heat map"))
+        self.mask_box = QCheckBox(t("Lung contour"))
+        self.boxes_box = QCheckBox(t("Boxes"))
         for box in (self.heat_box, self.mask_box, self.boxes_box):
             box.setChecked(True)
             box.toggled.connect(self._overlay_changed)
@@ -133,7 +134,7 @@ class MainWindow(QMainWindow):
         self.opacity.setRange(0, 100)
         self.opacity.setValue(45)
         self.opacity.valueChanged.connect(self._overlay_changed)
-        ol.addWidget(QLabel("Heat map opacity"))
+        ol.addWidget(QLabel(t("Heat map opacity")))
         ol.addWidget(self.opacity)
         side = QWidget(self)
         sl = QVBoxLayout(side)
@@ -149,12 +150,12 @@ class MainWindow(QMainWindow):
         self._history_refresh.timeout.connect(self.history_panel.request_refresh)
 
         for title, widget, area, name in (
-                ("Studies", self.browser, Qt.LeftDockWidgetArea, "studies"),
-                ("History", self.history_panel, Qt.LeftDockWidgetArea, "history"),
-                ("Findings", side, Qt.RightDockWidgetArea, "findings"),
-                ("Skipped files", self.skipped, Qt.BottomDockWidgetArea, "skipped"),
-                ("DICOM tags", self.tags, Qt.RightDockWidgetArea, "tags")):
-            dock = QDockWidget(title, self)
+                (N_("Studies"), self.browser, Qt.LeftDockWidgetArea, "studies"),
+                (N_("History"), self.history_panel, Qt.LeftDockWidgetArea, "history"),
+                (N_("Findings"), side, Qt.RightDockWidgetArea, "findings"),
+                (N_("Skipped files"), self.skipped, Qt.BottomDockWidgetArea, "skipped"),
+                (N_("DICOM tags"), self.tags, Qt.RightDockWidgetArea, "tags")):
+            dock = QDockWidget(t(title), self)
             dock.setObjectName(name)
             dock.setWidget(widget)
             self.addDockWidget(area, dock)
@@ -167,12 +168,12 @@ class MainWindow(QMainWindow):
         self.studies_dock.raise_()
         self.resizeDocks([self.skipped_dock], [110], Qt.Vertical)  # the image gets the room
 
-        self.status_text = QLabel("Drop a study folder or radiographs here, or use File → Open.")
+        self.status_text = QLabel(t("Drop a study folder or radiographs here, or use File → Open."))
         self.cursor_text = QLabel()
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(200)
         self.progress.hide()
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(t("Cancel"))
         self.cancel_button.hide()
         self.cancel_button.clicked.connect(self.cancel_work)
         sb = self.statusBar()
@@ -187,7 +188,7 @@ class MainWindow(QMainWindow):
         self.viewer.window_changed.connect(self._show_window)
 
     def _action(self, menu, text: str, slot, checkable: bool = False) -> QAction:
-        act = QAction(text, self)
+        act = QAction(t(text), self)  # the English text is the key of its shortcut
         if text in KEYS:
             act.setShortcut(KEYS[text])
         act.setCheckable(checkable)
@@ -197,10 +198,10 @@ class MainWindow(QMainWindow):
         return act
 
     def _build_actions(self) -> None:
-        m = self.menuBar().addMenu("&File")
+        m = self.menuBar().addMenu(t("&File"))
         self._action(m, "Open files", self.choose_files)
         self._action(m, "Open folder", self.choose_folder)
-        self.recent_menu = m.addMenu("Recent")
+        self.recent_menu = m.addMenu(t("Recent"))
         m.addSeparator()
         self._action(m, "Export PDF…", self.choose_pdf)
         self._action(m, "Export PNG snapshot…", self.choose_png)
@@ -210,7 +211,7 @@ class MainWindow(QMainWindow):
         self.anonymize_action.setChecked(self.settings.value("anonymize", False, type=bool))
         m.addSeparator()
         self._action(m, "Quit", self.close)
-        v = self.menuBar().addMenu("&View")
+        v = self.menuBar().addMenu(t("&View"))
         self._action(v, "Fit to window", self.viewer.fit)
         self._action(v, "Actual size (1:1)", self.viewer.one_to_one)
         self._action(v, "Zoom in", lambda: self.viewer.zoom(ImageViewer.ZOOM_STEP))
@@ -220,8 +221,9 @@ class MainWindow(QMainWindow):
         v.addSeparator()
         group = QActionGroup(self)
         self.window_actions: dict[str, QAction] = {}
-        for text, name in (("Window: from file", "default"), ("Window: lung", "lung"),
-                           ("Window: bone", "bone"), ("Window: soft tissue", "soft tissue")):
+        for text, name in ((N_("Window: from file"), "default"), (N_("Window: lung"), "lung"),
+                           (N_("Window: bone"), "bone"),
+                           (N_("Window: soft tissue"), "soft tissue")):
             act = self._action(v, text, lambda _=False, n=name: self.viewer.set_preset(n),
                                checkable=True)
             group.addAction(act)
@@ -235,11 +237,25 @@ class MainWindow(QMainWindow):
         self._action(v, "Boxes on/off", self.boxes_box.toggle)
         self._action(v, "DICOM tags", lambda: (self.tags_dock.show(), self.tags_dock.raise_()))
         self._action(v, "History", self.show_history)
-        a = self.menuBar().addMenu("&Analysis")
+        a = self.menuBar().addMenu(t("&Analysis"))
         self._action(a, "Analyse all", self.analyse_all)
         self._action(a, "Cancel work", self.cancel_work)
-        h = self.menuBar().addMenu("&Help")
+        h = self.menuBar().addMenu(t("&Help"))
         self._action(h, "Keyboard shortcuts", self.show_shortcuts)
+        lang = h.addMenu(t("Language"))
+        chosen = chosen_language(self.settings)
+        group = QActionGroup(self)
+        for code, name in LANGUAGES.items():
+            act = lang.addAction(name)  # each language in its own words
+            act.setCheckable(True)
+            act.setChecked(code == chosen)
+            act.triggered.connect(lambda _=False, c=code: self.set_language(c))
+            group.addAction(act)
+
+    def set_language(self, code: str) -> None:
+        """Remember the reader's language; it applies from the next start."""
+        self.settings.setValue("language", code)
+        self.status_text.setText(t("The language changes when RadiAI is started again."))
 
     # --- settings ---------------------------------------------------------------------------
     def _show_window(self, centre: float, width: float) -> None:
@@ -302,10 +318,10 @@ class MainWindow(QMainWindow):
                   self.csv_worker):
             if w is not None:
                 w.cancel()
-        for t in self.threads:
-            t.quit()
-            t.wait(timeout_ms)
-        self.threads = [t for t in self.threads if t.isRunning()]
+        for thread in self.threads:
+            thread.quit()
+            thread.wait(timeout_ms)
+        self.threads = [thread for thread in self.threads if thread.isRunning()]
         self.history_panel.close_history()
 
     # --- opening ----------------------------------------------------------------------------
@@ -393,8 +409,8 @@ class MainWindow(QMainWindow):
         self.models_ready = True
         self.models_loaded.emit()
         if self.status_text.text() == "Loading models…":
-            self.status_text.setText("Models loaded. Drop a study folder or radiographs here, or "
-                                     "use File → Open.")
+            self.status_text.setText(t("Models loaded. Drop a study folder or radiographs here, "
+                                       "or use File → Open."))
 
     def show_path(self, path: str) -> None:
         """Load, show and analyse one image (in a worker)."""
@@ -456,8 +472,9 @@ class MainWindow(QMainWindow):
             self.viewer.set_analysis(a)
             self.findings.show_analysis(a)
             total = a.timings_ms.get("total", 0)
-            self.status_text.setText(f"Analysed {Path(a.path).name} in {total:.0f} ms."
-                                     if a.status == "ok" else f"{Path(a.path).name}: refused.")
+            self.status_text.setText(
+                t("Analysed {name} in {ms} ms.").format(name=Path(a.path).name, ms=f"{total:.0f}")
+                if a.status == "ok" else t("{name}: refused.").format(name=Path(a.path).name))
             self.analysis_shown.emit(a.path)
 
     def _on_view_error(self, path: str, message: str) -> None:
@@ -471,7 +488,7 @@ class MainWindow(QMainWindow):
     def analyse_all(self) -> None:
         paths = self.browser.image_paths()
         if not paths:
-            self.status_text.setText("Nothing to analyse: open radiographs or a folder first.")
+            self.status_text.setText(t("Nothing to analyse: open radiographs or a folder first."))
             return
         if self.batch_worker is not None:
             return
@@ -506,15 +523,17 @@ class MainWindow(QMainWindow):
         scan_skipped = self.last_scan.skipped if self.last_scan is not None else []
         ignored = sum(s.kind == "ignored" for s in scan_skipped)
         unreadable = self.batch_errors + len(scan_skipped) - ignored
-        self.status_text.setText(f"{'Cancelled after' if cancelled else 'Analysed'} {n} "
-                                 f"image(s); {unreadable} could not be read, {ignored} ignored "
-                                 "(not images): see Skipped files.")
+        text = (t("Cancelled after {n} image(s); {unreadable} could not be read, {ignored} "
+                  "ignored (not images): see Skipped files.") if cancelled else
+                t("Analysed {n} image(s); {unreadable} could not be read, {ignored} ignored "
+                  "(not images): see Skipped files."))
+        self.status_text.setText(text.format(n=n, unreadable=unreadable, ignored=ignored))
 
     def cancel_work(self) -> None:
         for w in (self.scan_worker, self.batch_worker, self.csv_worker):
             if w is not None:
                 w.cancel()
-        self.status_text.setText("Cancelling…")
+        self.status_text.setText(t("Cancelling…"))
 
     # --- history ----------------------------------------------------------------------------
     def _on_recorded(self, _path: str, _analysis_id: int) -> None:
@@ -528,7 +547,7 @@ class MainWindow(QMainWindow):
 
     def reopen_analysis(self, analysis_id: int) -> None:
         """Show a stored analysis: its image read again, its stored overlays and findings."""
-        self.status_text.setText("Reopening…")
+        self.status_text.setText(t("Reopening…"))
         self._run_task(_reopen, self.history_path, analysis_id, what="reopening",
                        done=self._on_reopened)
 
@@ -540,12 +559,13 @@ class MainWindow(QMainWindow):
         # Selection and view agree: the image's row when it is open, else no row at all; the
         # view says that it shows a stored analysis.
         self.browser.show_path(a.path)
-        self.viewer.set_note("Stored analysis, reopened from the history")
+        self.viewer.set_note(t("Stored analysis, reopened from the history"))
         self.findings.show_patient(a.image.meta)
         self.invert_action.setChecked(False)
         self.findings.show_analysis(a)
         self._show_tags(a.path)
-        self.status_text.setText(f"Reopened {Path(a.path).name} from the history.")
+        self.status_text.setText(t("Reopened {name} from the history.").format(
+            name=Path(a.path).name))
 
     # --- exports ----------------------------------------------------------------------------
     def _anonymize_changed(self, on: bool) -> None:
@@ -573,7 +593,7 @@ class MainWindow(QMainWindow):
 
     def _need_analysis(self) -> bool:
         if self.current_analysis is None:
-            QMessageBox.information(self, "RadiAI", "Open and analyse an image first.")
+            QMessageBox.information(self, "RadiAI", t("Open and analyse an image first."))
             return False
         return True
 
@@ -589,7 +609,7 @@ class MainWindow(QMainWindow):
         """Write the current analysis as a PDF page (in a worker), in the current window."""
         if self.current_analysis is None:
             return
-        self.status_text.setText("Writing the PDF…")
+        self.status_text.setText(t("Writing the PDF…"))
         self._run_task(write_pdf, [self.current_analysis], path,
                        Pseudonymizer(self.anonymize_action.isChecked()),
                        [self.viewer.window], what="the PDF export",
@@ -614,7 +634,7 @@ class MainWindow(QMainWindow):
 
     def choose_csv(self) -> None:
         if not self.browser.image_paths() and self.last_scan is None:
-            QMessageBox.information(self, "RadiAI", "Open a folder or radiographs first.")
+            QMessageBox.information(self, "RadiAI", t("Open a folder or radiographs first."))
             return
         folder = self._export_folder or self.settings.value("last_folder", "")
         path = self._save_dialog("Analyse into a CSV table",
@@ -689,10 +709,12 @@ class MainWindow(QMainWindow):
         self.viewer.reset()
 
     def show_shortcuts(self) -> None:
-        rows = "".join(f"<tr><td>{name}</td><td><b>{key}</b></td></tr>" for name, key in SHORTCUTS)
-        QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>"
-                                "<p>Mouse: wheel zooms around the cursor, left-drag pans, "
-                                "right-drag sets window (left/right) and level (up/down).</p>")
+        rows = "".join(f"<tr><td>{t(name)}</td><td><b>{key}</b></td></tr>"
+                       for name, key in SHORTCUTS)
+        QMessageBox.information(self, t("Keyboard shortcuts"), f"<table>{rows}</table><p>"
+                                + t("Mouse: wheel zooms around the cursor, left-drag pans, "
+                                    "right-drag sets window (left/right) and level (up/down).")
+                                + "</p>")
 
 
 def result_text(a: Analysis) -> tuple[str, str]:

@@ -29,6 +29,8 @@ from radiai_core.pipeline import Analysis
 from radiai_core.preprocess import to_uint8
 from radiai_core.regions import mask_contours
 
+from .i18n import t
+
 
 def _qimage_grey(pixels: np.ndarray) -> QImage:
     data = np.ascontiguousarray(to_uint8(pixels))
@@ -273,7 +275,8 @@ class ImageViewer(QGraphicsView):
                 self.scene().addItem(rect)
                 self._overlay_items.append(rect)
                 # A share of the heat map inside the lungs, not a probability: said so.
-                self._add_label(f"{b.score:.0%} of map", float(b.x), float(b.y))
+                self._add_label(t("{share} of map").format(share=f"{b.score:.0%}"),
+                                float(b.x), float(b.y))
 
     def corner_lines(self) -> list[str]:
         """What the view's top-left corner says: the patient, and which finding the heat map
@@ -286,11 +289,12 @@ class ImageViewer(QGraphicsView):
         a = self.analysis
         if a is not None and a.image is self.image:
             if a.status != "ok":
-                lines.append("Refused: no findings (lung contour only)")
+                lines.append(t("Refused: no findings (lung contour only)"))
             elif a.cam_label and (self.show_heat or self.show_boxes):
-                lines.append(f"Heat map: {a.display_names.get(a.cam_label, a.cam_label)}")
+                lines.append(t("Heat map: {name}").format(
+                    name=t(a.display_names.get(a.cam_label, a.cam_label))))
             elif not a.cam_label:
-                lines.append("No positive finding: no heat map")
+                lines.append(t("No positive finding: no heat map"))
         return lines
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 - Qt

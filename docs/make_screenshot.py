@@ -2,7 +2,8 @@
 
 Usage (after installing the package), on a real X server (Xvfb here):
     xvfb-run -a -s "-screen 0 1680x1050x24" env QT_QPA_PLATFORM=xcb python docs/make_screenshot.py
-(``QT_QPA_PLATFORM=offscreen`` works without one.) It opens the bundled pediatric JPEGs and
+(``QT_QPA_PLATFORM=offscreen`` works without one); ``--lang ko`` makes docs/screenshot-ko.png
+in Korean. It opens the bundled pediatric JPEGs and
 shows a pneumonia case, whose call is positive (so the heat map and the regions are drawn).
 """
 
@@ -24,11 +25,16 @@ def main() -> int:
     from PyQt5.QtCore import QSettings
     from PyQt5.QtWidgets import QApplication
 
+    from app import i18n
     from app.main_window import MainWindow
 
+    lang = sys.argv[sys.argv.index("--lang") + 1] if "--lang" in sys.argv else "en"
     app = QApplication(["radiai"])
     with tempfile.TemporaryDirectory() as tmp:
-        w = MainWindow(settings=QSettings(str(Path(tmp) / "s.ini"), QSettings.IniFormat))
+        settings = QSettings(str(Path(tmp) / "s.ini"), QSettings.IniFormat)
+        settings.setValue("language", lang)
+        i18n.install(app, settings)
+        w = MainWindow(settings=settings)
         w.resize(1400, 860)
         w.show()
         w.open_paths([SAMPLE])
@@ -45,7 +51,7 @@ def main() -> int:
         for _ in range(50):
             app.processEvents()
             time.sleep(0.01)
-        out = ROOT / "docs" / "screenshot.png"
+        out = ROOT / "docs" / ("screenshot.png" if lang == "en" else f"screenshot-{lang}.png")
         ok = w.grab().save(str(out))
         w.shutdown()
     print(f"wrote {out}" if ok else "could not write the screenshot")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import i18n
 from .anonymize import Pseudonymizer
 from .display import Window
 from .errors import ExportError
@@ -23,14 +24,27 @@ log = logging.getLogger(__name__)
 FONT, BOLD = "RadiAISans", "RadiAISans-Bold"
 
 
-def _fonts() -> tuple[str, str]:
-    """DejaVu Sans (bundled, any Latin/Greek/Cyrillic name prints), else Helvetica."""
+HANGUL = "RadiAIHangul"
+
+
+def _fonts(lang: str = "en") -> tuple[str, str]:
+    """DejaVu Sans (bundled, any Latin/Greek/Cyrillic name prints), else Helvetica; for a
+    Korean page the bundled Hangul font (a Nanum Gothic subset: ASCII, Latin-1 and Hangul),
+    for text and headings alike."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
+    folder = project_root() / "resources" / "fonts"
+    if lang == "ko":
+        if HANGUL not in pdfmetrics.getRegisteredFontNames():
+            try:
+                pdfmetrics.registerFont(TTFont(HANGUL, str(folder / "RadiAIHangul-Regular.ttf")))
+            except Exception:  # noqa: BLE001 - a damaged install: the page in English fonts
+                log.warning("the Hangul font is missing from %s", folder)
+                return _fonts("en")
+        return HANGUL, HANGUL
     if FONT in pdfmetrics.getRegisteredFontNames():
         return FONT, BOLD
-    folder = project_root() / "resources" / "fonts"
     try:
         pdfmetrics.registerFont(TTFont(FONT, str(folder / "DejaVuSans.ttf")))
         pdfmetrics.registerFont(TTFont(BOLD, str(folder / "DejaVuSans-Bold.ttf")))
@@ -53,10 +67,12 @@ def _image_reader(rgb: np.ndarray):
 def write_pdf(analyses: Sequence[Analysis], path: str | Path,
               pseudonyms: Pseudonymizer | None = None,
               windows: Sequence[Window | None] | None = None,
-              when: _dt.datetime | None = None) -> Path:
+              when: _dt.datetime | None = None, lang: str | None = None) -> Path:
     """Write one page per analysis to ``path`` (written to a temporary file, then renamed, so
     a failed export leaves no half-written PDF). ``pseudonyms`` (enabled) anonymises the pages;
-    pass the same one to every export that belongs together."""
+    pass the same one to every export that belongs together. ``lang`` ("en" or "ko"; default:
+    the language the viewer chose, ``radiai_core.i18n``) is the language of the page's own
+    words; the findings' reasons stay in English."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 
@@ -65,7 +81,8 @@ def write_pdf(analyses: Sequence[Analysis], path: str | Path,
     path = Path(path)
     pseudonyms = pseudonyms or Pseudonymizer()
     when = when or _dt.datetime.now().astimezone()
-    font, bold = _fonts()
+    lang = lang or i18n.language()
+    font, bold = _fonts(lang)
     tmp = path.with_name(f".{path.name}.part")
     try:
         c = canvas.Canvas(str(tmp), pagesize=A4, pageCompression=1)
@@ -75,7 +92,7 @@ def write_pdf(analyses: Sequence[Analysis], path: str | Path,
         c.setCreator("RadiAI")
         for i, a in enumerate(analyses):
             window = windows[i] if windows is not None else None
-            _page(c, a, pseudonyms, window, when, font, bold, i + 1, len(analyses))
+            _page(c, a, pseudonyms, window, when, font, bold, i + 1, len(analyses), lang)
             c.showPage()
         c.save()
         tmp.chmod(0o600)
@@ -87,9 +104,13 @@ def write_pdf(analyses: Sequence[Analysis], path: str | Path,
 
 
 def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
-          when: _dt.datetime, font: str, bold: str, page: int, pages: int) -> None:
+          when: _dt.datetime, font: str, bold: str, page: int, pages: int,
+          lang: str = "en") -> None:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
+
+    def t(text: str) -> str:
+        return i18n.tr(text, lang)
 
     width, height = A4
     left, right = 18 * mm, width - 18 * mm
@@ -97,13 +118,14 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
     d = pseudonyms.details(a.image.meta)
 
     c.setFont(bold, 15)
-    c.drawString(left, y, "RadiAI — chest radiograph snapshot")
+    c.drawString(left, y, t("RadiAI — chest radiograph snapshot"))
     c.setFont(font, 8.5)
-    c.drawRightString(right, y, f"{when:%Y-%m-%d %H:%M %Z}".strip() + f"   page {page}/{pages}")
+    c.drawRightString(right, y, f"{when:%Y-%m-%d %H:%M %Z}".strip()
+                      + f"   {t('page')} {page}/{pages}")
     y -= 7 * mm
     c.setFont(bold, 9.5)
     c.setFillColorRGB(0.6, 0.1, 0.1)
-    c.drawString(left, y, NOTICE + " The reading radiologist decides.")
+    c.drawString(left, y, t(NOTICE) + t(" The reading radiologist decides."))
     c.setFillColorRGB(0, 0, 0)
     y -= 8 * mm
 
@@ -116,7 +138,7 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
     for name, value in rows:
         if value:
             c.setFont(bold, 9)
-            c.drawString(left, y, name)
+            c.drawString(left, y, t(name))
             c.setFont(font, 9)
             for line in textwrap.wrap(str(value), 95)[:3]:
                 c.drawString(left + 28 * mm, y, line)
@@ -132,32 +154,36 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
     c.drawImage(_image_reader(plain), left, y, img_w, img_h)
     c.drawImage(_image_reader(over), left + box_w + gap, y, img_w, img_h)
     c.setFont(font, 8)
-    c.drawString(left, y - 4 * mm, "Radiograph")
+    c.drawString(left, y - 4 * mm, t("Radiograph"))
+
+    def shown(label: str) -> str:
+        return t(a.display_names.get(label, label))
+
     if a.status != "ok":
-        caption = "Not analysed: lungs only"
+        caption = t("Not analysed: lungs only")
     elif a.cam_label:
-        caption = (f"Heat map and regions: {a.display_names.get(a.cam_label, a.cam_label)}; "
-                   "lungs")
+        caption = t("Heat map and regions: {name}; lungs").format(name=shown(a.cam_label))
     else:
-        caption = "No positive finding: lungs only, no heat map"
+        caption = t("No positive finding: lungs only, no heat map")
     c.drawString(left + box_w + gap, y - 4 * mm, caption)
     y -= 12 * mm
 
     c.setFont(bold, 11)
     if a.status != "ok":
-        c.drawString(left, y, "No findings: the image was refused.")
+        c.drawString(left, y, t("No findings: the image was refused."))
         y -= 5.5 * mm
         c.setFont(font, 9.5)
-        for line in textwrap.wrap(f"This image {a.message}.", 105)[:3]:
+        for line in textwrap.wrap(t("This image {message}.").format(message=a.message),
+                                  105)[:3]:
             c.drawString(left, y, line)
             y -= 5 * mm
         y -= 3 * mm
     else:
-        c.drawString(left, y, "Findings")
+        c.drawString(left, y, t("Findings"))
         y -= 6 * mm
         for label, p in sorted(a.probabilities.items(), key=lambda kv: kv[1], reverse=True):
             c.setFont(font, 10)
-            c.drawString(left, y, a.display_names.get(label, label))
+            c.drawString(left, y, shown(label))
             c.drawRightString(left + 85 * mm, y, f"{p:.1%}")
             c.setFillColorRGB(0.85, 0.85, 0.85)
             c.rect(left + 90 * mm, y - 0.5 * mm, 60 * mm, 3.2 * mm, stroke=0, fill=1)
@@ -168,20 +194,23 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
         if a.call is not None:
             y -= 1.5 * mm
             c.setFont(bold, 10)
-            c.drawString(left, y, f"Call: {a.call}")
+            c.drawString(left, y, t("Call: {call}").format(call=t(a.call)))
             c.setFont(font, 9)
-            c.drawString(left + 55 * mm, y, f"score {a.abnormal_score:.3f} at the threshold "
-                                            f"{a.threshold:.3f} chosen on validation data")
+            c.drawString(left + 55 * mm, y, t("score {score} at the threshold {threshold} "
+                                              "chosen on validation data").format(
+                score=f"{a.abnormal_score:.3f}", threshold=f"{a.threshold:.3f}"))
             y -= 5.5 * mm
         if a.boxes:
             c.setFont(font, 9)
-            regions = "; ".join(f"x {b.x}, y {b.y}, {b.w} × {b.h} px ({b.score:.0%} of the "
-                                "heat map)" for b in a.boxes)
-            c.drawString(left, y, f"Suspected regions: {regions}"[:120])
+            regions = "; ".join(f"x {b.x}, y {b.y}, {b.w} × {b.h} px ("
+                                + t("{share} of the heat map").format(share=f"{b.score:.0%}")
+                                + ")" for b in a.boxes)
+            c.drawString(left, y, t("Suspected regions: {regions}").format(
+                regions=regions)[:120])
             y -= 5 * mm
     y -= 3 * mm
     c.setFont(bold, 9)
-    c.drawString(left, y, "Models")
+    c.drawString(left, y, t("Models"))
     c.setFont(font, 8.5)
     for m in a.models:
         y -= 4.4 * mm
@@ -191,7 +220,7 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
         c.drawString(left + 70 * mm, y, f"sha256 {m.sha256}")
     c.setFont(font, 7.5)
     c.setFillColorRGB(0.3, 0.3, 0.3)
-    c.drawString(left, 15 * mm, "RadiAI is a reading aid for chest radiographs. " + NOTICE)
-    c.drawString(left, 11.5 * mm, "The classifier was trained on pediatric radiographs "
-                 "(children aged 1–5); the lung masks on adult radiographs.")
+    c.drawString(left, 15 * mm, t("RadiAI is a reading aid for chest radiographs. ") + t(NOTICE))
+    c.drawString(left, 11.5 * mm, t("The classifier was trained on pediatric radiographs "
+                                    "(children aged 1–5); the lung masks on adult radiographs."))
     c.setFillColorRGB(0, 0, 0)

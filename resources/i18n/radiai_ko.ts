@@ -1,0 +1,375 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="ko_KR" sourcelanguage="en">
+<context>
+    <name>RadiAI</name>
+    <message>
+        <source>Patient / study / series / image</source>
+        <translation>환자 / 검사 / 시리즈 / 영상</translation>
+    </message>
+    <message>
+        <source>Details</source>
+        <translation>정보</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>결과</translation>
+    </message>
+    <message>
+        <source>No image analysed yet.</source>
+        <translation>아직 분석한 영상이 없습니다.</translation>
+    </message>
+    <message>
+        <source>Show all labels</source>
+        <translation>모든 항목 보기</translation>
+    </message>
+    <message>
+        <source>Show top 3 only</source>
+        <translation>상위 3개만 보기</translation>
+    </message>
+    <message>
+        <source>Analysing {name}…</source>
+        <translation>{name} 분석 중…</translation>
+    </message>
+    <message>
+        <source>Not analysed.</source>
+        <translation>분석하지 않음.</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{name}&lt;/b&gt; — findings</source>
+        <translation>&lt;b&gt;{name}&lt;/b&gt; — 소견</translation>
+    </message>
+    <message>
+        <source>Age: {age}</source>
+        <translation>나이: {age}</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{name}: not analysed.&lt;/b&gt; This image {message}.</source>
+        <translation>&lt;b&gt;{name}: 분석하지 않음.&lt;/b&gt; (This image {message}.)</translation>
+    </message>
+    <message>
+        <source>Show the heat map of {name}</source>
+        <translation>{name}의 히트맵 보기</translation>
+    </message>
+    <message>
+        <source>(score {score}, threshold {threshold})</source>
+        <translation>(점수 {score}, 임계값 {threshold})</translation>
+    </message>
+    <message>
+        <source>agree</source>
+        <translation>동의</translation>
+    </message>
+    <message>
+        <source>disagree</source>
+        <translation>동의하지 않음</translation>
+    </message>
+    <message>
+        <source>Search name or patient ID</source>
+        <translation>이름 또는 환자 ID 검색</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>시작</translation>
+    </message>
+    <message>
+        <source>Select an analysis.</source>
+        <translation>분석을 선택하세요.</translation>
+    </message>
+    <message>
+        <source>Save verdicts</source>
+        <translation>판정 저장</translation>
+    </message>
+    <message>
+        <source>Reopen</source>
+        <translation>다시 열기</translation>
+    </message>
+    <message>
+        <source>Delete analysis…</source>
+        <translation>분석 삭제…</translation>
+    </message>
+    <message>
+        <source>Delete patient…</source>
+        <translation>환자 삭제…</translation>
+    </message>
+    <message>
+        <source>to</source>
+        <translation>~</translation>
+    </message>
+    <message>
+        <source>Patient / analysis</source>
+        <translation>환자 / 분석</translation>
+    </message>
+    <message>
+        <source>Date</source>
+        <translation>날짜</translation>
+    </message>
+    <message>
+        <source>Call</source>
+        <translation>판정</translation>
+    </message>
+    <message>
+        <source>note</source>
+        <translation>메모</translation>
+    </message>
+    <message>
+        <source>Open files</source>
+        <translation>파일 열기</translation>
+    </message>
+    <message>
+        <source>Open folder</source>
+        <translation>폴더 열기</translation>
+    </message>
+    <message>
+        <source>Export PDF…</source>
+        <translation>PDF 내보내기…</translation>
+    </message>
+    <message>
+        <source>Export PNG snapshot…</source>
+        <translation>PNG 스냅샷 내보내기…</translation>
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation>CSV 내보내기…</translation>
+    </message>
+    <message>
+        <source>Anonymise exports</source>
+        <translation>내보내기 익명화</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>종료</translation>
+    </message>
+    <message>
+        <source>Fit to window</source>
+        <translation>창에 맞추기</translation>
+    </message>
+    <message>
+        <source>Actual size (1:1)</source>
+        <translation>실제 크기 (1:1)</translation>
+    </message>
+    <message>
+        <source>Zoom in</source>
+        <translation>확대</translation>
+    </message>
+    <message>
+        <source>Zoom out</source>
+        <translation>축소</translation>
+    </message>
+    <message>
+        <source>Invert</source>
+        <translation>반전</translation>
+    </message>
+    <message>
+        <source>Reset view</source>
+        <translation>보기 초기화</translation>
+    </message>
+    <message>
+        <source>Heat map on/off</source>
+        <translation>히트맵 켜기/끄기</translation>
+    </message>
+    <message>
+        <source>Lung contour on/off</source>
+        <translation>폐 윤곽 켜기/끄기</translation>
+    </message>
+    <message>
+        <source>Boxes on/off</source>
+        <translation>상자 켜기/끄기</translation>
+    </message>
+    <message>
+        <source>DICOM tags</source>
+        <translation>DICOM 태그</translation>
+    </message>
+    <message>
+        <source>History</source>
+        <translation>기록</translation>
+    </message>
+    <message>
+        <source>Analyse all</source>
+        <translation>모두 분석</translation>
+    </message>
+    <message>
+        <source>Cancel work</source>
+        <translation>작업 취소</translation>
+    </message>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>단축키</translation>
+    </message>
+    <message>
+        <source>Heat map</source>
+        <translation>히트맵</translation>
+    </message>
+    <message>
+        <source>Lung contour</source>
+        <translation>폐 윤곽</translation>
+    </message>
+    <message>
+        <source>Boxes</source>
+        <translation>상자</translation>
+    </message>
+    <message>
+        <source>Drop a study folder or radiographs here, or use File → Open.</source>
+        <translation>검사 폴더나 방사선 사진을 여기에 끌어다 놓거나 파일 → 열기를 사용하세요.</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>취소</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>파일(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Recent</source>
+        <translation>최근 항목</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>보기(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Analysis</source>
+        <translation>분석(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>도움말(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>언어</translation>
+    </message>
+    <message>
+        <source>The language changes when RadiAI is started again.</source>
+        <translation>RadiAI를 다시 시작하면 언어가 바뀝니다.</translation>
+    </message>
+    <message>
+        <source>Cancelled after {n} image(s); {unreadable} could not be read, {ignored} ignored (not images): see Skipped files.</source>
+        <translation>영상 {n}개 후 취소됨; {unreadable}개는 읽을 수 없고 {ignored}개는 영상이 아니어서 건너뜀: 건너뛴 파일 목록을 보세요.</translation>
+    </message>
+    <message>
+        <source>Analysed {n} image(s); {unreadable} could not be read, {ignored} ignored (not images): see Skipped files.</source>
+        <translation>영상 {n}개 분석함; {unreadable}개는 읽을 수 없고 {ignored}개는 영상이 아니어서 건너뜀: 건너뛴 파일 목록을 보세요.</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>취소 중…</translation>
+    </message>
+    <message>
+        <source>Reopening…</source>
+        <translation>다시 여는 중…</translation>
+    </message>
+    <message>
+        <source>Stored analysis, reopened from the history</source>
+        <translation>기록에서 다시 연 저장된 분석</translation>
+    </message>
+    <message>
+        <source>Writing the PDF…</source>
+        <translation>PDF 작성 중…</translation>
+    </message>
+    <message>
+        <source>Heat map opacity</source>
+        <translation>히트맵 불투명도</translation>
+    </message>
+    <message>
+        <source>Studies</source>
+        <translation>검사</translation>
+    </message>
+    <message>
+        <source>Findings</source>
+        <translation>소견</translation>
+    </message>
+    <message>
+        <source>Skipped files</source>
+        <translation>건너뛴 파일</translation>
+    </message>
+    <message>
+        <source>Window: from file</source>
+        <translation>창: 파일 설정</translation>
+    </message>
+    <message>
+        <source>Window: lung</source>
+        <translation>창: 폐</translation>
+    </message>
+    <message>
+        <source>Window: bone</source>
+        <translation>창: 뼈</translation>
+    </message>
+    <message>
+        <source>Window: soft tissue</source>
+        <translation>창: 연부 조직</translation>
+    </message>
+    <message>
+        <source>Models loaded. Drop a study folder or radiographs here, or use File → Open.</source>
+        <translation>모델을 불러왔습니다. 검사 폴더나 방사선 사진을 여기에 끌어다 놓거나 파일 → 열기를 사용하세요.</translation>
+    </message>
+    <message>
+        <source>Nothing to analyse: open radiographs or a folder first.</source>
+        <translation>분석할 것이 없습니다: 먼저 방사선 사진이나 폴더를 여세요.</translation>
+    </message>
+    <message>
+        <source>Open and analyse an image first.</source>
+        <translation>먼저 영상을 열고 분석하세요.</translation>
+    </message>
+    <message>
+        <source>Open a folder or radiographs first.</source>
+        <translation>먼저 폴더나 방사선 사진을 여세요.</translation>
+    </message>
+    <message>
+        <source>Reopened {name} from the history.</source>
+        <translation>기록에서 {name}을(를) 다시 열었습니다.</translation>
+    </message>
+    <message>
+        <source>Mouse: wheel zooms around the cursor, left-drag pans, right-drag sets window (left/right) and level (up/down).</source>
+        <translation>마우스: 휠은 커서를 중심으로 확대/축소, 왼쪽 드래그는 이동, 오른쪽 드래그는 창 폭(좌우)과 창 중심(상하)을 조절합니다.</translation>
+    </message>
+    <message>
+        <source>Analysed {name} in {ms} ms.</source>
+        <translation>{name} 분석 완료 ({ms} ms).</translation>
+    </message>
+    <message>
+        <source>{name}: refused.</source>
+        <translation>{name}: 분석 대상이 아님.</translation>
+    </message>
+    <message>
+        <source>Refused: no findings (lung contour only)</source>
+        <translation>분석 대상 아님: 소견 없음 (폐 윤곽만)</translation>
+    </message>
+    <message>
+        <source>{share} of map</source>
+        <translation>히트맵의 {share}</translation>
+    </message>
+    <message>
+        <source>No positive finding: no heat map</source>
+        <translation>양성 소견 없음: 히트맵 없음</translation>
+    </message>
+    <message>
+        <source>Heat map: {name}</source>
+        <translation>히트맵: {name}</translation>
+    </message>
+    <message>
+        <source>Decision support, not a diagnosis.</source>
+        <translation>진단이 아닌 판독 보조 도구입니다.</translation>
+    </message>
+    <message>
+        <source>pneumonia</source>
+        <translation>폐렴</translation>
+    </message>
+    <message>
+        <source>no pneumonia</source>
+        <translation>폐렴 아님</translation>
+    </message>
+    <message>
+        <source>normal</source>
+        <translation>정상</translation>
+    </message>
+    <message>
+        <source>bacterial pneumonia</source>
+        <translation>세균성 폐렴</translation>
+    </message>
+    <message>
+        <source>viral pneumonia</source>
+        <translation>바이러스성 폐렴</translation>
+    </message>
+</context>
+</TS>
