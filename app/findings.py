@@ -15,6 +15,7 @@ from PyQt5.QtWidgets import (
 )
 
 from radiai_core.anonymize import patient_line
+from radiai_core.i18n import localized
 from radiai_core.image import ImageMeta
 from radiai_core.pipeline import NOTICE, Analysis
 
@@ -85,7 +86,8 @@ class FindingsPanel(QWidget):
 
     def show_patient(self, meta: ImageMeta | None) -> None:
         """The patient of the image on screen, always in view (wrong-patient risk)."""
-        self.patient.setText(f"<b>{escape(patient_line(meta))}</b>" if meta is not None else "")
+        self.patient.setText(f"<b>{escape(localized(patient_line(meta)))}</b>"
+                             if meta is not None else "")
 
     def show_pending(self, path: str) -> None:
         self._clear()
@@ -104,10 +106,10 @@ class FindingsPanel(QWidget):
         self.show_patient(a.image.meta)
         self.title.setToolTip(a.path)
         if a.age is not None:
-            self.age.setText(t("Age: {age}").format(age=a.age.describe()))
+            self.age.setText(t("Age: {age}").format(age=localized(a.age.describe())))
         if a.status != "ok":
             self.title.setText(t("<b>{name}: not analysed.</b> This image {message}.").format(
-                name=name, message=a.message))
+                name=name, message=localized(a.message)))
             self._show_models(a)
             return
         self.title.setText(t("<b>{name}</b> — findings").format(name=name))

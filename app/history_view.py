@@ -26,6 +26,7 @@ from PyQt5.QtWidgets import (
 from radiai_core.anonymize import person_name
 from radiai_core.errors import RadiAIError
 from radiai_core.history import History, HistoryEntry
+from radiai_core.i18n import localized
 
 from .findings import short_name
 from .i18n import N_, t
@@ -206,16 +207,19 @@ class HistoryPanel(QWidget):
                                 else f"History unavailable: {self.error}")
             self._update_buttons()
             return
-        lines = [f"<b>{person_name(e.patient_name) or e.patient_id or 'No patient ID'}</b>"
-                 f" — {e.study_description or 'study'} {e.study_date}",
-                 f"Analysed {e.analysed_at.replace('T', ' ')} with {e.model.name} "
-                 f"{e.model.version}", short_path(e.path)]
+        lines = [f"<b>{person_name(e.patient_name) or e.patient_id or t('No patient ID')}</b>"
+                 f" — {e.study_description or t('study')} {e.study_date}",
+                 t("Analysed {when} with {model}").format(
+                     when=e.analysed_at.replace("T", " "),
+                     model=f"{e.model.name} {e.model.version}"), short_path(e.path)]
         if e.age is not None:
-            lines.append(f"Age: {e.age.describe()}")
+            lines.append(t("Age: {age}").format(age=localized(e.age.describe())))
         if e.status != "ok":
-            lines.append(f"Refused: this image {e.message}.")
+            lines.append(t("Refused: this image {message}.").format(
+                message=localized(e.message)))
         elif e.call:
-            lines.append(f"Call: <b>{e.call}</b> (threshold {e.threshold:.2f})")
+            lines.append(t("Call: <b>{call}</b> (threshold {threshold})").format(
+                call=t(e.call), threshold=f"{e.threshold:.2f}"))
         self.detail.setText("<br>".join(lines))
         self.detail.setToolTip(e.path)  # the whole path; the text keeps the dock narrow
         if e.status == "ok":

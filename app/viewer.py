@@ -24,6 +24,7 @@ from radiai_core.display import (
     preset_window,
     value_text,
 )
+from radiai_core.i18n import localized
 from radiai_core.image import XrayImage
 from radiai_core.pipeline import Analysis
 from radiai_core.preprocess import to_uint8
@@ -283,7 +284,7 @@ class ImageViewer(QGraphicsView):
         and boxes show (or that there are none), whatever the zoom or pan."""
         if self.image is None:
             return []
-        lines = [patient_line(self.image.meta)]
+        lines = [localized(patient_line(self.image.meta))]
         if self.note:
             lines.append(self.note)
         a = self.analysis

@@ -6,6 +6,8 @@ few report phrases here. Unknown phrases stay in English.
 
 from __future__ import annotations
 
+import re
+
 _language = "en"
 
 #: The PDF snapshot's phrases in Korean.
@@ -32,7 +34,7 @@ KOREAN = {
     "The classifier was trained on pediatric radiographs (children aged 1–5); the lung masks on "
     "adult radiographs.":
         "분류 모델은 1–5세 소아 방사선 사진으로, 폐 분할 모델은 성인 방사선 사진으로 학습했습니다.",
-    "This image {message}.": "분석하지 않음 (This image {message}.)",
+    "This image {message}.": "이 영상은 {message}.",
     "pneumonia": "폐렴", "no pneumonia": "폐렴 아님",
     "normal": "정상", "bacterial pneumonia": "세균성 폐렴", "viral pneumonia": "바이러스성 폐렴",
 }
@@ -52,3 +54,99 @@ def language() -> str:
 def tr(text: str, lang: str | None = None) -> str:
     """``text`` in ``lang`` (default: the language set), or as it is."""
     return _CATALOGS.get(lang or _language, {}).get(text, text)
+
+
+#: The core's reader-facing sentences (the gate's reasons, the age and patient lines) as
+#: English templates → Korean. The data stay English (history, CSV, JSON); ``localized``
+#: translates them where a reader sees them in Korean. {placeholders} match any text.
+SENTENCES_KO: list[tuple[str, str]] = [
+    ("is almost uniform (blank or nearly blank); there is no radiograph to analyse",
+     "거의 균일한 영상입니다(빈 영상). 분석할 방사선 사진이 없습니다"),
+    ("is too small to be a radiograph (fewer than 128 pixels on a side)",
+     "방사선 사진이라기에는 너무 작습니다(한 변이 128 픽셀 미만)"),
+    ("is a colour image (a photograph or screenshot?), not a radiograph",
+     "컬러 영상(사진이나 화면 캡처?)으로, 방사선 사진이 아닙니다"),
+    ("shows no lung fields; it does not look like a frontal chest radiograph",
+     "폐야가 보이지 않습니다. 흉부 정면 방사선 사진으로 보이지 않습니다"),
+    ("does not look like a frontal chest radiograph (implausible lung fields)",
+     "흉부 정면 방사선 사진으로 보이지 않습니다(폐야가 비정상적)"),
+    ("does not look like a frontal chest radiograph (the lung fields cannot be found with "
+     "confidence)", "흉부 정면 방사선 사진으로 보이지 않습니다(폐야를 확실히 찾을 수 없음)"),
+    ("is unlike the chest radiographs RadiAI was trained on; it is probably not a frontal chest "
+     "radiograph", "RadiAI가 학습한 흉부 방사선 사진과 다릅니다. 흉부 정면 방사선 사진이 아닐 "
+     "가능성이 높습니다"),
+    ("does not look like a frontal chest radiograph with the usual grey levels (dark lungs, "
+     "bright bones): it may be a negative (inverted) image, or not a radiograph",
+     "일반적인 회색조(어두운 폐, 밝은 뼈)의 흉부 정면 방사선 사진으로 보이지 않습니다. 반전된 "
+     "영상이거나 방사선 사진이 아닐 수 있습니다"),
+    ("looks like a chest radiograph only when its grey levels are reversed; the image is "
+     "probably inverted (negative)", "회색조를 반전해야 흉부 방사선 사진처럼 보입니다. 반전된 "
+     "영상일 가능성이 높습니다"),
+    ("shows the lungs brighter than the tissue around them; the image is probably inverted "
+     "(negative)", "폐가 주변 조직보다 밝게 보입니다. 반전된 영상일 가능성이 높습니다"),
+    ("looks like a CT slice, not a radiograph; RadiAI reads frontal chest radiographs only",
+     "CT 단면으로 보이며 방사선 사진이 아닙니다. RadiAI는 흉부 정면 방사선 사진만 판독합니다"),
+    ("looks like an MR image, not a radiograph; RadiAI reads frontal chest radiographs only",
+     "MR 영상으로 보이며 방사선 사진이 아닙니다. RadiAI는 흉부 정면 방사선 사진만 판독합니다"),
+    ("looks like an ultrasound image, not a radiograph; RadiAI reads frontal chest radiographs "
+     "only", "초음파 영상으로 보이며 방사선 사진이 아닙니다. RadiAI는 흉부 정면 방사선 사진만 "
+     "판독합니다"),
+    ("looks like a radiograph of another part of the body, not of the chest; RadiAI reads "
+     "frontal chest radiographs only", "흉부가 아닌 다른 부위의 방사선 사진으로 보입니다. RadiAI는 "
+     "흉부 정면 방사선 사진만 판독합니다"),
+    ("looks like a chest radiograph with its grey levels reversed (dark bones, bright lungs); "
+     "the image is probably inverted (negative)", "회색조가 반전된 흉부 방사선 사진(어두운 뼈, "
+     "밝은 폐)으로 보입니다. 반전된 영상일 가능성이 높습니다"),
+    ("does not look like a frontal chest radiograph", "흉부 정면 방사선 사진으로 보이지 않습니다"),
+    ("is a lateral view; RadiAI's models read frontal (AP or PA) chest radiographs only "
+     "(View Position {view} in the DICOM header)", "측면 영상입니다(DICOM 헤더의 View Position "
+     "{view}). RadiAI의 모델은 흉부 정면(AP 또는 PA) 방사선 사진만 판독합니다"),
+    ("is a lateral view; RadiAI's models read frontal (AP or PA) chest radiographs only",
+     "측면 영상입니다. RadiAI의 모델은 흉부 정면(AP 또는 PA) 방사선 사진만 판독합니다"),
+    ("is of a patient aged {age} (DICOM header); RadiAI's classifier was made for children "
+     "(under {limit} years; trained on children aged 1–5) and gives no findings for adults",
+     "DICOM 헤더상 {age} 환자의 영상입니다. RadiAI의 분류 모델은 소아({limit}세 미만; 1–5세 "
+     "소아로 학습)를 위해 만들어졌으며 성인에게는 소견을 제시하지 않습니다"),
+    ("looks like a radiograph of an adult (the age is not in the file and was estimated from "
+     "the image); RadiAI's classifier was made for children (under {limit} years; trained on "
+     "children aged 1–5) and gives no findings for adults",
+     "성인의 방사선 사진으로 보입니다(파일에 나이가 없어 영상으로 추정). RadiAI의 분류 모델은 "
+     "소아({limit}세 미만; 1–5세 소아로 학습)를 위해 만들어졌으며 성인에게는 소견을 제시하지 "
+     "않습니다"),
+    ("{age} (from the DICOM header); outside the ages of the training patients ({lo}–{hi} "
+     "years): read the findings with extra caution", "{age} (DICOM 헤더); 학습 환자의 나이"
+     "({lo}–{hi}세) 밖입니다. 소견을 특히 신중하게 판독하세요"),
+    ("{age} (from the DICOM header)", "{age} (DICOM 헤더)"),
+    ("unknown (not in the file); estimated from the image: {estimate} (probability of an adult "
+     "{p})", "알 수 없음(파일에 없음); 영상으로 추정: {estimate} (성인일 확률 {p})"),
+    ("No patient data in the file ({name})", "파일에 환자 정보 없음 ({name})"),
+    ("age unknown", "나이 미상"), ("study {date}", "검사 {date}"),
+    ("{n} years", "{n}세"), ("{n} months", "{n}개월"), ("{n} weeks", "{n}주"),
+    ("{n} days", "{n}일"), ("child", "소아"), ("adult", "성인"), ("unknown", "알 수 없음"),
+]
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", template)
+    regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)"
+                    for i, p in enumerate(parts))
+    return re.compile(f"^{regex}$", re.DOTALL)
+
+
+_SENTENCES = {"ko": [(_pattern(en), ko) for en, ko in SENTENCES_KO]}
+
+
+def localized(text: str, lang: str | None = None) -> str:
+    """One of the core's sentences in ``lang`` (default: the language set): the first template
+    that matches, its placeholders localized in turn; a line of parts joined by " · " part by
+    part; anything else as it is."""
+    lang = lang or _language
+    if lang not in _SENTENCES or not text:
+        return text
+    if " · " in text:
+        return " · ".join(localized(part, lang) for part in text.split(" · "))
+    for pattern, target in _SENTENCES[lang]:
+        match = pattern.match(text)
+        if match:
+            return target.format(**{k: localized(v, lang) for k, v in match.groupdict().items()})
+    return text

@@ -131,7 +131,7 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
 
     rows = [("Patient", d.patient), ("Patient ID", d.patient_id), ("Birth date", d.birth_date),
             ("Sex", d.sex), ("Institution", d.institution), ("Study date", d.study_date),
-            ("Age", a.age.describe() if a.age is not None else ""),
+            ("Age", i18n.localized(a.age.describe(), lang) if a.age is not None else ""),
             ("Study", d.study_description), ("Study UID", d.study_uid), ("Image", d.reference),
             ("Size", f"{a.image.meta.columns} × {a.image.meta.rows} px, "
                      f"{a.image.meta.format}")]
@@ -173,8 +173,9 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
         c.drawString(left, y, t("No findings: the image was refused."))
         y -= 5.5 * mm
         c.setFont(font, 9.5)
-        for line in textwrap.wrap(t("This image {message}.").format(message=a.message),
-                                  105)[:3]:
+        message = i18n.localized(a.message, lang)
+        for line in textwrap.wrap(t("This image {message}.").format(message=message),
+                                  105 if lang == "en" else 60)[:4]:
             c.drawString(left, y, line)
             y -= 5 * mm
         y -= 3 * mm

@@ -45,7 +45,7 @@
     </message>
     <message>
         <source>&lt;b&gt;{name}: not analysed.&lt;/b&gt; This image {message}.</source>
-        <translation>&lt;b&gt;{name}: 분석하지 않음.&lt;/b&gt; (This image {message}.)</translation>
+        <translation>&lt;b&gt;{name}: 분석하지 않음.&lt;/b&gt; 이 영상은 {message}.</translation>
     </message>
     <message>
         <source>Show the heat map of {name}</source>
@@ -108,8 +108,28 @@
         <translation>판정</translation>
     </message>
     <message>
+        <source>Analysed {when} with {model}</source>
+        <translation>{when}에 {model}(으)로 분석</translation>
+    </message>
+    <message>
         <source>note</source>
         <translation>메모</translation>
+    </message>
+    <message>
+        <source>No patient ID</source>
+        <translation>환자 ID 없음</translation>
+    </message>
+    <message>
+        <source>study</source>
+        <translation>검사</translation>
+    </message>
+    <message>
+        <source>Refused: this image {message}.</source>
+        <translation>분석 대상 아님: 이 영상은 {message}.</translation>
+    </message>
+    <message>
+        <source>Call: &lt;b&gt;{call}&lt;/b&gt; (threshold {threshold})</source>
+        <translation>판정: &lt;b&gt;{call}&lt;/b&gt; (임계값 {threshold})</translation>
     </message>
     <message>
         <source>Open files</source>

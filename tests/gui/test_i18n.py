@@ -124,3 +124,25 @@ def test_the_language_follows_the_system_unless_set(monkeypatch, tmp_path) -> No
 def test_the_hangul_font_and_translations_ship(lang) -> None:
     assert (project_root() / "resources" / "fonts" / "RadiAIHangul-Regular.ttf").is_file()
     assert core_i18n.tr("Findings", lang) == {"en": "Findings", "ko": "소견"}[lang]
+
+
+def test_the_cores_sentences_read_in_korean() -> None:
+    """Every reason the gate can give, the age lines and the patient line have a Korean form
+    (the data stay English; the reader sees Korean)."""
+    import re
+
+    from radiai_core.gate import BODY_REASONS, LATERAL_REASON, RULES, Age
+
+    reasons = [r for _, _, r in RULES] + list(BODY_REASONS.values()) + [
+        LATERAL_REASON, f"{LATERAL_REASON} (View Position LL in the DICOM header)",
+        "is of a patient aged 62 years (DICOM header); RadiAI's classifier was made for "
+        "children (under 18 years; trained on children aged 1–5) and gives no findings for adults",
+        Age(12.0, None, None, 18.0, (1.0, 5.0)).describe(),
+        Age(None, 0.03, "child", 18.0, (1.0, 5.0)).describe(),
+        "No patient data in the file (x.jpeg) · age unknown",
+    ]
+    for text in reasons:
+        korean = core_i18n.localized(text, "ko")
+        assert re.search("[가-힣]", korean), text
+        assert not re.search(r"\b(the|is|looks|does)\b", korean), korean
+    assert core_i18n.localized(reasons[0], "en") == reasons[0]
