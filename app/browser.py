@@ -17,6 +17,7 @@ def _date(d: str | None) -> str:
 
 
 class StudyBrowser(QTreeWidget):
+    """The study tree (patient → study → series → image) with thumbnails and each image's result."""
     image_selected = pyqtSignal(str)
 
     def __init__(self, parent=None) -> None:
@@ -28,6 +29,7 @@ class StudyBrowser(QTreeWidget):
         self._items: dict[str, QTreeWidgetItem] = {}
 
     def populate(self, result: ScanResult) -> None:
+        """Show a scan's tree (replacing what was shown)."""
         self.clear()
         self._items = {}
         for p in result.patients:
@@ -53,6 +55,7 @@ class StudyBrowser(QTreeWidget):
         self.expandAll()
 
     def set_thumbnail(self, path: str, pixels) -> None:
+        """Give an image's row its preview."""
         from PyQt5.QtGui import QIcon, QImage, QPixmap
 
         item = self._items.get(path)
@@ -82,6 +85,7 @@ class StudyBrowser(QTreeWidget):
         return out
 
     def select_path(self, path: str) -> None:
+        """Select ``path``'s row (which starts its analysis)."""
         item = self._items.get(path)
         if item is not None:
             self.setCurrentItem(item)
@@ -123,6 +127,7 @@ class SkippedList(QListWidget):
         self.setUniformItemSizes(True)  # thousands of rows lay out in a few ms
 
     def add(self, path: str, reason: str) -> None:
+        """List one file that was not used, with the reason."""
         self.addItem(f"{path}: {reason}")
 
     def add_many(self, rows: list[tuple[str, str]]) -> None:
@@ -130,4 +135,5 @@ class SkippedList(QListWidget):
         self.addItems([f"{path}: {reason}" for path, reason in rows])
 
     def texts(self) -> list[str]:
+        """The listed lines (for tests and accessibility)."""
         return [self.item(i).text() for i in range(self.count())]

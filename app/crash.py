@@ -42,6 +42,7 @@ def configure_logging(level: int = logging.INFO) -> Path:
 
 
 def show_crash_dialog(text: str, parent=None) -> None:
+    """The unexpected-error dialog: where the log is, the details, a Copy details button."""
     from PyQt5.QtWidgets import QApplication, QMessageBox
 
     box = QMessageBox(QMessageBox.Critical, "RadiAI: unexpected error",

@@ -90,17 +90,21 @@ class FindingsPanel(QWidget):
                              if meta is not None else "")
 
     def show_pending(self, path: str) -> None:
+        """The image is being analysed (nothing of the previous one stays)."""
         self._clear()
         self.show_patient(None)  # never the previous image's patient next to this one
         self.title.setText(t("Analysing {name}…").format(name=short_name(path)))
         self.title.setToolTip(path)
 
     def show_error(self, message: str) -> None:
+        """The image could not be read or analysed: the message."""
         self._clear()
         self.show_patient(None)
         self.title.setText(f"<b>{t('Not analysed.')}</b> {message}")
 
     def show_analysis(self, a: Analysis) -> None:
+        """An analysis: the patient, the findings with bars, the call, the age, the models; or the
+        reason a refused image has none."""
         self._clear()
         name = short_name(a.path)
         self.show_patient(a.image.meta)

@@ -175,9 +175,11 @@ class HistoryPanel(QWidget):
             self._show_entry(None)
 
     def patient_titles(self) -> list[str]:
+        """The patients listed (for tests)."""
         return [self.tree.topLevelItem(i).text(0) for i in range(self.tree.topLevelItemCount())]
 
     def analysis_items(self) -> list[QTreeWidgetItem]:
+        """The analyses listed under the patients (for tests)."""
         out = []
         for i in range(self.tree.topLevelItemCount()):
             p = self.tree.topLevelItem(i)
@@ -248,6 +250,7 @@ class HistoryPanel(QWidget):
         self.delete_patient_button.setEnabled(item is not None)
 
     def select_analysis(self, analysis_id: int) -> bool:
+        """Show one stored analysis and its verdicts."""
         for item in self.analysis_items():
             if item.data(0, ID_ROLE) == analysis_id:
                 self.tree.setCurrentItem(item)
@@ -264,6 +267,7 @@ class HistoryPanel(QWidget):
             self.reopen_requested.emit(self.entry.id)
 
     def save_verdicts(self) -> None:
+        """Store the reader's verdicts on the shown analysis."""
         if self.entry is None or self.history is None:
             return
         try:
@@ -282,6 +286,7 @@ class HistoryPanel(QWidget):
         return answer == QMessageBox.Yes
 
     def delete_current_analysis(self) -> None:
+        """Delete the shown analysis, after asking."""
         if self.entry is None or self.history is None:
             return
         name = self.entry.path.replace("\\", "/").rsplit("/", 1)[-1]
@@ -293,6 +298,7 @@ class HistoryPanel(QWidget):
             self.message.emit(f"Analysis of {name} deleted from the history.")
 
     def delete_current_patient(self) -> None:
+        """Delete the selected patient with every analysis, after asking."""
         item = self.tree.currentItem()
         if item is None or self.history is None:
             return
@@ -307,6 +313,7 @@ class HistoryPanel(QWidget):
             self.message.emit(f"{title} deleted from the history.")
 
     def close_history(self) -> None:
+        """Close the panel's history connection (the window is closing)."""
         if self.history is not None:
             self.history.close()
             self.history = None

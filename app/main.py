@@ -13,6 +13,7 @@ SUBCOMMANDS = {"inspect", "analyze", "evaluate", "train", "-h", "--help"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``radiai``: a subcommand runs in the CLI (no Qt), anything else opens the viewer."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and (argv[0] in SUBCOMMANDS or argv[0] in ("-v", "--verbose")):
         from radiai_core.cli import main as cli_main
@@ -51,6 +52,7 @@ def missing_xcb_packages() -> list[str]:
 
 def run_gui(paths: Sequence[str]) -> int:
     # TensorFlow/Mesa crash under Xvfb without this (see NOTES-stack); harmless elsewhere.
+    """Open the viewer (on ``paths``, if any) and run it until it closes; returns the exit code."""
     os.environ.setdefault("QT_XCB_GL_INTEGRATION", "none")
     missing = missing_xcb_packages()
     if missing:

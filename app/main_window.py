@@ -288,6 +288,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.studies_dock, self.findings_dock], [side, side], Qt.Horizontal)
 
     def recent_files(self) -> list[str]:
+        """The recently opened files and folders, newest first."""
         value = self.settings.value("recent", [])
         return [value] if isinstance(value, str) else list(value or [])
 
@@ -307,6 +308,7 @@ class MainWindow(QMainWindow):
             act.triggered.connect(lambda _=False, path=p: self.open_paths([path]))
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        """Save the layout and stop every worker before closing."""
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("state", self.saveState())
         self.shutdown()
@@ -326,6 +328,7 @@ class MainWindow(QMainWindow):
 
     # --- opening ----------------------------------------------------------------------------
     def choose_files(self) -> None:
+        """File → Open files."""
         files, _ = QFileDialog.getOpenFileNames(
             self, "Open radiographs", self.settings.value("last_folder", ""),
             "Radiographs (*.dcm *.dicom *.png *.jpg *.jpeg *.tif *.tiff *.bmp);;All files (*)")
@@ -333,16 +336,19 @@ class MainWindow(QMainWindow):
             self.open_paths(files)
 
     def choose_folder(self) -> None:
+        """File → Open folder."""
         folder = QFileDialog.getExistingDirectory(self, "Open study folder",
                                                   self.settings.value("last_folder", ""))
         if folder:
             self.open_paths([folder])
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802
+        """Accept dragged files and folders."""
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:  # noqa: N802
+        """Open what was dropped."""
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if paths:
             event.acceptProposedAction()
@@ -486,6 +492,7 @@ class MainWindow(QMainWindow):
             self.status_text.setText(message if not path else f"{Path(path).name}: {message}")
 
     def analyse_all(self) -> None:
+        """Analyse every image open, in a worker (progress, cancel, history)."""
         paths = self.browser.image_paths()
         if not paths:
             self.status_text.setText(t("Nothing to analyse: open radiographs or a folder first."))
@@ -530,6 +537,7 @@ class MainWindow(QMainWindow):
         self.status_text.setText(text.format(n=n, unreadable=unreadable, ignored=ignored))
 
     def cancel_work(self) -> None:
+        """Cancel scanning, Analyse all and the CSV export."""
         for w in (self.scan_worker, self.batch_worker, self.csv_worker):
             if w is not None:
                 w.cancel()
@@ -541,6 +549,7 @@ class MainWindow(QMainWindow):
             self._history_refresh.start()
 
     def show_history(self) -> None:
+        """Show the History dock."""
         self.history_dock.show()
         self.history_dock.raise_()
         self.history_panel.refresh()
@@ -598,6 +607,7 @@ class MainWindow(QMainWindow):
         return True
 
     def choose_pdf(self) -> None:
+        """File → Export PDF (the shown analysis)."""
         if not self._need_analysis():
             return
         path = self._save_dialog("Export PDF snapshot", self._export_name(".pdf"),
@@ -616,6 +626,7 @@ class MainWindow(QMainWindow):
                        done=lambda p: self.status_text.setText(f"PDF written: {p}"))
 
     def choose_png(self) -> None:
+        """File → Export PNG snapshot of the view."""
         if not self._need_analysis():
             return
         path = self._save_dialog("Export PNG snapshot of the view", self._export_name(".png"),
@@ -633,6 +644,7 @@ class MainWindow(QMainWindow):
         return ok
 
     def choose_csv(self) -> None:
+        """File → Export CSV (the selected study, or everything open)."""
         if not self.browser.image_paths() and self.last_scan is None:
             QMessageBox.information(self, "RadiAI", t("Open a folder or radiographs first."))
             return
@@ -709,6 +721,7 @@ class MainWindow(QMainWindow):
         self.viewer.reset()
 
     def show_shortcuts(self) -> None:
+        """Help → Keyboard shortcuts."""
         rows = "".join(f"<tr><td>{t(name)}</td><td><b>{key}</b></td></tr>"
                        for name, key in SHORTCUTS)
         QMessageBox.information(self, t("Keyboard shortcuts"), f"<table>{rows}</table><p>"

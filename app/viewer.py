@@ -99,6 +99,7 @@ class ImageViewer(QGraphicsView):
         self.viewport().update()
 
     def set_image(self, image: XrayImage | None) -> None:
+        """Show an image (its own window, fitted); drops the previous analysis and note."""
         self.image = image
         self.analysis = None
         self.note = None
@@ -117,6 +118,7 @@ class ImageViewer(QGraphicsView):
             self.window_changed.emit(self.window.center, self.window.width)
 
     def set_analysis(self, analysis: Analysis | None) -> None:
+        """Show an analysis's overlays (over its image)."""
         if analysis is not None and (self.image is None or analysis.image is not self.image):
             self.image = analysis.image
             self.window = default_window(self.image)
@@ -129,19 +131,23 @@ class ImageViewer(QGraphicsView):
 
     # --- display state ----------------------------------------------------------------------
     def set_window(self, window: Window) -> None:
+        """Display with this window (width/level)."""
         self.window = window
         self._render()
         self.window_changed.emit(window.center, window.width)
 
     def set_preset(self, name: str) -> None:
+        """Display with a named window (from the file, lung, bone, soft tissue)."""
         if self.image is not None:
             self.set_window(preset_window(self.image, name))
 
     def set_inverted(self, inverted: bool) -> None:
+        """Show the image inverted or not."""
         self.inverted = inverted
         self._render()
 
     def reset(self) -> None:
+        """Back to the file's window, not inverted, fitted."""
         if self.image is not None:
             self.inverted = False
             self.set_window(default_window(self.image))
@@ -149,6 +155,7 @@ class ImageViewer(QGraphicsView):
 
     def set_overlay(self, heat: bool | None = None, mask: bool | None = None,
                     boxes: bool | None = None, opacity: float | None = None) -> None:
+        """Show or hide the heat map, lung contour and boxes; set the heat map's opacity."""
         if heat is not None:
             self.show_heat = heat
         if mask is not None:
@@ -168,23 +175,28 @@ class ImageViewer(QGraphicsView):
             self.fitInView(self._pix, Qt.KeepAspectRatio)
 
     def one_to_one(self) -> None:
+        """One image pixel per screen pixel."""
         self._auto_fit = False
         self.resetTransform()
 
     def zoom(self, factor: float) -> None:
+        """Zoom by ``factor`` (the view stays where the reader put it)."""
         self._auto_fit = False
         self.scale(factor, factor)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        """Refit the image while the reader has not zoomed or panned."""
         super().resizeEvent(event)
         if getattr(self, "_auto_fit", True):
             self.fit()
 
     @property
     def zoom_level(self) -> float:
+        """Screen pixels per image pixel."""
         return self.transform().m11()
 
     def wheelEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        """The wheel zooms around the cursor."""
         steps = event.angleDelta().y() / 120.0
         if steps:
             self.zoom(self.ZOOM_STEP ** steps)
@@ -192,6 +204,7 @@ class ImageViewer(QGraphicsView):
 
     # --- window/level by right-drag, readout -------------------------------------------------
     def mousePressEvent(self, event) -> None:  # noqa: N802
+        """Left-drag pans; right-drag starts window/level."""
         if event.button() == Qt.LeftButton:
             self._auto_fit = False  # the reader pans: keep the view where they put it
         if event.button() == Qt.RightButton and self.window is not None:
@@ -201,6 +214,7 @@ class ImageViewer(QGraphicsView):
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        """Window/level while right-dragging; the value under the cursor otherwise."""
         if self._wl_anchor is not None and self._wl_start is not None:
             d = QPointF(event.pos()) - self._wl_anchor
             per_px = self._wl_start.width / 256.0
@@ -211,6 +225,7 @@ class ImageViewer(QGraphicsView):
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        """End a window/level drag."""
         if event.button() == Qt.RightButton and self._wl_anchor is not None:
             self._wl_anchor = self._wl_start = None
             event.accept()
@@ -299,6 +314,7 @@ class ImageViewer(QGraphicsView):
         return lines
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 - Qt
+        """The corner text (patient, what the overlays show), fixed in the view at one size."""
         lines = self.corner_lines()
         if not lines:
             return

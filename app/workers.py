@@ -29,6 +29,7 @@ class CancellableWorker(QObject):
         self.cancel_event = threading.Event()
 
     def cancel(self) -> None:
+        """Ask the worker to stop after the current item."""
         self.cancel_event.set()
 
 
@@ -47,6 +48,7 @@ class ScanWorker(CancellableWorker):
 
     @pyqtSlot()
     def run(self) -> None:
+        """Scan the paths (headers only) and emit the tree, or why it failed."""
         try:
             result = scan(self.paths, progress=self.progress.emit, cancel=self.cancel_event)
         except Exception as exc:  # noqa: BLE001 - a bug: log it, tell the GUI, keep running
@@ -85,6 +87,7 @@ class AnalysisWorker(CancellableWorker):
 
     @pyqtSlot()
     def run(self) -> None:
+        """Load the models, then analyse and record each image through the Runner."""
         from radiai_core.batch import Runner
 
         try:
@@ -139,6 +142,7 @@ class ModelLoader(QObject):
 
     @pyqtSlot()
     def run(self) -> None:
+        """Build and warm up the analyzer."""
         self.status.emit("Loading models…")
         try:
             analyzer = self.make_analyzer()
@@ -169,6 +173,7 @@ class ThumbnailWorker(CancellableWorker):
 
     @pyqtSlot()
     def run(self) -> None:
+        """Emit a preview for each image that can be read."""
         from radiai_core.display import thumbnail
 
         for path in self.paths:
@@ -199,6 +204,7 @@ class TaskWorker(QObject):
 
     @pyqtSlot()
     def run(self) -> None:
+        """Run the function; emit its result, or the message of its failure."""
         try:
             result = self.fn(*self.args)
         except RadiAIError as exc:
@@ -234,6 +240,7 @@ class CsvWorker(CancellableWorker):
 
     @pyqtSlot()
     def run(self) -> None:
+        """Analyse the files into the CSV table (one row per file) and the history."""
         from radiai_core.anonymize import Pseudonymizer
         from radiai_core.batch import BatchItem, CsvTable, Runner
 

@@ -63,6 +63,8 @@ class Pseudonymizer:
     _images: dict[str, int] = field(default_factory=dict)
 
     def pseudonym(self, meta: ImageMeta) -> str:
+        """'Patient 001', … for this image's patient: stable within this export, by patient id or
+        name."""
         key = meta.patient_id or meta.patient_name or ""
         if not key:
             return "Unidentified"
@@ -71,6 +73,8 @@ class Pseudonymizer:
         return self._patients[key]
 
     def details(self, meta: ImageMeta) -> Details:
+        """What the export may say about ``meta``'s patient and study (pseudonymised when enabled).
+        """
         if not self.enabled:
             return Details(
                 patient=person_name(meta.patient_name), patient_id=meta.patient_id or "",

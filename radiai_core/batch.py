@@ -39,6 +39,7 @@ class BatchItem:
 
     @property
     def message(self) -> str:
+        """The analysis's message (a refusal's reason), or why there is no analysis."""
         return self.analysis.message if self.analysis is not None else self.error
 
 
@@ -111,6 +112,7 @@ class Runner:
         return getattr(self._history, "moved_aside", None)
 
     def close(self) -> None:
+        """Close this runner's history connection (it is opened again on the next record)."""
         if self._history is not None:
             self._history.close()
             self._history = None
@@ -144,6 +146,7 @@ class CsvTable:
         self.rows = 0
 
     def add(self, item: BatchItem) -> dict[str, Any]:
+        """Write one row for ``item`` (flushed at once) and return it."""
         row: dict[str, Any] = {"status": item.status, "message": item.message}
         a = item.analysis
         if a is None:
@@ -163,6 +166,7 @@ class CsvTable:
         return row
 
     def close(self) -> None:
+        """Close the table's file."""
         self._file.close()
 
     def __enter__(self) -> CsvTable:

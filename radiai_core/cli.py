@@ -78,6 +78,8 @@ def _print_text(rec: dict[str, Any], out: TextIO) -> None:
 
 
 def cmd_inspect(args: argparse.Namespace, out: TextIO) -> int:
+    """``radiai inspect``: metadata and pixel statistics, or the error, per file; exit 1 if any
+    failed."""
     skipped: list = []
     files = list_files(args.paths, skipped)
     failed = 0
@@ -139,6 +141,7 @@ class _Progress:
         self.enabled = total > 0 and self.stream.isatty()
 
     def update(self, done: int, name: str = "") -> None:
+        """Redraw the bar at ``done`` of the total, with the current file's name."""
         if self.enabled:
             filled = round(30 * done / self.total)
             self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{self.total} "
@@ -146,6 +149,7 @@ class _Progress:
             self.stream.flush()
 
     def close(self) -> None:
+        """End the bar's line."""
         if self.enabled:
             self.stream.write("\n")
 
@@ -168,6 +172,8 @@ def _anonymised_record(d: dict[str, Any], item, pseudonyms) -> dict[str, Any]:
 
 
 def cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:
+    """``radiai analyze``: every file through the Runner (analysed, refused or its error), into the
+    history, CSV and PDFs as asked; exit 1 if a file was unreadable or an analysis not stored."""
     from .anonymize import Pseudonymizer
     from .batch import BatchItem, CsvTable, Runner
     from .pipeline import NOTICE, default_analyzer
@@ -244,6 +250,8 @@ def cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
+    """``radiai evaluate``: the shipped pipeline's metrics on a labelled table, and with
+    ``--protocol`` the model-selection protocol."""
     from .evaluate import metrics, plot_roc_and_confusion, predict_table, select_rows
     from .pipeline import default_analyzer
 
@@ -353,6 +361,8 @@ def _display_names(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
+    """``radiai train``: the training recipes (classifier, lung mask, gate), comparisons and
+    finalize."""
     if args.what == "classifier":
         from .training.classifier import ClassifierConfig, train_classifier
 
@@ -423,6 +433,7 @@ def _run_arguments(p: argparse.ArgumentParser, size: int, epochs: int, batch: in
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``radiai`` argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="radiai", description="RadiAI chest radiograph "
                                      "reading assistant (decision support, not a diagnosis).")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -521,6 +532,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run one ``radiai`` command; RadiAIErrors become one line on stderr and exit code 1."""
     out = out or sys.stdout
     parser = build_parser()
     args = parser.parse_args(argv)

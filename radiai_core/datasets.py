@@ -12,6 +12,7 @@ from .errors import DataError
 
 @dataclass(frozen=True)
 class Sample:
+    """One row of a labelled table: image path, label, patient id, split."""
     path: Path
     label: str
     patient_id: str

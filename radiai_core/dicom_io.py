@@ -51,6 +51,7 @@ _MODALITY_NAMES = {
     "SM": "a microscopy slide", "SR": "a structured report", "PR": "a presentation state",
     "KO": "a key-object selection", "SEG": "a segmentation", "ECG": "an ECG",
 }
+#: Media Storage Directory Storage (PS3.4 Annex B.5; the DICOMDIR of PS3.10 §8.6 and PS3.3 F).
 DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
 _DECODER_HINTS = {
     "1.2.840.10008.1.2.4.50": "pylibjpeg with pylibjpeg-libjpeg",
@@ -87,7 +88,15 @@ def damaged_header(path: str | Path) -> Iterator[None]:
 
 
 def read_dataset(path: str | Path, *, headers_only: bool = False) -> Dataset:
-    """Parse a DICOM file (with or without preamble/file meta) or raise a RadiAIError."""
+    """Parse a DICOM file: the PS3.10 §7.1 form (128-byte preamble, "DICM", File Meta
+    Information), or a bare data set as older writers leave it (``force``).
+
+    Raises
+    ------
+    RadiAIError
+        NotAnImageError (not DICOM), TruncatedFileError (a header that cannot be read),
+        IgnoredFileError (a DICOMDIR), each naming the file.
+    """
     path = Path(path)
     try:
         ds = pydicom.dcmread(path, force=True, stop_before_pixels=headers_only)
@@ -110,6 +119,13 @@ def read_dataset(path: str | Path, *, headers_only: bool = False) -> Dataset:
 
 
 def check_modality(ds: Dataset, path: str | Path) -> None:
+    """Refuse a DICOM whose Modality (0008,0060; PS3.3 C.7.3.1) is not a projection radiograph.
+
+    Raises
+    ------
+    NotARadiographError
+        CT, MR, ultrasound and the other non-radiograph modalities, named.
+    """
     modality = str(ds.get("Modality", "") or "").upper()
     if modality and modality not in RADIOGRAPH_MODALITIES:
         what = _MODALITY_NAMES.get(modality, f"a {modality} image")
@@ -118,6 +134,8 @@ def check_modality(ds: Dataset, path: str | Path) -> None:
 
 
 def _transfer_syntax(ds: Dataset) -> UID:
+    """The Transfer Syntax UID (0002,0010; PS3.5 §10, Annex A), or, without file meta, the
+    little-endian encoding pydicom found while reading."""
     fm = ds.get("file_meta") or getattr(ds, "file_meta", None)
     tsyntax = fm.get("TransferSyntaxUID") if fm is not None else None
     if tsyntax:
@@ -152,6 +170,8 @@ def _str(ds: Dataset, keyword: str) -> str | None:
 
 
 def _spacing(ds: Dataset) -> tuple[tuple[float, float] | None, str | None]:
+    """(row, column) spacing in mm: Pixel Spacing (0028,0030; PS3.3 C.7.6.3), else Imager Pixel
+    Spacing (0018,1164; at the detector, PS3.3 C.8.11.4), with a note saying which."""
     for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
         value = ds.get(keyword)
         try:
@@ -165,6 +185,7 @@ def _spacing(ds: Dataset) -> tuple[tuple[float, float] | None, str | None]:
 
 
 def _window(ds: Dataset) -> tuple[float, float] | None:
+    """The first Window Center/Width pair (0028,1050/1051; PS3.3 C.11.2.1.2), if valid."""
     try:
         c, w = ds.get("WindowCenter"), ds.get("WindowWidth")
         if c is None or w is None:
@@ -211,7 +232,8 @@ def dicom_meta(ds: Dataset, path: str | Path) -> ImageMeta:
 
 
 def _voi_to_unit(values: np.ndarray, ds: Dataset) -> tuple[np.ndarray, str]:
-    """Apply the VOI LUT or window from the file and scale its output range to [0, 1]."""
+    """Apply the VOI LUT (PS3.3 C.11.2.1.1) or the window (C.11.2.1.2) from the file and scale
+    its output range to [0, 1]; without either, the full range of the values."""
     if ds.get("VOILUTSequence"):
         # A LUT is indexed by integers; the modality LUT output is integral when it is identity
         # or has integer slope/intercept.
@@ -290,6 +312,8 @@ def load_dicom(path: str | Path) -> XrayImage:
 
 
 def _decode(ds: Dataset, meta: ImageMeta, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The first frame's pixels through pydicom's decoders, then ``_to_unit``; a decoder's
+    complaint becomes a TruncatedFileError or PixelDecodeError naming the file."""
     try:
         ds.pixel_array_options(index=0 if meta.number_of_frames > 1 else None)
         arr: Any = ds.pixel_array
@@ -309,7 +333,10 @@ def _decode(ds: Dataset, meta: ImageMeta, path: Path) -> tuple[np.ndarray, np.nd
 
 def _to_unit(ds: Dataset, meta: ImageMeta, arr: np.ndarray, path: Path
              ) -> tuple[np.ndarray, np.ndarray]:
-    """Decoded stored values → (pixels in [0, 1], modality values) by photometric kind."""
+    """Decoded stored values → (pixels in [0, 1], modality values) by Photometric
+    Interpretation (PS3.3 C.7.6.3.1.2): grey through the Modality LUT (C.11.1) and the VOI
+    stage, MONOCHROME1 inverted so that air is dark; palette colour through its LUT (C.7.6.3.1.5)
+    and RGB/YBR to grey (ITU-R 601 luma)."""
     photometric = (meta.photometric or "MONOCHROME2").upper()
     if photometric in ("MONOCHROME1", "MONOCHROME2"):
         if arr.ndim != 2:

@@ -26,6 +26,8 @@ class Window:
     width: float
 
     def moved(self, d_center: float, d_width: float) -> Window:
+        """This window shifted by ``d_center`` and widened by ``d_width`` (never below a tiny
+        width)."""
         return Window(self.center + d_center, max(self.width + d_width, 1e-6))
 
 
@@ -77,6 +79,7 @@ def default_window(image: XrayImage) -> Window:
 
 
 def preset_window(image: XrayImage, name: str) -> Window:
+    """A named window ("default" = the file's own, "lung", "bone", "soft tissue") for ``image``."""
     if name == "default":
         return default_window(image)
     if name not in PRESETS:

@@ -30,6 +30,7 @@ class FileAccessError(RadiAIError):
 
 
 class EmptyFileError(RadiAIError):
+    """The file has no bytes at all."""
     kind = "empty"
 
 
@@ -47,6 +48,7 @@ class IgnoredFileError(NotAnImageError):
 
 
 class TruncatedFileError(RadiAIError):
+    """The file ends before its data do (an interrupted transfer)."""
     kind = "truncated"
 
 
@@ -57,10 +59,12 @@ class DamagedFileError(RadiAIError):
 
 
 class NoPixelDataError(RadiAIError):
+    """A DICOM without pixel data (a report, a presentation state…)."""
     kind = "no-pixel-data"
 
 
 class UnsupportedTransferSyntaxError(RadiAIError):
+    """A DICOM encoding RadiAI cannot decode, or whose decoder is not installed."""
     kind = "unsupported-transfer-syntax"
 
 
@@ -77,6 +81,7 @@ class NotARadiographError(RadiAIError):
 
 
 class ImageTooLargeError(RadiAIError):
+    """More pixels than RadiAI accepts (checked from the header, before decoding)."""
     kind = "too-large"
 
 

@@ -28,6 +28,7 @@ class Predictions:
 
     @property
     def y(self) -> np.ndarray:
+        """The true label index of each sample, in the model's label order."""
         return np.array([self.labels.index(s.label) for s in self.samples], dtype=int)
 
 
@@ -139,6 +140,7 @@ def predict_table(analyze: Callable[[Path], Any], labels: list[str], samples: li
 
 def plot_roc_and_confusion(pred: Predictions, m: dict[str, Any], out_dir: Path,
                            negative: str = "normal", title: str = "") -> list[Path]:
+    """Write roc.png and confusion.png for ``pred`` into ``out_dir``; return their paths."""
     import matplotlib
 
     matplotlib.use("Agg")

@@ -33,6 +33,7 @@ class GateFeatures:
     inverse_gain: float | None = None
 
     def to_dict(self) -> dict[str, float | None]:
+        """The features rounded for JSON (None where not measured)."""
         return {k: None if v is None else round(float(v), 5) for k, v in asdict(self).items()}
 
 
@@ -84,11 +85,13 @@ class Atypicality:
 
     @classmethod
     def load(cls, path: Path) -> Atypicality:
+        """Read an atypicality model from its .npz file."""
         d = np.load(path)
         return cls(d["mean"], d["components"], d["scales"])
 
     @classmethod
     def fit(cls, populations: list[np.ndarray], n_components: int, seed: int) -> Atypicality:
+        """Fit one whitened PCA per population of pooled features."""
         from sklearn.decomposition import PCA
 
         k = min([n_components] + [len(x) - 1 for x in populations])
@@ -97,6 +100,7 @@ class Atypicality:
                    np.stack([np.sqrt(p.explained_variance_) for p in pcas]))
 
     def save(self, path: Path) -> None:
+        """Write the model to a .npz file."""
         np.savez(path, mean=self.mean.astype(np.float32),
                  components=self.components.astype(np.float32),
                  scales=self.scales.astype(np.float32))
@@ -119,10 +123,12 @@ class Inversion:
 
     @classmethod
     def load(cls, path: Path) -> Inversion:
+        """Read the inversion head from its .npz file."""
         d = np.load(path)
         return cls(d["mean"], d["scale"], d["coef"], float(d["intercept"]))
 
     def save(self, path: Path) -> None:
+        """Write the head to a .npz file."""
         np.savez(path, mean=self.mean.astype(np.float32), scale=self.scale.astype(np.float32),
                  coef=self.coef.astype(np.float32), intercept=np.float32(self.intercept))
 
@@ -211,10 +217,12 @@ class ScopeHeads:
 
     @classmethod
     def load(cls, path: Path, body_classes: list[str]) -> ScopeHeads:
+        """Read the heads from ``scope.npz`` (``body_classes`` from the manifest)."""
         with np.load(path) as d:
             return cls({k: d[k] for k in d.files}, body_classes)
 
     def save(self, path: Path) -> None:
+        """Write the heads to a .npz file (float32)."""
         np.savez(path, **{k: np.asarray(getattr(self, k), np.float32) for k in (
             "mean", "scale", "body_coef", "body_intercept", "age_w1", "age_b1", "age_w2",
             "age_b2")})
@@ -244,6 +252,7 @@ class Age:
 
     @property
     def source(self) -> str:
+        """"header" when the DICOM header gave the age, else "image"."""
         return "header" if self.years is not None else "image"
 
     def describe(self) -> str:
@@ -261,6 +270,7 @@ class Age:
                 f"(probability of an adult {self.adult_probability:.2f})")
 
     def to_dict(self) -> dict[str, Any]:
+        """The age for JSON and the history, with the plain-words text."""
         return {"years": None if self.years is None else round(self.years, 2),
                 "source": self.source, "estimate": self.estimate,
                 "adult_probability": (None if self.adult_probability is None

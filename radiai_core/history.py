@@ -108,6 +108,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 @dataclass
 class PatientSummary:
+    """One patient in the history list: key, id, name, number of analyses, last analysis."""
     key: int
     patient_id: str
     name: str
@@ -207,6 +208,7 @@ def db_path(db: sqlite3.Connection) -> str:
 
 
 def default_path() -> Path:
+    """The history database in the user's data folder (``RADIAI_DATA_DIR`` overrides it)."""
     return data_dir() / "history.sqlite"
 
 
@@ -299,9 +301,11 @@ class History:
 
     @property
     def schema_version(self) -> int:
+        """The schema version of the open database."""
         return self.db.execute("PRAGMA user_version").fetchone()[0]
 
     def close(self) -> None:
+        """Close the connection."""
         self.db.close()
 
     def __enter__(self) -> History:
@@ -313,7 +317,15 @@ class History:
     # --- writing ------------------------------------------------------------------------------
     def record(self, a: Analysis) -> int:
         """Store an analysis (one transaction); the same image analysed again with the same
-        model replaces its row (verdicts are kept). Returns the analysis id."""
+        model replaces its row (verdicts are kept). Returns the analysis id.
+
+        Raises
+        ------
+        HistoryError
+            The database cannot be written (full disk, locked for too long, damaged).
+        FileAccessError
+            The image's file cannot be read to identify it (no SOP Instance UID).
+        """
         m = a.image.meta
         model = a.models[0] if a.models else ModelInfo("", "", "", "")
         key = image_key(m)
@@ -432,6 +444,13 @@ class History:
         return [self._entry(r) for r in rows]
 
     def entry(self, analysis_id: int) -> HistoryEntry:
+        """One stored analysis, without pixels.
+
+        Raises
+        ------
+        HistoryError
+            No such analysis (deleted?), or the file is damaged.
+        """
         row = next(iter(self._query(f"{self._SELECT} WHERE a.id = ?", (analysis_id,))), None)
         if row is None:
             raise HistoryError(f"has no analysis {analysis_id} (deleted?).", self.path)
@@ -439,7 +458,15 @@ class History:
 
     def reopen(self, analysis_id: int) -> Analysis:
         """The stored analysis over its image, read again from its path: the overlays are the
-        ones stored (as the reader saw them), not recomputed."""
+        ones stored (as the reader saw them), not recomputed.
+
+        Raises
+        ------
+        HistoryError
+            No such analysis, or the history file is damaged where it is read.
+        RadiAIError
+            The image can no longer be read (moved, deleted, damaged): ``load_image``'s kinds.
+        """
         e = self.entry(analysis_id)
         image = load_image(e.path)
         try:
@@ -498,4 +525,6 @@ class History:
         return " AND ".join(where), args
 
     def integrity(self) -> str:
+        """SQLite's full integrity check of the whole file ("ok" when sound); slow on a large
+        history."""
         return self.db.execute("PRAGMA integrity_check").fetchone()[0]

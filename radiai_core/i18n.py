@@ -48,6 +48,7 @@ def set_language(code: str) -> None:
 
 
 def language() -> str:
+    """The language set for the core's reader-facing text."""
     return _language
 
 

@@ -46,6 +46,7 @@ class ImageMeta:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """The metadata for JSON (tuples as lists)."""
         d = asdict(self)
         if self.pixel_spacing is not None:
             d["pixel_spacing"] = list(self.pixel_spacing)
@@ -74,6 +75,7 @@ class XrayImage:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """(rows, columns) of the pixels."""
         return self.pixels.shape  # type: ignore[return-value]
 
 

@@ -85,8 +85,17 @@ def _looks_like_bare_dicom(head: bytes) -> bool:
 
 
 def load_image(path: str | Path) -> XrayImage:
-    """Read a DICOM, PNG, JPEG, TIFF or BMP radiograph into an XrayImage, or raise a
-    RadiAIError whose message names the file and the problem."""
+    """Read a DICOM, PNG, JPEG, TIFF or BMP radiograph into an XrayImage.
+
+    Raises
+    ------
+    RadiAIError
+        Every problem with the file, its message naming the file: FileAccessError,
+        EmptyFileError, NotAnImageError (IgnoredFileError for a plainly non-image file),
+        TruncatedFileError, DamagedFileError, NotARadiographError, NoPixelDataError,
+        ImageTooLargeError, UnsupportedTransferSyntaxError, PixelDecodeError,
+        UnsupportedImageError.
+    """
     path = Path(os.fspath(path))
     kind = sniff(path)
     if kind == "dicom":

@@ -13,12 +13,14 @@ from .errors import ModelError
 
 @dataclass(frozen=True)
 class ModelInfo:
+    """Which model made an analysis: name, version, sha256 of its weights, kind."""
     name: str
     version: str
     sha256: str
     kind: str
 
     def to_dict(self) -> dict[str, str]:
+        """The model's identity for JSON and the history."""
         return {"name": self.name, "version": self.version, "sha256": self.sha256,
                 "kind": self.kind}
 

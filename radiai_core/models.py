@@ -134,6 +134,7 @@ class Classifier:
 
 
 class LungSegmenter:
+    """The U-Net lung mask (LiteRT): a lung probability map from a front-processed image."""
     def __init__(self, folder: str | Path) -> None:
         folder = Path(folder)
         m = read_manifest(folder, "lung_mask")
@@ -164,6 +165,7 @@ class LungSegmenter:
 
 @dataclass
 class ModelSet:
+    """The models one analysis uses: the classifier, the lung mask and the scope gate."""
     classifier: Classifier
     lung_mask: LungSegmenter
     gate: ChestGate | None = None
@@ -177,7 +179,14 @@ class ModelSet:
 
 def load_models(root: str | Path | None = None) -> ModelSet:
     """Load ``classifier/``, ``lung_mask/`` and ``gate/`` from the models folder (default:
-    the bundled one)."""
+    the bundled one, or ``RADIAI_MODELS``).
+
+    Raises
+    ------
+    ModelError
+        A folder, a manifest or a file it lists is missing, unreadable or does not match its
+        sha256; the message names it and says what to do.
+    """
     root = Path(root) if root is not None else models_dir()
     if not root.is_dir():
         raise ModelError("is not a folder of RadiAI models; reinstall RadiAI or set "

@@ -55,9 +55,11 @@ class Analysis:
 
     @property
     def path(self) -> str:
+        """The analysed file's path."""
         return self.image.meta.path
 
     def top(self, n: int = 3) -> list[tuple[str, float]]:
+        """The ``n`` most probable labels with their probabilities."""
         return sorted(self.probabilities.items(), key=lambda kv: kv[1], reverse=True)[:n]
 
     def to_dict(self) -> dict[str, Any]:
@@ -137,8 +139,14 @@ class Analyzer:
     def analyze(self, source: str | Path | XrayImage, cam_label: str | None = None) -> Analysis:
         """Load (unless given an image), measure, let the gate decide, then explain
         ``cam_label``: by default the most probable positive finding when the call is
-        positive, and nothing (no heat map, no boxes) when it is negative. A RadiAIError for a
-        file that cannot be read."""
+        positive, and nothing (no heat map, no boxes) when it is negative. A refused image is
+        an Analysis with status "rejected", not an error.
+
+        Raises
+        ------
+        RadiAIError
+            The file cannot be read (the kinds of ``load_image``).
+        """
         t0 = time.perf_counter()
         image = source if isinstance(source, XrayImage) else load_image(source)
         t = {"load": time.perf_counter() - t0}
@@ -270,5 +278,11 @@ def default_analyzer() -> Analyzer:
 
 
 def analyze(source: str | Path | XrayImage, cam_label: str | None = None) -> Analysis:
-    """Analyse one radiograph with the bundled models, or raise a RadiAIError."""
+    """Analyse one radiograph with the bundled models.
+
+    Raises
+    ------
+    RadiAIError
+        ModelError when the models cannot be loaded; the file's problem otherwise.
+    """
     return default_analyzer().analyze(source, cam_label)

@@ -47,6 +47,8 @@ def _current_pattern() -> re.Pattern[str] | None:
 
 
 def redact(text: str) -> str:
+    """``text`` with every remembered patient name, id and birth date replaced by the redaction
+    mark."""
     pattern = _current_pattern() if text else None
     return pattern.sub(REDACTED, text) if pattern is not None else text
 
@@ -56,6 +58,8 @@ class RedactingFilter(logging.Filter):
     name and id (file paths often contain them) before the record is written."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Redact the record's message and arguments (and its traceback) in place; always keep it.
+        """
         if not _known:
             return True
         record.msg, record.args = redact(record.getMessage()), None

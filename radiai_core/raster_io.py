@@ -127,6 +127,14 @@ def _to_grey(img: Image.Image, path: Path) -> tuple[np.ndarray, str]:
 
 
 def load_raster(path: str | Path) -> XrayImage:
+    """Read a PNG, JPEG, TIFF or BMP file into an XrayImage (grey, [0, 1]).
+
+    Raises
+    ------
+    RadiAIError
+        NotAnImageError, TruncatedFileError, DamagedFileError, ImageTooLargeError or
+        UnsupportedImageError, each naming the file.
+    """
     path = Path(path)
     img = _open(path)
     with img:

@@ -20,6 +20,7 @@ class Box:
     score: float
 
     def to_dict(self) -> dict[str, float | int]:
+        """The box for JSON."""
         return {"x": self.x, "y": self.y, "w": self.w, "h": self.h, "score": round(self.score, 4)}
 
 

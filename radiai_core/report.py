@@ -71,8 +71,14 @@ def write_pdf(analyses: Sequence[Analysis], path: str | Path,
     """Write one page per analysis to ``path`` (written to a temporary file, then renamed, so
     a failed export leaves no half-written PDF). ``pseudonyms`` (enabled) anonymises the pages;
     pass the same one to every export that belongs together. ``lang`` ("en" or "ko"; default:
-    the language the viewer chose, ``radiai_core.i18n``) is the language of the page's own
-    words; the findings' reasons stay in English."""
+    the language the viewer chose, ``radiai_core.i18n``) is the language of the page's words,
+    the gate's reasons and the age line included.
+
+    Raises
+    ------
+    ExportError
+        Nothing to export, or the file cannot be written (its message names the path).
+    """
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 

@@ -38,6 +38,7 @@ class ImageRef:
 
 @dataclass
 class Series:
+    """One series of a study, with its images."""
     uid: str
     description: str | None = None
     modality: str | None = None
@@ -46,6 +47,7 @@ class Series:
 
 @dataclass
 class Study:
+    """One study of a patient, with its series."""
     uid: str
     date: str | None = None
     description: str | None = None
@@ -54,6 +56,7 @@ class Study:
 
 @dataclass
 class Patient:
+    """One patient of a scan, with their studies."""
     id: str
     name: str | None = None
     sex: str | None = None
@@ -63,6 +66,7 @@ class Patient:
 
 @dataclass(frozen=True)
 class Skipped:
+    """A file the scan did not use, with the reason and its error kind."""
     path: str
     reason: str
     kind: str
@@ -70,12 +74,14 @@ class Skipped:
 
 @dataclass
 class ScanResult:
+    """A scan's tree of patients, the files it skipped, and whether it was cancelled."""
     patients: list[Patient] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     n_files: int = 0
     cancelled: bool = False
 
     def images(self) -> list[ImageRef]:
+        """Every image of the tree, in tree order."""
         return [im for p in self.patients for st in p.studies for se in st.series
                 for im in se.images]
 

@@ -95,6 +95,7 @@ def _ensembles(preds: dict[str, tuple[Classifier, Predictions]]) -> dict[str, di
 
 
 def format_table(result: dict[str, Any]) -> str:
+    """The comparison as a text table (one row per model, differences with their intervals)."""
     ref = result["reference"]
     width = max(len("model"), *(len(name) for name in result["models"])) + 2
     lines = [f"{result['n']} validation images; differences to {ref!r} with 95 % paired patient "

@@ -27,6 +27,7 @@ FEATURE_LAYER = "features"  # last conv block output (after DenseNet's final BN 
 
 @dataclass
 class ClassifierConfig:
+    """The classifier training recipe's settings (size, epochs, schedule, split, lung input…)."""
     size: int = 160
     epochs: int = 8
     batch_size: int = 32
@@ -140,6 +141,7 @@ def _load_init_weights(model, path: Path) -> None:
 
 
 def predict_probabilities(model, x: np.ndarray, batch_size: int = 64) -> np.ndarray:
+    """Probabilities of a Keras classifier for preprocessed images, in batches."""
     import tensorflow as tf
 
     probs = []
@@ -158,6 +160,7 @@ def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 def validation_metrics(probs: np.ndarray, y: np.ndarray, labels: list[str]) -> dict[str, float]:
+    """Metrics of validation probabilities against the true labels (loss, accuracy, AUC…)."""
     from sklearn.metrics import log_loss, roc_auc_score
 
     m: dict[str, float] = {

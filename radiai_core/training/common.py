@@ -41,12 +41,14 @@ def file_logger(out: Path, name: str) -> logging.Handler:
 
 
 def load_state(path: Path) -> dict[str, Any] | None:
+    """A training run's saved state (epoch, history), or None when it has none yet."""
     if not path.is_file():
         return None
     return json.loads(path.read_text(encoding="utf-8"))
 
 
 def save_state(path: Path, state: dict[str, Any]) -> None:
+    """Write a training run's state (for --resume)."""
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(state, indent=2), encoding="utf-8")
     tmp.replace(path)
@@ -54,6 +56,7 @@ def save_state(path: Path, state: dict[str, Any]) -> None:
 
 def plot_curves(history: list[dict[str, float]], keys: list[str], out_png: Path,
                 title: str) -> None:
+    """Draw the training curves of a run's history into a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")

@@ -53,6 +53,8 @@ def export_classifier(model_dir: str | Path) -> Path:
 
 
 def export_lung_mask(model_dir: str | Path) -> Path:
+    """Export a trained lung-mask model folder's Keras weights to LiteRT and record the file
+    with its sha256 in the manifest (the tests compare the two to 1e-4)."""
     import keras
 
     from .lung_mask import _sm

@@ -173,6 +173,7 @@ class FeatureCache:
                 self.data[str(k)] = (GateFeatures(**vals), v)
 
     def get(self, item_path: Path, negated: bool = False) -> tuple[GateFeatures, np.ndarray]:
+        """The gate features and pooled features of one image (or its negative), measured once."""
         key = f"{item_path}{' (inverted)' if negated else ''}"
         if key not in self.data:
             image = load_image(item_path)
@@ -184,6 +185,7 @@ class FeatureCache:
         return self.data[key]
 
     def save(self) -> None:
+        """Write the cache to ``features.npz``."""
         if self.folder is None or not self.data:
             return
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,7 @@ CANONICAL_SIZE = 224
 
 @dataclass
 class LungMaskConfig:
+    """The lung-mask training recipe's settings."""
     size: int = 192
     encoder: str = "mobilenetv2"
     decoder_filters: tuple[int, ...] = (128, 64, 32, 16, 8)
@@ -40,6 +41,7 @@ class LungMaskConfig:
 
 @dataclass(frozen=True)
 class MaskPair:
+    """One image with its lung mask and patient."""
     image: Path
     mask: Path
     patient_id: str
@@ -103,6 +105,7 @@ def _sm():
 
 
 def build_unet(cfg: LungMaskConfig):
+    """The U-Net (segmentation-models) on one grey channel, sigmoid output."""
     return _sm().Unet(cfg.encoder, encoder_weights=None, input_shape=(cfg.size, cfg.size, 1),
                    classes=1, activation="sigmoid", decoder_filters=tuple(cfg.decoder_filters))
 
@@ -142,6 +145,7 @@ def _dataset(x: np.ndarray, y: np.ndarray, cfg: LungMaskConfig, epoch: int):
 
 
 def predict_masks(model, x: np.ndarray, batch_size: int = 32) -> np.ndarray:
+    """Lung probability maps of a Keras lung-mask model for preprocessed images."""
     import tensorflow as tf
 
     from .classifier import _standardise
@@ -153,6 +157,8 @@ def predict_masks(model, x: np.ndarray, batch_size: int = 32) -> np.ndarray:
 
 def train_lung_mask(csv_path: str | Path, out: str | Path, cfg: LungMaskConfig,
                     resume: bool = False) -> Path:
+    """Train the lung-mask U-Net from a pairs table into ``out`` (checkpoints, resume, curves);
+    return the run folder."""
     out = Path(out)
     handler = file_logger(out, "train_lung_mask")
     try:
