@@ -17,7 +17,14 @@ from ..io import load_image
 from ..lung_input import lung_view
 from ..manifest import sha256_file
 from ..preprocess import Compose, classifier_chain
-from .common import file_logger, load_state, plot_curves, save_state, setup_tensorflow
+from .common import (
+    file_logger,
+    load_state,
+    plot_curves,
+    save_state,
+    setup_tensorflow,
+    standardise,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,14 +90,6 @@ def preprocess_samples(samples: list[Sample], cfg: ClassifierConfig) -> np.ndarr
     return out
 
 
-def _standardise(x):
-    import tensorflow as tf
-
-    mean = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
-    std = tf.math.reduce_std(x, axis=[1, 2, 3], keepdims=True)
-    return tf.where(std < 1e-6, tf.zeros_like(x), (x - mean) / tf.maximum(std, 1e-6))
-
-
 def _augmenter(seed: int):
     import keras
 
@@ -113,7 +112,7 @@ def _train_dataset(x: np.ndarray, y: np.ndarray, w: np.ndarray, cfg: ClassifierC
         # Gamma jitter: a non-linear exposure change that standardisation does not undo.
         gamma = tf.exp(gen.uniform((tf.shape(xb)[0], 1, 1, 1), -0.2, 0.2))
         xb = tf.pow(tf.clip_by_value(xb, 1e-6, 1.0), gamma)
-        return _standardise(xb), yb, wb
+        return standardise(xb), yb, wb
 
     ds = tf.data.Dataset.from_tensor_slices((x, y, w))
     ds = ds.shuffle(len(x), seed=cfg.seed + epoch, reshuffle_each_iteration=False)
@@ -146,7 +145,7 @@ def predict_probabilities(model, x: np.ndarray, batch_size: int = 64) -> np.ndar
 
     probs = []
     for i in range(0, len(x), batch_size):
-        probs.append(model(_standardise(tf.constant(x[i:i + batch_size])), training=False).numpy())
+        probs.append(model(standardise(tf.constant(x[i:i + batch_size])), training=False).numpy())
     return np.concatenate(probs) if probs else np.zeros((0, model.output_shape[-1]))
 
 

@@ -86,8 +86,6 @@ def recalibrate_batchnorm(model, x: np.ndarray, batch_size: int = 32) -> None:
     import keras
     import tensorflow as tf
 
-    from .classifier import _standardise
-
     bns = [layer for layer in model._flatten_layers() if isinstance(
         layer, keras.layers.BatchNormalization)]
     saved = [layer.momentum for layer in bns]
@@ -95,7 +93,17 @@ def recalibrate_batchnorm(model, x: np.ndarray, batch_size: int = 32) -> None:
         for i, start in enumerate(range(0, len(x) - batch_size + 1, batch_size)):
             for layer in bns:
                 layer.momentum = i / (i + 1)  # running mean of the batch statistics
-            model(_standardise(tf.constant(x[start:start + batch_size])), training=True)
+            model(standardise(tf.constant(x[start:start + batch_size])), training=True)
     finally:
         for layer, m in zip(bns, saved, strict=True):
             layer.momentum = m
+
+
+def standardise(x):  # noqa: ANN001, ANN201 - a TensorFlow tensor in and out
+    """Per-image standardisation of a (batch, h, w, 1) tensor, as ``preprocess.Normalize``
+    does at inference: zero mean and unit deviation; a constant image becomes zeros."""
+    import tensorflow as tf
+
+    mean = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
+    std = tf.math.reduce_std(x, axis=[1, 2, 3], keepdims=True)
+    return tf.where(std < 1e-6, tf.zeros_like(x), (x - mean) / tf.maximum(std, 1e-6))

@@ -57,9 +57,9 @@ def export_lung_mask(model_dir: str | Path) -> Path:
     with its sha256 in the manifest (the tests compare the two to 1e-4)."""
     import keras
 
-    from .lung_mask import _sm
+    from .lung_mask import segmentation_models
 
-    _sm()
+    segmentation_models()
     model_dir = Path(model_dir)
     manifest_path = model_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))

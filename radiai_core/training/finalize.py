@@ -134,11 +134,11 @@ def finalize_lung_mask(run_model_dir: Path, csv_path: Path, dest: Path) -> dict[
 
     from .lung_mask import (
         LungMaskConfig,
-        _load_pairs,
-        _sm,
         dice,
+        load_pairs,
         predict_masks,
         read_pairs,
+        segmentation_models,
         split_pairs,
     )
 
@@ -146,11 +146,11 @@ def finalize_lung_mask(run_model_dir: Path, csv_path: Path, dest: Path) -> dict[
     cfg = LungMaskConfig(**{**manifest["training"]["config"],
                             "decoder_filters": tuple(manifest["training"]["config"][
                                 "decoder_filters"])})
-    _sm()
+    segmentation_models()
     model = keras.models.load_model(run_model_dir / "lung_mask.keras", compile=False)
     train, val = split_pairs(read_pairs(csv_path), cfg.val_fraction, cfg.seed)
-    x_tr, _ = _load_pairs(train, cfg.size)
-    x_va, y_va = _load_pairs(val, cfg.size)
+    x_tr, _ = load_pairs(train, cfg.size)
+    x_va, y_va = load_pairs(val, cfg.size)
     before = dice(predict_masks(model, x_va) >= 0.5, y_va >= 0.5)
     recalibrate_batchnorm(model, x_tr)
     after = dice(predict_masks(model, x_va) >= 0.5, y_va >= 0.5)

@@ -86,7 +86,9 @@ def mask_input(pixels: np.ndarray, size: int) -> np.ndarray:
     return Resize(size, size)(x)
 
 
-def _load_pairs(pairs: list[MaskPair], size: int) -> tuple[np.ndarray, np.ndarray]:
+def load_pairs(pairs: list[MaskPair], size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs' images (preprocessed for the lung model) and their binary masks, at
+    ``size``, as (n, size, size, 1) float32 arrays."""
     x = np.empty((len(pairs), size, size, 1), np.float32)
     y = np.empty((len(pairs), size, size, 1), np.float32)
     for i, p in enumerate(pairs):
@@ -96,7 +98,7 @@ def _load_pairs(pairs: list[MaskPair], size: int) -> tuple[np.ndarray, np.ndarra
     return x, y
 
 
-def _sm():
+def segmentation_models():
     """segmentation-models on Keras 3: SM_FRAMEWORK must be set before its first import."""
     os.environ.setdefault("SM_FRAMEWORK", "tf.keras")
     import segmentation_models as sm
@@ -106,8 +108,10 @@ def _sm():
 
 def build_unet(cfg: LungMaskConfig):
     """The U-Net (segmentation-models) on one grey channel, sigmoid output."""
-    return _sm().Unet(cfg.encoder, encoder_weights=None, input_shape=(cfg.size, cfg.size, 1),
-                   classes=1, activation="sigmoid", decoder_filters=tuple(cfg.decoder_filters))
+    return segmentation_models().Unet(cfg.encoder, encoder_weights=None,
+                                      input_shape=(cfg.size, cfg.size, 1), classes=1,
+                                      activation="sigmoid",
+                                      decoder_filters=tuple(cfg.decoder_filters))
 
 
 def dice(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
@@ -123,7 +127,7 @@ def _dataset(x: np.ndarray, y: np.ndarray, cfg: LungMaskConfig, epoch: int):
     import keras
     import tensorflow as tf
 
-    from .classifier import _standardise
+    from .common import standardise
 
     s = cfg.seed + 97 * epoch
     aug = keras.Sequential([
@@ -138,7 +142,7 @@ def _dataset(x: np.ndarray, y: np.ndarray, cfg: LungMaskConfig, epoch: int):
         xb, yb = both[..., :1], tf.cast(both[..., 1:] >= 0.5, tf.float32)
         gamma = tf.exp(gen.uniform((tf.shape(xb)[0], 1, 1, 1), -0.25, 0.25))
         xb = tf.pow(tf.clip_by_value(xb, 1e-6, 1.0), gamma)
-        return _standardise(xb), yb
+        return standardise(xb), yb
 
     ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=s)
     return ds.batch(cfg.batch_size, drop_remainder=True).map(augment).prefetch(2)
@@ -148,9 +152,9 @@ def predict_masks(model, x: np.ndarray, batch_size: int = 32) -> np.ndarray:
     """Lung probability maps of a Keras lung-mask model for preprocessed images."""
     import tensorflow as tf
 
-    from .classifier import _standardise
+    from .common import standardise
 
-    out = [model(_standardise(tf.constant(x[i:i + batch_size])), training=False).numpy()
+    out = [model(standardise(tf.constant(x[i:i + batch_size])), training=False).numpy()
            for i in range(0, len(x), batch_size)]
     return np.concatenate(out)
 
@@ -172,7 +176,7 @@ def _train(csv_path: Path, out: Path, cfg: LungMaskConfig, resume: bool) -> Path
     setup_tensorflow(cfg.seed)
     import keras
 
-    sm = _sm()
+    sm = segmentation_models()
 
     ckpt_dir = out / "checkpoint"
     state_path = ckpt_dir / "state.json"
@@ -186,8 +190,8 @@ def _train(csv_path: Path, out: Path, cfg: LungMaskConfig, resume: bool) -> Path
     if cfg.limit:
         train, val = train[: cfg.limit], val[: max(cfg.limit // 4, 2)]
     log.info("%d training pairs, %d held-out pairs", len(train), len(val))
-    x_tr, y_tr = _load_pairs(train, cfg.size)
-    x_va, y_va = _load_pairs(val, cfg.size)
+    x_tr, y_tr = load_pairs(train, cfg.size)
+    x_va, y_va = load_pairs(val, cfg.size)
     steps = len(x_tr) // cfg.batch_size
     if steps == 0:
         raise DataError("has fewer training pairs than one batch.", csv_path)
