@@ -165,6 +165,8 @@ RULES: list[tuple[str, str, str]] = [
 
 #: The physical bounds (blank, too small, colour): fixed, not learned; asked first.
 FIXED_RULES = [r for r in RULES if r[0] in ("contrast", "min_side", "colourfulness")]
+#: The learned bounds, asked after the body head and the header's view.
+LEARNED_RULES = [r for r in RULES if r not in FIXED_RULES]
 
 #: The three questions, in the order they are asked; a refusal names the one that failed.
 QUESTIONS = ("chest", "frontal", "child")
@@ -367,7 +369,7 @@ class ChestGate:
         if view in LATERAL_VIEWS:
             return GateDecision("frontal", f"{LATERAL_REASON} (View Position {view} in the "
                                            "DICOM header)")
-        reason = self.check(f)
+        reason = self.check(f, LEARNED_RULES)  # the fixed ones passed above
         if reason is not None:
             return GateDecision("chest", reason)
         if scores is None or self.scope is None:
