@@ -370,7 +370,9 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
                                lr=args.lr, val_fraction=args.val_fraction, seed=args.seed,
                                limit=args.limit, lung_input=args.lung_input,
                                lung_model=str(args.lung_model) if args.lung_model else None,
-                               init_weights=str(args.init_weights) if args.init_weights else None)
+                               init_weights=str(args.init_weights) if args.init_weights else None,
+                               fine_map=args.fine_map, framing=args.framing,
+                               label_smoothing=args.label_smoothing)
         model_dir = train_classifier(args.csv, args.out, cfg, resume=args.resume,
                                      display_names=_display_names(args.display_name))
     elif args.what == "gate":
@@ -494,6 +496,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--init-weights", type=Path, metavar="MODEL.keras",
                    help="start from a trained classifier's weights (same labels; the size may "
                         "differ) with a fresh warm-up and cosine schedule: a second stage")
+    c.add_argument("--fine-map", action="store_true",
+                   help="drop the last transition's pooling: a feature map (and heat map) twice "
+                        "as fine, 10x10 at 160 px; --init-weights may come from either kind")
+    c.add_argument("--framing", action="store_true",
+                   help="augment framing: black or white borders, crops, contrast")
+    c.add_argument("--label-smoothing", type=float, default=0.0, metavar="EPS",
+                   help="label smoothing of the cross-entropy (e.g. 0.1)")
     c.set_defaults(func=cmd_train)
     u = tsub.add_parser("lung-mask", help="U-Net lung mask (encoder trained from scratch)")
     u.add_argument("--csv", required=True, type=Path,
@@ -531,8 +540,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _utf8_when_redirected() -> None:
+    """Write UTF-8 into pipes and files. On Windows, Python encodes redirected output in the
+    ANSI code page (cp1252, cp949), where a Korean name or a dash cannot always be written;
+    a console gets Unicode from Python either way."""
+    for stream in (sys.stdout, sys.stderr):
+        if (stream is not None and hasattr(stream, "reconfigure") and not stream.isatty()
+                and (stream.encoding or "").lower().replace("-", "") != "utf8"):
+            stream.reconfigure(encoding="utf-8", errors="replace")
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run one ``radiai`` command; RadiAIErrors become one line on stderr and exit code 1."""
+    _utf8_when_redirected()
     out = out or sys.stdout
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -120,6 +120,40 @@ def test_second_stage_starts_from_the_given_weights(no_split_table, tmp_path) ->
     assert "classifier.keras" in str(err.value)
 
 
+def test_fine_map_recipe_keeps_the_weights_and_doubles_the_map(no_split_table,
+                                                               tmp_path) -> None:
+    """--fine-map drops the last transition's pooling: the same weights (a coarse model's load
+    into it), a feature map twice as fine; --framing draws black and white borders; the run's
+    manifest says what it was trained with."""
+    import keras
+    import tensorflow as tf
+
+    from radiai_core.training.classifier import _framing, _load_init_weights, build_model
+
+    coarse, fine = build_model(64, 3), build_model(64, 3, fine_map=True)
+    assert coarse.get_layer("features").output.shape[1:3] == (2, 2)
+    assert fine.get_layer("features").output.shape[1:3] == (4, 4)
+    init = tmp_path / "coarse.keras"
+    coarse.save(init)
+    _load_init_weights(fine, init)
+    assert all(np.array_equal(a, b)
+               for a, b in zip(fine.get_weights(), coarse.get_weights(), strict=True))
+    x = np.full((64, 160, 160, 1), 0.5, np.float32)
+    framed = _framing(3)(tf.constant(x)).numpy()
+    assert framed.shape == x.shape and framed.min() >= 0.0 and framed.max() <= 1.0
+    black = (framed[:, 0, 0, 0] < 0.2).sum()
+    white = (framed[:, 0, 0, 0] > 0.8).sum()
+    assert 5 <= black <= 30 and 1 <= white <= 15  # a quarter and a tenth of 64, roughly
+    cfg = ClassifierConfig(size=64, epochs=1, batch_size=4, lr=1e-4, val_fraction=0.2,
+                           fine_map=True, framing=True, label_smoothing=0.1)
+    model_dir = train_classifier(no_split_table, tmp_path / "run", cfg)
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    assert "1/16 feature map" in manifest["architecture"]
+    assert manifest["training"]["config"]["label_smoothing"] == 0.1
+    saved = keras.models.load_model(model_dir / "classifier.keras", compile=False)
+    assert saved.get_layer("features").output.shape[1:3] == (4, 4)
+
+
 def _gate_data(root: Path) -> Path:
     """A shared-data folder made of the test samples: Kermany and the lung masks as they are,
     adult_cxr and nonchest tables over tests/data/scope (every row on the fit side)."""

@@ -48,19 +48,31 @@ class ClassifierConfig:
     lung_input: str = "plain"  # plain | masked | crop (see radiai_core.lung_input)
     lung_model: str | None = None  # lung-mask model folder for masked/crop (default: shipped)
     init_weights: str | None = None  # start from this .keras model's weights (fresh schedule)
+    fine_map: bool = False  # last transition without pooling: a 2x finer feature map
+    framing: bool = False  # augment framing: black or white borders, crops, contrast
+    label_smoothing: float = 0.0
 
 
-def build_model(size: int, n_classes: int):
+def build_model(size: int, n_classes: int, fine_map: bool = False):
     """DenseNet121 (random init) on one grey channel, global average pooling, softmax head.
 
     The last feature map is exposed as a layer named ``features`` so that Grad-CAM needs no
     second pass: with GAP + dense, CAM of class c is the feature map weighted by c's weights.
+    With ``fine_map`` the last transition keeps its 1x1 convolution but not its 2x2 average
+    pooling, so the last dense block runs at 1/16 of the input (10x10 at 160 px) instead of
+    1/32: the same weights, a map twice as fine in each direction.
     """
     import keras
 
     inp = keras.Input((size, size, 1), name="image")
     backbone = keras.applications.DenseNet121(include_top=False, weights=None,
                                               input_tensor=inp, pooling=None)
+    if fine_map:
+        backbone = keras.models.clone_model(
+            backbone, input_tensors=[inp],
+            clone_function=lambda layer: (keras.layers.Identity(name=layer.name)
+                                          if layer.name == "pool4_pool"
+                                          else layer.__class__.from_config(layer.get_config())))
     feats = keras.layers.Identity(name=FEATURE_LAYER)(backbone.output)
     x = keras.layers.GlobalAveragePooling2D(name="gap")(feats)
     x = keras.layers.Dropout(0.2, name="dropout")(x)
@@ -100,15 +112,47 @@ def _augmenter(seed: int):
     ], name="augment")
 
 
+def _framing(seed: int):
+    """Augmentation aimed at acquisition framing (the shortcut the stress suite found: borders
+    and collimation tell cohorts apart): per image, a black border (a quarter of the images),
+    a white one (a tenth), a crop into the field (a quarter), or none; then a contrast change.
+    Blur, noise, resolution, aspect and erased corners are left out, so those stresses stay
+    untouched evidence."""
+    import keras
+    import tensorflow as tf
+
+    out_black = keras.layers.RandomZoom((0.05, 0.3), fill_mode="constant", fill_value=0.0,
+                                        seed=seed)
+    out_white = keras.layers.RandomZoom((0.05, 0.2), fill_mode="constant", fill_value=1.0,
+                                        seed=seed + 1)
+    crop = keras.layers.RandomZoom((-0.2, -0.05), fill_mode="reflect", seed=seed + 2)
+    gen = tf.random.Generator.from_seed(seed + 3)
+
+    def apply(xb):
+        n = tf.shape(xb)[0]
+        u = gen.uniform((n, 1, 1, 1))
+        xb = tf.where(u < 0.25, out_black(xb, training=True),
+                      tf.where(u < 0.35, out_white(xb, training=True),
+                               tf.where(u < 0.6, crop(xb, training=True), xb)))
+        c = gen.uniform((n, 1, 1, 1), 0.7, 1.3)
+        mean = tf.reduce_mean(xb, axis=[1, 2, 3], keepdims=True)
+        return tf.clip_by_value((xb - mean) * c + mean, 0.0, 1.0)
+
+    return apply
+
+
 def _train_dataset(x: np.ndarray, y: np.ndarray, w: np.ndarray, cfg: ClassifierConfig,
                    epoch: int):
     import tensorflow as tf
 
     aug = _augmenter(cfg.seed + 97 * epoch)
+    framing = _framing(cfg.seed + 89 * epoch) if cfg.framing else None
     gen = tf.random.Generator.from_seed(cfg.seed + epoch)
 
     def augment(xb, yb, wb):
         xb = aug(xb, training=True)
+        if framing is not None:
+            xb = framing(xb)
         # Gamma jitter: a non-linear exposure change that standardisation does not undo.
         gamma = tf.exp(gen.uniform((tf.shape(xb)[0], 1, 1, 1), -0.2, 0.2))
         xb = tf.pow(tf.clip_by_value(xb, 1e-6, 1.0), gamma)
@@ -240,14 +284,16 @@ def _train(csv_path: Path, out: Path, cfg: ClassifierConfig, resume: bool,
         start, history = state["epochs_done"], state["history"]
         log.info("resuming after epoch %d of %d", start, cfg.epochs)
     else:
-        model = build_model(cfg.size, len(labels))
+        model = build_model(cfg.size, len(labels), cfg.fine_map)
         if cfg.init_weights:
             _load_init_weights(model, Path(cfg.init_weights))
         schedule = keras.optimizers.schedules.CosineDecay(
             0.0, decay_steps=max(1, steps_per_epoch * cfg.epochs - steps_per_epoch // 2),
             warmup_target=cfg.lr, warmup_steps=steps_per_epoch // 2, alpha=0.01)
         model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay),
-                      loss="categorical_crossentropy", weighted_metrics=["accuracy"])
+                      loss=keras.losses.CategoricalCrossentropy(
+                          label_smoothing=cfg.label_smoothing),
+                      weighted_metrics=["accuracy"])
         start, history = 0, []
 
     for epoch in range(start, cfg.epochs):
@@ -282,7 +328,7 @@ def _export(model, out: Path, cfg: ClassifierConfig, labels: list[str],
 
     model_dir = out / "model"
     model_dir.mkdir(parents=True, exist_ok=True)
-    clean = build_model(cfg.size, len(labels))
+    clean = build_model(cfg.size, len(labels), cfg.fine_map)
     clean.set_weights(model.get_weights())
     weights = model_dir / "classifier.keras"
     clean.save(weights)
@@ -297,7 +343,9 @@ def _export(model, out: Path, cfg: ClassifierConfig, labels: list[str],
         "kind": "classifier",
         "version": _dt.date.today().strftime("%Y.%m.%d"),
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "architecture": "DenseNet121 (random init) + global average pooling + softmax",
+        "architecture": ("DenseNet121 (random init"
+                         + ("; last transition without pooling: 1/16 feature map" if cfg.fine_map
+                            else "") + ") + global average pooling + softmax"),
         "weights": weights.name,
         "sha256": sha256_file(weights),
         "labels": labels,
