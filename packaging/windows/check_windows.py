@@ -146,11 +146,11 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"silent install (/S): {time.time() - t0:.1f} s into {app.relative_to(args.prefix)}"
               f" ({tree_size(app) / 1e6:.0f} MB)")
-        shortcuts = [s for s in ("Start Menu/Programs/RadiAI/RadiAI.lnk",)
-                     if not list((args.prefix / "drive_c" / "users").glob(
-                         f"*/AppData/Roaming/Microsoft/Windows/{s}"))]
-        if shortcuts:
-            failures.append(f"missing shortcut(s): {shortcuts}")
+        users = args.prefix / "drive_c" / "users"
+        missing = [p for p in ("*/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/RadiAI/"
+                               "RadiAI.lnk", "*/Desktop/RadiAI.lnk") if not any(users.glob(p))]
+        if missing:
+            failures.append(f"missing shortcut(s): {missing}")
 
         samples = app / "_internal" / "samples"
         command, no_network = offline(["wine", str(app / "radiai-cli.exe"), "analyze",
