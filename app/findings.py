@@ -1,4 +1,4 @@
-"""Findings panel: top findings with probability bars, the call, the model, the notice."""
+"""Findings panel: every model's findings with probability bars, its call, the models."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from PyQt5.QtWidgets import (
 )
 
 from radiai_core.anonymize import patient_line
+from radiai_core.findings import Findings, label_ref
 from radiai_core.i18n import localized
 from radiai_core.image import ImageMeta
 from radiai_core.pipeline import NOTICE, Analysis
@@ -34,8 +35,9 @@ def short_name(path: str, limit: int = 36) -> str:
 
 
 class FindingsPanel(QWidget):
-    """The findings of the image on screen; a click on a finding's name asks for its heat map
-    (``heat_requested(label)``)."""
+    """The findings of the image on screen, one block per model of the set (titled when there
+    are several); a click on a finding's name asks for its heat map (``heat_requested(ref)``,
+    ``ref`` as ``Analyzer.analyze`` takes it: "label", or "key/label" for another model)."""
 
     heat_requested = pyqtSignal(str)
 
@@ -117,12 +119,31 @@ class FindingsPanel(QWidget):
             self._show_models(a)
             return
         self.title.setText(t("<b>{name}</b> — findings").format(name=name))
-        ranked = sorted(a.probabilities.items(), key=lambda kv: kv[1], reverse=True)
-        for i, (label, p) in enumerate(ranked):
-            shown = t(a.display_names.get(label, label))
+        several = len(a.findings) > 1
+        calls = []
+        for i, f in enumerate(a.findings):
+            self._add_findings(f, i == 0, several)
+            line = self._call_line(f)
+            if line:
+                calls.append(f"{escape(f.title)}: {line}" if several else line)
+        self.call.setText("<br>".join(calls))
+        self._show_models(a)
+
+    def _add_findings(self, f: Findings, primary: bool, titled: bool) -> None:
+        """One model's rows: its title (when the set has several), then a name and a bar per
+        label, most probable first; the top three and any label the model calls are shown,
+        the rest behind "Show all labels"."""
+        row = self.rows.rowCount()
+        if titled:
+            head = QLabel(f"<b>{escape(f.title)}</b>")
+            self.rows.addWidget(head, row, 0, 1, 2)
+            row += 1
+        for i, (label, p) in enumerate(f.ranked()):
+            shown = t(f.name(label))
+            ref = label_ref(f.key, label, primary)
             # Each finding's name asks for its heat map; the one shown is in bold.
-            text = QLabel(f"<b>{escape(shown)}</b>" if label == a.cam_label
-                          else f"<a href='{escape(label)}'>{escape(shown)}</a>")
+            text = QLabel(f"<b>{escape(shown)}</b>" if label == f.cam_label
+                          else f"<a href='{escape(ref)}'>{escape(shown)}</a>")
             text.setToolTip(t("Show the heat map of {name}").format(name=shown))
             text.linkActivated.connect(self.heat_requested.emit)
             text.setAccessibleName(shown)
@@ -130,22 +151,41 @@ class FindingsPanel(QWidget):
             bar.setRange(0, 1000)
             bar.setValue(int(round(p * 1000)))
             bar.setFormat(f"{p:.1%}")
-            self.rows.addWidget(text, i, 0)
-            self.rows.addWidget(bar, i, 1)
-            self.bars[label] = bar
-            if i >= TOP_N:
+            if f.multi_label:
+                threshold = f.thresholds.get(label, 0.5)
+                bar.setToolTip(t("threshold {threshold}").format(threshold=f"{threshold:.2f}"))
+                if f.is_positive(label):
+                    bar.setFormat(f"{p:.1%} ≥ {threshold:.2f}")
+                    bar.setStyleSheet("QProgressBar::chunk { background: #c0392b; }")
+            self.rows.addWidget(text, row, 0)
+            self.rows.addWidget(bar, row, 1)
+            self.bars[ref] = bar
+            if i >= TOP_N and not f.is_positive(label):
                 self._extra += [text, bar]
                 text.setVisible(self.more.isChecked())
                 bar.setVisible(self.more.isChecked())
-        self.more.setVisible(len(ranked) > TOP_N)
-        if a.call is not None:
-            positive = not a.call.startswith("no ")
+            row += 1
+        if self._extra:
+            self.more.setVisible(True)
+
+    @staticmethod
+    def _call_line(f: Findings) -> str:
+        """A model's call in colour (positive red, negative green) with its score, or the
+        labels a multi-label model calls; empty for a model that makes no call."""
+        if f.call is not None:
+            positive = not f.call.startswith("no ")
             colour = "#c0392b" if positive else "#1e8449"
-            self.call.setText(f"<span style='color:{colour}'><b>{t(a.call)}</b></span> "
-                              + t("(score {score}, threshold {threshold})").format(
-                                  score=f"{a.abnormal_score:.2f}",
-                                  threshold=f"{a.threshold:.2f}"))
-        self._show_models(a)
+            return (f"<span style='color:{colour}'><b>{escape(t(f.call))}</b></span> "
+                    + t("(score {score}, threshold {threshold})").format(
+                        score=f"{f.abnormal_score:.2f}", threshold=f"{f.threshold:.2f}"))
+        if f.multi_label:
+            if f.positives:
+                names = ", ".join(escape(t(f.name(p))) for p in f.positives)
+                return ("<span style='color:#c0392b'><b>"
+                        + t("Above threshold: {labels}").format(labels=names) + "</b></span>")
+            return ("<span style='color:#1e8449'><b>" + t("No label above its threshold")
+                    + "</b></span>")
+        return ""
 
     def _show_models(self, a: Analysis) -> None:
         self.model.setText("<br>".join(f"{m.name} {m.version} ({m.sha256[:12]})"
@@ -161,6 +201,6 @@ class FindingsPanel(QWidget):
         out = []
         for i in range(self.rows.rowCount()):
             item = self.rows.itemAtPosition(i, 0)
-            if item is not None and item.widget() is not None:
-                out.append(item.widget().accessibleName())
+            if item is not None and item.widget() is not None and item.widget().accessibleName():
+                out.append(item.widget().accessibleName())  # model titles have none
         return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from html import escape
 from pathlib import Path
 
 from PyQt5.QtCore import QDate, Qt, pyqtSignal
@@ -25,6 +26,7 @@ from PyQt5.QtWidgets import (
 
 from radiai_core.anonymize import person_name
 from radiai_core.errors import RadiAIError
+from radiai_core.findings import Findings, label_ref
 from radiai_core.history import History, HistoryEntry
 from radiai_core.i18n import localized
 
@@ -42,6 +44,23 @@ log = logging.getLogger(__name__)
 ID_ROLE = Qt.UserRole
 KIND_ROLE = Qt.UserRole + 1
 VERDICT_CHOICES = [("—", None), (N_("agree"), "agree"), (N_("disagree"), "disagree")]
+
+
+def _call_text(f: Findings) -> str:
+    """A stored model's call with its threshold, or the labels a multi-label model called."""
+    if f.call is not None and f.threshold is not None:
+        return t("Call: <b>{call}</b> (threshold {threshold})").format(
+            call=escape(t(f.call)), threshold=f"{f.threshold:.2f}")
+    if f.multi_label:
+        names = ", ".join(escape(t(f.name(p))) for p in f.positives)
+        return (t("Above threshold: {labels}").format(labels=names) if f.positives
+                else t("No label above its threshold"))
+    return ""
+
+
+def _positives(e: HistoryEntry) -> str:
+    """The labels the primary model called, for the list (a model without a call)."""
+    return ", ".join(e.findings[0].name(p) for p in e.findings[0].positives) if e.findings else ""
 
 
 class HistoryPanel(QWidget):
@@ -160,7 +179,7 @@ class HistoryPanel(QWidget):
             for e in self.history.analyses(patient_key=p.key, **f):
                 name = e.path.replace("\\", "/").rsplit("/", 1)[-1]
                 item = QTreeWidgetItem([name, e.study_date or e.analysed_at[:10],
-                                        e.call or e.status])
+                                        e.call or _positives(e) or e.status])
                 item.setData(0, ID_ROLE, e.id)
                 item.setData(0, KIND_ROLE, "analysis")
                 item.setToolTip(0, e.path)
@@ -219,26 +238,33 @@ class HistoryPanel(QWidget):
         if e.status != "ok":
             lines.append(t("Refused: this image {message}.").format(
                 message=localized(e.message)))
-        elif e.call:
-            lines.append(t("Call: <b>{call}</b> (threshold {threshold})").format(
-                call=t(e.call), threshold=f"{e.threshold:.2f}"))
+        several = len(e.findings) > 1
+        for f in e.findings:
+            line = _call_text(f)
+            if line:
+                lines.append(f"{escape(f.title)}: {line}" if several else line)
         self.detail.setText("<br>".join(lines))
         self.detail.setToolTip(e.path)  # the whole path; the text keeps the dock narrow
-        if e.status == "ok":
-            ranked = sorted(e.probabilities.items(), key=lambda kv: kv[1], reverse=True)
-            for row, (label, p) in enumerate(ranked):
-                verdict, note = e.verdicts.get(label, (None, ""))
+        row = 0
+        for i, f in enumerate(e.findings):  # a verdict per label of every model
+            if several:
+                self.verdict_grid.addWidget(QLabel(f"<b>{escape(f.title)}</b>"), row, 0, 1, 3)
+                row += 1
+            for label, p in f.ranked():
+                ref = label_ref(f.key, label, i == 0)
+                verdict, note = e.verdicts.get(ref, (None, ""))
                 combo = QComboBox()
                 for text, value in VERDICT_CHOICES:
                     combo.addItem(t(text), value)
                 combo.setCurrentIndex([v for _, v in VERDICT_CHOICES].index(verdict))
                 edit = QLineEdit(note)
                 edit.setPlaceholderText(t("note"))
-                self.verdict_grid.addWidget(QLabel(f"{e.display_names.get(label, label)} "
-                                                   f"{p:.1%}"), row, 0)
+                mark = " *" if f.multi_label and f.is_positive(label) else ""
+                self.verdict_grid.addWidget(QLabel(f"{f.name(label)} {p:.1%}{mark}"), row, 0)
                 self.verdict_grid.addWidget(combo, row, 1)
                 self.verdict_grid.addWidget(edit, row, 2)
-                self.verdict_rows[label] = (combo, edit)
+                self.verdict_rows[ref] = (combo, edit)
+                row += 1
         self._update_buttons()
 
     def _update_buttons(self) -> None:

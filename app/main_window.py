@@ -731,14 +731,21 @@ class MainWindow(QMainWindow):
 
 
 def result_text(a: Analysis) -> tuple[str, str]:
-    """(short text, tooltip) of an image's answer for its row in the study tree."""
+    """(short text, tooltip) of an image's answer for its row in the study tree: the primary
+    model's summary; the tooltip has every model's."""
     if a.status != "ok":
         return f"refused ({a.refused_by or 'scope'})", f"Refused: this image {a.message}."
-    if a.call is not None:
-        return (f"{a.call} {a.abnormal_score:.2f}",
-                f"{a.call} (score {a.abnormal_score:.2f}, threshold {a.threshold:.2f})")
-    label, p = a.top(1)[0]
-    return f"{a.display_names.get(label, label)} {p:.0%}", ""
+    f = a.findings[0]
+    if f.call is not None:
+        short = f"{f.call} {f.abnormal_score:.2f}"
+    elif f.multi_label:
+        short = ", ".join(f.name(p) for p in f.positives) or "no label above threshold"
+    else:
+        label, p = f.top(1)[0]
+        short = f"{f.name(label)} {p:.0%}"
+    tip = "\n".join((f"{g.title}: " if len(a.findings) > 1 else "") + g.summary()
+                     for g in a.findings)
+    return short, tip
 
 
 def _reopen(history_path: Path | None, analysis_id: int) -> Analysis:

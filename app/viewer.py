@@ -307,8 +307,7 @@ class ImageViewer(QGraphicsView):
             if a.status != "ok":
                 lines.append(t("Refused: no findings (lung contour only)"))
             elif a.cam_label and (self.show_heat or self.show_boxes):
-                lines.append(t("Heat map: {name}").format(
-                    name=t(a.display_names.get(a.cam_label, a.cam_label))))
+                lines.append(t("Heat map: {name}").format(name=t(a.explained.name(a.cam_label))))
             elif not a.cam_label:
                 lines.append(t("No positive finding: no heat map"))
         return lines

@@ -246,7 +246,7 @@ class CsvWorker(CancellableWorker):
 
         try:
             analyzer = self.make_analyzer()
-            table = CsvTable(self.csv_path, analyzer.labels, Pseudonymizer(self.anonymize))
+            table = CsvTable(self.csv_path, analyzer.outputs, Pseudonymizer(self.anonymize))
             total = len(self.paths) + len(self.errors)
             told = False
             with table, Runner(analyzer.analyze, self.history_path) as runner:

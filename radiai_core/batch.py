@@ -126,15 +126,24 @@ class Runner:
 
 class CsvTable:
     """The batch table: one row per input file (errors included), written and flushed row by
-    row so that an interrupted batch keeps what it did. Readable by the user only."""
+    row so that an interrupted batch keeps what it did. Readable by the user only.
 
-    def __init__(self, path: str | Path, labels: Sequence[str],
+    ``models`` lists each model of the set as (key, labels), the primary one first: its
+    columns are ``p_<label>``, ``call`` and ``positives``; another model's carry its key,
+    ``<key>.p_<label>`` …, so a model set of any size gives one table of the same shape.
+    """
+
+    def __init__(self, path: str | Path, models: Sequence[tuple[str, Sequence[str]]],
                  pseudonyms: Pseudonymizer | None = None) -> None:
         self.path = Path(path)
-        self.labels = list(labels)
+        self.models = [(key, list(labels)) for key, labels in models]
         self.pseudonyms = pseudonyms or Pseudonymizer()
         self.columns = ["path", "patient_id", "study_date", "age", "status", "refused_by",
-                        "message", *[f"p_{lab}" for lab in self.labels], "call"]
+                        "message"]
+        for i, (key, labels) in enumerate(self.models):
+            pre = self._prefix(i, key)
+            self.columns += [*(f"{pre}p_{lab}" for lab in labels), f"{pre}call",
+                             f"{pre}positives"]
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -144,6 +153,10 @@ class CsvTable:
         self._writer = csv.DictWriter(self._file, self.columns)
         self._writer.writeheader()
         self.rows = 0
+
+    @staticmethod
+    def _prefix(index: int, key: str) -> str:
+        return "" if index == 0 else f"{key}."
 
     def add(self, item: BatchItem) -> dict[str, Any]:
         """Write one row for ``item`` (flushed at once) and return it."""
@@ -155,11 +168,19 @@ class CsvTable:
             d = self.pseudonyms.details(a.image.meta)
             row.update(path=d.reference if self.pseudonyms.enabled else item.path,
                        patient_id=d.patient_id, study_date=iso_date(a.image.meta.study_date),
-                       call=a.call or "", refused_by=a.refused_by or "",
+                       refused_by=a.refused_by or "",
                        age=a.age.describe() if a.age is not None else "")
-            for lab in self.labels:
-                if lab in a.probabilities:
-                    row[f"p_{lab}"] = f"{a.probabilities[lab]:.6f}"
+            by_key = {f.key: f for f in a.findings}
+            for i, (key, labels) in enumerate(self.models):
+                f = by_key.get(key)
+                if f is None:
+                    continue
+                pre = self._prefix(i, key)
+                row[f"{pre}call"] = f.call or ""
+                row[f"{pre}positives"] = "|".join(f.positives)
+                for lab in labels:
+                    if lab in f.probabilities:
+                        row[f"{pre}p_{lab}"] = f"{f.probabilities[lab]:.6f}"
         self._writer.writerow(row)
         self._file.flush()
         self.rows += 1

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from .errors import RadiAIError
+from .findings import Findings
 from .io import load_image
 from .privacy import protect
 from .studies import list_files
@@ -103,7 +104,7 @@ def cmd_inspect(args: argparse.Namespace, out: TextIO) -> int:
     return 1 if failed else 0
 
 
-def _print_analysis(d: dict[str, Any], names: dict[str, str], out: TextIO) -> None:
+def _print_analysis(d: dict[str, Any], out: TextIO) -> None:
     if d["status"] == "ignored":
         out.write(f"IGNORED {d['path']}: {d['message']}\n")
         return
@@ -119,18 +120,30 @@ def _print_analysis(d: dict[str, Any], names: dict[str, str], out: TextIO) -> No
     out.write(f"OK     {d['path']}\n")
     if age is not None:
         out.write(f"       age: {age['text']}\n")
-    for item in d["top"]:
-        out.write(f"       {item['name']:<24} {item['p']:6.1%}\n")
-    if d["call"] is not None:
-        out.write(f"       call: {d['call']} (score {d['abnormal_score']:.3f}, threshold "
-                  f"{d['threshold']:.3f})\n")
-    if d["cam_label"] is not None:
-        out.write(f"       heat map: {names.get(d['cam_label'], d['cam_label'])}\n")
-    for b in d["boxes"]:
-        out.write(f"       region x={b['x']} y={b['y']} w={b['w']} h={b['h']} "
-                  f"({b['score']:.0%} of the heat map)\n")
+    several = len(d["findings"]) > 1
+    for f in d["findings"]:
+        _print_findings(Findings.from_dict(f), out, several)
     t = d["timings_ms"]
     out.write("       time " + "  ".join(f"{k} {v:.0f} ms" for k, v in t.items()) + "\n")
+
+
+def _print_findings(f: Findings, out: TextIO, titled: bool) -> None:
+    """One model's findings, as every face shows them: its title (when the set has several),
+    the labels (all of a multi-label model, marked when over threshold; else the top three),
+    its call, the explained label and its regions."""
+    pad = "       "
+    if titled:
+        out.write(f"{pad}[{f.title}]\n")
+    for label, p in (f.ranked() if f.multi_label else f.top(3)):
+        mark = "  *" if f.multi_label and f.is_positive(label) else ""
+        out.write(f"{pad}{f.name(label):<24} {p:6.1%}{mark}\n")
+    if f.call is not None or f.multi_label:
+        out.write(f"{pad}call: {f.summary()}\n")
+    if f.cam_label is not None:
+        out.write(f"{pad}heat map: {f.name(f.cam_label)}\n")
+    for b in f.boxes:
+        out.write(f"{pad}region x={b.x} y={b.y} w={b.w} h={b.h} "
+                  f"({b.score:.0%} of the heat map)\n")
 
 
 class _Progress:
@@ -179,13 +192,12 @@ def cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:
     from .pipeline import NOTICE, default_analyzer
 
     analyzer = default_analyzer()  # model problems stop here, before any file is read
-    names = analyzer.models.classifier.display_names
     pseudonyms = Pseudonymizer(enabled=args.anonymize)
     if args.pdf_dir is not None:
         args.pdf_dir.mkdir(parents=True, exist_ok=True)
     skipped: list = []
     files = list_files(args.paths, skipped)
-    table = CsvTable(args.csv, analyzer.models.classifier.labels, pseudonyms) if args.csv else None
+    table = CsvTable(args.csv, analyzer.outputs, pseudonyms) if args.csv else None
     progress = _Progress(len(files) + len(skipped)) if table is not None else None
     items = [BatchItem(s.path, error=s.reason, kind=s.kind) for s in skipped]
     counts = {"ok": 0, "rejected": 0, "error": 0, "ignored": 0}
@@ -232,7 +244,7 @@ def cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:
             if args.json:
                 out.write(json.dumps(d, ensure_ascii=False) + "\n")
             elif progress is None or not progress.enabled:
-                _print_analysis(d, names, out)
+                _print_analysis(d, out)
             out.flush()
     finally:
         if progress is not None:
@@ -318,7 +330,7 @@ def _protocol(args: argparse.Namespace, analyzer: Any, samples: list, out: TextI
                               "heat_map_on_lungs": lung_concentration(analyzer, samples)}
     if args.boxes is not None:
         models = analyzer.models
-        ungated = Analyzer(ModelSet(models.classifier, models.lung_mask, gate=None))
+        ungated = Analyzer(ModelSet([models.classifier], models.lung_mask, gate=None))
         result["pointing_game"] = pointing_game(ungated, read_boxes(args.boxes))
     if not args.json:
         out.write("\nstress suite (pneumonia vs normal; at the shipped threshold)\n")
@@ -372,9 +384,11 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
                                lung_model=str(args.lung_model) if args.lung_model else None,
                                init_weights=str(args.init_weights) if args.init_weights else None,
                                fine_map=args.fine_map, framing=args.framing,
-                               label_smoothing=args.label_smoothing)
+                               label_smoothing=args.label_smoothing,
+                               multi_label=args.multi_label)
         model_dir = train_classifier(args.csv, args.out, cfg, resume=args.resume,
-                                     display_names=_display_names(args.display_name))
+                                     display_names=_display_names(args.display_name),
+                                     title=args.title, name=args.name)
     elif args.what == "gate":
         from .training.gate import fit_gate
 
@@ -402,7 +416,8 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         if args.kind == "classifier":
             if args.csv is None:
                 raise RadiAIError("finalize classifier needs --csv (the training table).")
-            finalize_classifier(args.run / "model", args.csv, args.dest)
+            finalize_classifier(args.run / "model", args.csv, args.dest,
+                                positive_call=args.positive_call)
         else:
             if args.csv is None:
                 raise RadiAIError("finalize lung-mask needs --csv (the mask pairs table).")
@@ -448,7 +463,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("analyze", help="analyse radiographs with the shipped models")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
-    p.add_argument("--cam", metavar="LABEL", help="heat map for this label (default: top class)")
+    p.add_argument("--cam", metavar="LABEL", help="heat map for this label (default: the top "
+                   "positive finding); MODEL/LABEL for a label of another model of the set")
     p.add_argument("--csv", type=Path, metavar="OUT.csv",
                    help="write one row per file found (errors included); progress on stderr")
     p.add_argument("--pdf-dir", type=Path, metavar="DIR",
@@ -484,7 +500,15 @@ def build_parser() -> argparse.ArgumentParser:
     c = tsub.add_parser("classifier", help="DenseNet121 radiograph classifier")
     c.add_argument("--csv", required=True, type=Path,
                    help="table with path (relative to the CSV) and label, optionally "
-                        "patient_id and split")
+                        "patient_id and split; with --multi-label, one 0/1 column per label "
+                        "instead of label (see docs/train-your-own.md)")
+    c.add_argument("--multi-label", action="store_true",
+                   help="one sigmoid per label column (findings that co-occur) instead of "
+                        "one softmax over the label column's values")
+    c.add_argument("--title", help="how the viewer, PDF and CSV name this model "
+                                   "(e.g. 'Pediatric findings, 7 classes')")
+    c.add_argument("--name", default="radiai-densenet121-cxr",
+                   help="the model's name in its manifest, the history and the PDF's model list")
     _run_arguments(c, size=160, epochs=8, batch=32, lr=1e-3, val=0.1)
     c.add_argument("--display-name", action="append", default=[], metavar="LABEL=NAME",
                    help="how a label is shown, e.g. bacterial='bacterial pneumonia'")
@@ -536,6 +560,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--dest", required=True, type=Path, help="model folder to write")
     f.add_argument("--csv", type=Path, required=True,
                    help="the training table the run used (to re-carve its validation split)")
+    f.add_argument("--positive-call", default="pneumonia",
+                   help="the call a classifier with a negative label makes when its score "
+                        "reaches the threshold (default: pneumonia; e.g. abnormal)")
     f.set_defaults(func=cmd_train)
     return parser
 

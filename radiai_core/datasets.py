@@ -12,11 +12,17 @@ from .errors import DataError
 
 @dataclass(frozen=True)
 class Sample:
-    """One row of a labelled table: image path, label, patient id, split."""
+    """One row of a labelled table: image path, label, patient id, split. A multi-label row
+    has ``targets`` (0 or 1 per label column) and, as ``label``, its first positive label
+    (or "none"), which the split is stratified by."""
     path: Path
     label: str
     patient_id: str
     split: str  # "train", "val", "test" or "" when the table has no split column
+    targets: tuple[int, ...] = ()
+
+#: Columns of a multi-label table that are not labels.
+NOT_LABELS = ("path", "patient_id", "split")
 
 
 def read_table(csv_path: str | Path, path_column: str = "path",
@@ -47,6 +53,53 @@ def read_table(csv_path: str | Path, path_column: str = "path",
                               patient_id=(row.get("patient_id") or "").strip() or rel,
                               split=(row.get("split") or "").strip().lower()))
     return samples
+
+
+def read_multilabel_table(csv_path: str | Path) -> tuple[list[str], list[Sample]]:
+    """(labels, rows) of a multi-label CSV: ``path`` (relative to the CSV's folder), optional
+    ``patient_id`` and ``split``, and one column per label holding 0 or 1; the header gives
+    the label set and its order (a label may have no positive row yet).
+
+    Raises
+    ------
+    DataError
+        The file is missing, has no label column, or a cell is not 0 or 1 (line and column
+        named).
+    """
+    csv_path = Path(csv_path)
+    if not csv_path.is_file():
+        raise DataError("does not exist or is not a file.", csv_path)
+    with open(csv_path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        header = list(reader.fieldnames or [])
+        rows = list(reader)
+    if "path" not in header:
+        raise DataError(f"has no column path; found {', '.join(header) or 'none'}.", csv_path)
+    labels = [c for c in header if c not in NOT_LABELS]
+    if len(labels) < 2:
+        raise DataError("has fewer than two label columns; a multi-label table has one 0/1 "
+                        "column per label besides path, patient_id and split.", csv_path)
+    if not rows:
+        raise DataError("has a header but no rows.", csv_path)
+    samples = []
+    for i, row in enumerate(rows, start=2):
+        rel = (row["path"] or "").strip()
+        if not rel:
+            raise DataError(f"line {i} has an empty 'path'.", csv_path)
+        targets = []
+        for lab in labels:
+            cell = (row[lab] or "").strip()
+            if cell not in ("0", "1"):
+                raise DataError(f"line {i}, column {lab!r} holds {cell!r}; in a multi-label "
+                                "table every column other than path, patient_id and split is "
+                                "a label holding 0 or 1.", csv_path)
+            targets.append(int(cell))
+        first = next((lab for lab, v in zip(labels, targets, strict=True) if v), "none")
+        samples.append(Sample(path=csv_path.parent / rel, label=first,
+                              patient_id=(row.get("patient_id") or "").strip() or rel,
+                              split=(row.get("split") or "").strip().lower(),
+                              targets=tuple(targets)))
+    return labels, samples
 
 
 def ordered_labels(labels: list[str]) -> list[str]:

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from .errors import FileAccessError, HistoryError
+from .findings import Findings
 from .gate import Age
 from .image import ImageMeta, iso_date
 from .io import load_image
@@ -101,8 +102,15 @@ def _v3(db: sqlite3.Connection) -> None:
     """)
 
 
+def _v4(db: sqlite3.Connection) -> None:
+    """Every model's findings (JSON list of ``Findings.to_dict``): a model set of any size. The
+    primary model's columns stay filled; rows from before have NULL here and are read from
+    them."""
+    db.executescript("ALTER TABLE analyses ADD COLUMN findings TEXT;")
+
+
 #: MIGRATIONS[i] takes a database at schema version i to version i + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -118,7 +126,8 @@ class PatientSummary:
 
 @dataclass
 class HistoryEntry:
-    """One stored analysis (no pixels): what the history view lists and the exports use."""
+    """One stored analysis (no pixels): what the history view lists and the exports use.
+    ``findings`` holds every model's; ``labels`` … ``call`` are the primary model's."""
 
     id: int
     patient_id: str
@@ -139,6 +148,18 @@ class HistoryEntry:
     refused_by: str | None = None
     age: Age | None = None
     verdicts: dict[str, tuple[str | None, str]] = field(default_factory=dict)
+    findings: list[Findings] = field(default_factory=list)
+
+
+def _legacy_findings(e: HistoryEntry, score: float | None, cam_label: str | None) -> Findings:
+    """The one model's findings of an analysis stored before schema 4, from its columns."""
+    negative = "normal" if "normal" in e.labels and score is not None else None
+    positive = e.call is not None and not e.call.startswith("no ")
+    return Findings(key="classifier", title=e.model.name, labels=e.labels,
+                    display_names=e.display_names, probabilities=e.probabilities,
+                    negative_label=negative, abnormal_score=score, threshold=e.threshold,
+                    call=e.call, positives=[cam_label] if positive and cam_label else [],
+                    cam_label=cam_label, boxes=e.boxes)
 
 
 def image_key(meta: ImageMeta) -> str:
@@ -344,6 +365,7 @@ class History:
             "cam_label": a.cam_label, "boxes": json.dumps([asdict(b) for b in a.boxes]),
             "refused_by": a.refused_by,
             "age": json.dumps(a.age.to_dict()) if a.age is not None else None,
+            "findings": json.dumps([f.to_dict(exact=True) for f in a.findings]),
         }
         try:
             with self.db:
@@ -478,24 +500,27 @@ class History:
             raise HistoryError(f"cannot give back analysis {analysis_id} ({exc}); the history "
                                "file is damaged.", self.path) from None
         shape = image.shape
+        findings = e.findings
+        shown = next((f for f in findings if f.cam_label), None)
+        if shown is not None:
+            shown.heatmap = _unpng(row[0], shape)
         return Analysis(
-            image=image, status=e.status, message=e.message, labels=e.labels,
-            display_names=e.display_names, probabilities=e.probabilities,
-            abnormal_score=row[2], threshold=e.threshold, call=e.call, cam_label=row[3],
-            heatmap=_unpng(row[0], shape), mask=_unpng(row[1], shape, binary=True),
-            boxes=e.boxes, models=[ModelInfo(**d) for d in json.loads(row[4])],
+            image=image, status=e.status, message=e.message, findings=findings,
+            mask=_unpng(row[1], shape, binary=True),
+            models=[ModelInfo(**d) for d in json.loads(row[4])],
             refused_by=e.refused_by, age=e.age)
 
     _SELECT = ("SELECT a.id, p.patient_id, COALESCE(p.name, ''), a.path, a.analysed_at, "
                "COALESCE(a.study_date, ''), COALESCE(a.study_description, ''), a.status, "
                "a.message, a.labels, a.display_names, a.probabilities, a.call, a.threshold, "
-               "a.model_name, a.model_version, a.model_sha256, a.boxes, a.refused_by, a.age "
+               "a.model_name, a.model_version, a.model_sha256, a.boxes, a.refused_by, a.age, "
+               "a.findings, a.abnormal_score, a.cam_label "
                "FROM analyses a JOIN patients p ON a.patient = p.id")
 
     def _entry(self, r: tuple[Any, ...]) -> HistoryEntry:
         verdicts = {label: (verdict, note) for label, verdict, note in self._query(
             "SELECT label, verdict, note FROM verdicts WHERE analysis = ?", (r[0],))}
-        return HistoryEntry(
+        e = HistoryEntry(
             id=r[0], patient_id=r[1], patient_name=r[2], path=r[3], analysed_at=r[4],
             study_date=r[5], study_description=r[6], status=r[7], message=r[8],
             labels=json.loads(r[9]), display_names=json.loads(r[10]),
@@ -503,6 +528,11 @@ class History:
             model=ModelInfo(r[14], r[15], r[16], "classifier"),
             boxes=[Box(**b) for b in json.loads(r[17])], refused_by=r[18],
             age=Age.from_dict(json.loads(r[19])) if r[19] else None, verdicts=verdicts)
+        if r[20] is not None:
+            e.findings = [Findings.from_dict(d) for d in json.loads(r[20])]
+        elif e.status == "ok":  # stored before schema 4: the primary model's columns
+            e.findings = [_legacy_findings(e, r[21], r[22])]
+        return e
 
     @staticmethod
     def _filters(text: str, date_from: str | None, date_to: str | None

@@ -37,6 +37,13 @@ KOREAN = {
     "This image {message}.": "이 영상은 {message}.",
     "pneumonia": "폐렴", "no pneumonia": "폐렴 아님",
     "normal": "정상", "bacterial pneumonia": "세균성 폐렴", "viral pneumonia": "바이러스성 폐렴",
+    "Above threshold: {labels}": "임계값 이상: {labels}",
+    "No label above its threshold": "임계값 이상인 소견 없음",
+    "threshold {threshold}": "임계값 {threshold}",
+    # The design card's seven pediatric classes (NIA), for a site's own model.
+    "hyperinflation": "과팽창", "respiratory distress syndrome": "호흡곤란증후군",
+    "atelectasis": "무기폐", "air leak": "공기 누출", "pleural effusion": "흉막 삼출",
+    "abnormal finding": "이상 소견", "no abnormal finding": "이상 소견 없음",
 }
 _CATALOGS = {"ko": KOREAN}
 

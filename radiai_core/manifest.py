@@ -34,22 +34,37 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def _load(folder: Path, what: str) -> dict[str, Any]:
+    """A folder's manifest.json as a JSON object, or a ModelError naming the folder."""
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise ModelError(f"has no manifest.json; is this a RadiAI {what} folder?", folder)
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"manifest.json cannot be read ({exc}).", folder) from None
+    if not isinstance(manifest, dict):
+        raise ModelError("manifest.json is not a JSON object.", folder)
+    return manifest
+
+
+def manifest_kind(folder: Path) -> str:
+    """The kind of model a folder holds ("classifier", "lung_mask", "gate"…), from its
+    manifest; a ModelError naming the folder when it has no readable manifest or no kind."""
+    kind = _load(folder, "model").get("kind")
+    if not isinstance(kind, str):
+        raise ModelError("manifest.json has no 'kind' entry.", folder)
+    return kind
+
+
 def read_manifest(folder: Path, kind: str,
                   required: tuple[str, ...] = ("name", "version", "input", "runtime")
                   ) -> dict[str, Any]:
     """A model folder's manifest.json, checked for its kind and ``required`` entries; a
     ModelError naming the folder for anything missing or unreadable."""
-    path = folder / "manifest.json"
-    if not path.is_file():
-        raise ModelError(f"has no manifest.json; is this a RadiAI {kind} model folder?", folder)
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ModelError(f"manifest.json cannot be read ({exc}).", folder) from None
+    manifest = _load(folder, kind)
     if manifest.get("kind") != kind:
         raise ModelError(f"holds a {manifest.get('kind')!r} model, not a {kind!r} model.", folder)
-    if not isinstance(manifest, dict):
-        raise ModelError("manifest.json is not a JSON object.", folder)
     for key in required:
         if key not in manifest:
             raise ModelError(f"manifest.json has no {key!r} entry.", folder)

@@ -12,11 +12,12 @@ from typing import Any
 import cv2
 import numpy as np
 
+from .findings import Findings, explained_label, split_cam_label
 from .gate import Age, GateFeatures, contrast, lung_confidence, lung_features
 from .image import XrayImage
 from .io import load_image
 from .lung_input import LungView, lung_view
-from .models import ModelInfo, ModelSet, load_models
+from .models import Classifier, ClassifierGroup, ModelInfo, ModelSet, load_models
 from .regions import Box, boxes_from_heatmap, clean_lung_mask
 
 log = logging.getLogger(__name__)
@@ -28,26 +29,24 @@ NOTICE = "Decision support, not a diagnosis."
 class Analysis:
     """Everything known about one analysed radiograph.
 
-    ``heatmap`` and ``mask`` are at the original image's resolution; boxes are in its pixels.
-    ``status`` is ``"ok"`` or ``"rejected"``: then ``message`` says why, ``refused_by`` names
-    the gate's question that failed ("chest", "frontal" or "child"), and there are no
-    probabilities, call, heat map or boxes (the lung contour is kept for the viewer). ``age``
-    is the patient's age as the gate read it (header or image estimate), when it got that far.
+    ``findings`` holds one entry per model of the set (the primary classifier first; an
+    ensemble counts as one): every face shows them all, the same way. ``mask`` is at the
+    original image's resolution; heat maps too, and boxes are in its pixels. ``status`` is
+    ``"ok"`` or ``"rejected"``: then ``message`` says why, ``refused_by`` names the gate's
+    question that failed ("chest", "frontal" or "child"), and there are no findings (the lung
+    contour is kept for the viewer). ``age`` is the patient's age as the gate read it (header
+    or image estimate), when it got that far.
+
+    ``labels``, ``probabilities``, ``call``… are the primary model's (empty when refused), and
+    ``heatmap``, ``boxes``, ``cam_label`` those of the explained finding (the first model's
+    findings that have a heat map).
     """
 
     image: XrayImage
     status: str
     message: str
-    labels: list[str]
-    display_names: dict[str, str]
-    probabilities: dict[str, float] = field(default_factory=dict)
-    abnormal_score: float | None = None
-    threshold: float | None = None
-    call: str | None = None
-    cam_label: str | None = None
-    heatmap: np.ndarray | None = None
+    findings: list[Findings] = field(default_factory=list)
     mask: np.ndarray | None = None
-    boxes: list[Box] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     models: list[ModelInfo] = field(default_factory=list)
     refused_by: str | None = None
@@ -58,22 +57,80 @@ class Analysis:
         """The analysed file's path."""
         return self.image.meta.path
 
+    @property
+    def primary(self) -> Findings | None:
+        """The primary classifier's findings (None when the image was refused)."""
+        return self.findings[0] if self.findings else None
+
+    @property
+    def explained(self) -> Findings | None:
+        """The findings whose heat map and boxes are shown (None when none has one)."""
+        return next((f for f in self.findings if f.heatmap is not None or f.cam_label), None)
+
+    @property
+    def labels(self) -> list[str]:
+        """The primary model's labels, in its output order."""
+        return list(self.primary.labels) if self.primary else []
+
+    @property
+    def display_names(self) -> dict[str, str]:
+        """The primary model's display names."""
+        return dict(self.primary.display_names) if self.primary else {}
+
+    @property
+    def probabilities(self) -> dict[str, float]:
+        """The primary model's probabilities."""
+        return dict(self.primary.probabilities) if self.primary else {}
+
+    @property
+    def abnormal_score(self) -> float | None:
+        """The primary model's abnormality score (1 − p(negative label))."""
+        return self.primary.abnormal_score if self.primary else None
+
+    @property
+    def threshold(self) -> float | None:
+        """The primary model's call threshold."""
+        return self.primary.threshold if self.primary else None
+
+    @property
+    def call(self) -> str | None:
+        """The primary model's call ("pneumonia" / "no pneumonia"), when it makes one."""
+        return self.primary.call if self.primary else None
+
+    @property
+    def cam_label(self) -> str | None:
+        """The label whose heat map is shown."""
+        return self.explained.cam_label if self.explained else None
+
+    @property
+    def heatmap(self) -> np.ndarray | None:
+        """The heat map shown, at the image's resolution, in [0, 1]."""
+        return self.explained.heatmap if self.explained else None
+
+    @property
+    def boxes(self) -> list[Box]:
+        """The suspected regions shown, in image pixels."""
+        return list(self.explained.boxes) if self.explained else []
+
     def top(self, n: int = 3) -> list[tuple[str, float]]:
-        """The ``n`` most probable labels with their probabilities."""
-        return sorted(self.probabilities.items(), key=lambda kv: kv[1], reverse=True)[:n]
+        """The primary model's ``n`` most probable labels with their probabilities."""
+        return self.primary.top(n) if self.primary else []
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary (no pixel arrays)."""
+        """JSON-ready summary (no pixel arrays): every model's findings, and the primary
+        model's at the top level."""
         m = self.image.meta
+        names = self.display_names
         return {
             "path": self.path, "status": self.status, "message": self.message,
             "probabilities": {k: round(v, 6) for k, v in self.probabilities.items()},
-            "top": [{"label": k, "name": self.display_names.get(k, k), "p": round(v, 6)}
+            "top": [{"label": k, "name": names.get(k, k), "p": round(v, 6)}
                     for k, v in self.top()],
             "abnormal_score": (None if self.abnormal_score is None
                                else round(self.abnormal_score, 6)),
             "threshold": self.threshold, "call": self.call, "cam_label": self.cam_label,
             "boxes": [b.to_dict() for b in self.boxes],
+            "findings": [f.to_dict() for f in self.findings],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "model": self.models[0].to_dict() if self.models else None,
             "models": [i.to_dict() for i in self.models],
@@ -106,8 +163,13 @@ class Analyzer:
 
     @property
     def labels(self) -> list[str]:
-        """The classifier's labels, in its output order."""
+        """The primary classifier's labels, in its output order."""
         return list(self.models.classifier.labels)
+
+    @property
+    def outputs(self) -> list[tuple[str, list[str]]]:
+        """(key, labels) of every model's findings, in the order an analysis lists them."""
+        return [(g.key, list(g.lead.labels)) for g in self.models.groups]
 
     def measure(self, image: XrayImage, inverse_gain: bool | None = None) -> Measurement:
         """The pipeline up to the gate's decision: front image, lung mask, classifier pass and
@@ -137,10 +199,11 @@ class Analyzer:
                            features=features, seconds=t)
 
     def analyze(self, source: str | Path | XrayImage, cam_label: str | None = None) -> Analysis:
-        """Load (unless given an image), measure, let the gate decide, then explain
-        ``cam_label``: by default the most probable positive finding when the call is
-        positive, and nothing (no heat map, no boxes) when it is negative. A refused image is
-        an Analysis with status "rejected", not an error.
+        """Load (unless given an image), measure, let the gate decide, then ask every model of
+        the set for its findings. Each model explains its most probable positive finding (none
+        when its call is negative: no heat map, no boxes), unless ``cam_label`` asks for one
+        label ("label" of the primary model, "key/label" of another): then only that one is
+        explained. A refused image is an Analysis with status "rejected", not an error.
 
         Raises
         ------
@@ -150,7 +213,6 @@ class Analyzer:
         t0 = time.perf_counter()
         image = source if isinstance(source, XrayImage) else load_image(source)
         t = {"load": time.perf_counter() - t0}
-        clf = self.models.classifier
 
         m = self.measure(image)
         t.update(m.seconds)
@@ -168,51 +230,103 @@ class Analyzer:
             log.info("%s refused by the gate (%s): %s", Path(image.meta.path).name,
                      decision.question, m.features)
             return Analysis(image=image, status="rejected", message=decision.reason or "",
-                            labels=list(clf.labels), display_names=dict(clf.display_names),
                             mask=mask, timings_ms={k: v * 1000 for k, v in t.items()},
                             models=self.models.infos, refused_by=decision.question, age=age)
-        front, mask_small, view, probs, feats = m.front, m.mask, m.view, m.probs, m.feats
-
-        probabilities = {lab: float(p) for lab, p in zip(clf.labels, probs, strict=True)}
-        if cam_label is not None and cam_label not in probabilities:
-            raise ValueError(f"unknown label {cam_label!r}; the model has {clf.labels}")
-        score = clf.abnormal_score(probs)
-        call = None
-        if score is not None:
-            positive = clf.manifest.get("positive_call", "abnormal")
-            call = positive if score >= clf.threshold else f"no {positive}"
-
-        t1 = time.perf_counter()
-        cam_label = cam_label or explained_label(probabilities, clf.negative_label,
-                                                 score is None or score >= clf.threshold)
-        heatmap, boxes = None, []
-        if cam_label is not None:
-            cam = clf.cam(feats, clf.labels.index(cam_label))
-            if (view.x0, view.y0, view.x1, view.y1) != (0, 0, front.shape[1], front.shape[0]):
-                cam = _place(cam, view, front.shape)  # the classifier saw a crop
-            grid = mask_small.shape
-            cam_grid = cv2.resize(cam, (grid[1], grid[0]), interpolation=cv2.INTER_CUBIC)
-            cam_grid = np.clip(cam_grid, 0.0, 1.0)
-            boxes = boxes_from_heatmap(cam_grid, mask_small, image.shape)
-            heatmap = np.clip(cv2.resize(cam, (cols, rows), interpolation=cv2.INTER_CUBIC),
-                              0.0, 1.0).astype(np.float32)
-        t["explain"] = time.perf_counter() - t1
+        groups = self.models.groups
+        want_key, want_label = split_cam_label(cam_label, [g.key for g in groups])
+        findings: list[Findings] = []
+        t["explain"] = 0.0
+        for group in groups:
+            # One heat map per analysis: the one asked for, else the first model's that has
+            # a positive finding to show.
+            explain = (want_key == group.key if want_key is not None
+                       else not any(f.cam_label for f in findings))
+            findings.append(self._findings(group, image, m, t, want_label if explain else None,
+                                           explain))
         t["total"] = time.perf_counter() - t0
-        return Analysis(
-            image=image, status="ok", message="", labels=list(clf.labels),
-            display_names=dict(clf.display_names), probabilities=probabilities,
-            abnormal_score=score, threshold=clf.threshold, call=call, cam_label=cam_label,
-            heatmap=heatmap, mask=mask, boxes=boxes,
-            timings_ms={k: v * 1000 for k, v in t.items()}, models=self.models.infos,
-            age=age)
+        return Analysis(image=image, status="ok", message="", findings=findings, mask=mask,
+                        timings_ms={k: v * 1000 for k, v in t.items()},
+                        models=self.models.infos, age=age)
+
+    def _findings(self, group: ClassifierGroup, image: XrayImage, m: Measurement,
+                  t: dict[str, float], want_label: str | None, explain: bool) -> Findings:
+        """One group's findings: its members' probabilities (averaged) and its call; with
+        ``explain``, the heat map and regions of ``want_label`` or, when none is asked for,
+        of its default finding (the most probable positive one)."""
+        lead = group.lead
+        passes = [self._member_pass(clf, image, m, t) for clf in group.members]
+        probs = np.mean([p for _, _, p, _ in passes], axis=0)
+        probabilities = {lab: float(p) for lab, p in zip(lead.labels, probs, strict=True)}
+        if want_label is not None and want_label not in probabilities:
+            raise ValueError(f"unknown label {want_label!r}; {group.key} has {lead.labels}")
+        f = Findings(key=group.key, title=lead.title, labels=list(lead.labels),
+                     display_names=dict(lead.display_names), probabilities=probabilities,
+                     multi_label=lead.multi_label, negative_label=lead.negative_label)
+        if lead.multi_label:
+            f.thresholds = dict(lead.thresholds)
+            f.positives = [lab for lab, p in f.ranked()
+                           if lab != lead.negative_label and p >= lead.thresholds[lab]]
+            positive = bool(f.positives)
+            default = f.positives[0] if f.positives else None
+        else:
+            f.abnormal_score = lead.abnormal_score(probs)
+            positive = f.abnormal_score is None or f.abnormal_score >= lead.threshold
+            if f.abnormal_score is not None:
+                f.threshold = lead.threshold
+                f.call = (lead.positive_call if positive else f"no {lead.positive_call}")
+            default = explained_label(probabilities, lead.negative_label, positive)
+            if f.abnormal_score is not None and positive and default is not None:
+                f.positives = [default]
+        f.cam_label = (want_label or default) if explain else None
+        if f.cam_label is not None:
+            t1 = time.perf_counter()
+            index = lead.labels.index(f.cam_label)
+            maps = [self._explain(clf, feats, view, front, index, m.mask.shape, image.shape)
+                    for clf, (front, view, _, feats) in zip(group.members, passes, strict=True)]
+            cam_grid = np.mean([g for g, _ in maps], axis=0)
+            f.heatmap = np.mean([h for _, h in maps], axis=0).astype(np.float32)
+            f.boxes = boxes_from_heatmap(cam_grid, m.mask, image.shape)
+            t["explain"] += time.perf_counter() - t1
+        return f
+
+    def _member_pass(self, clf: Classifier, image: XrayImage, m: Measurement,
+                     t: dict[str, float]) -> tuple[np.ndarray, LungView, np.ndarray, np.ndarray]:
+        """(front image, lung view, probabilities, feature map) of one classifier: the
+        measurement's own for the primary classifier, one more pass for any other (sharing
+        the front image when the preprocessing is the same)."""
+        primary = self.models.classifier
+        if clf is primary:
+            return m.front, m.view, m.probs, m.feats
+        t1 = time.perf_counter()
+        front = m.front if clf.front.steps == primary.front.steps else clf.front(image.pixels)
+        view = lung_view(front, m.mask, clf.lung_input)
+        probs, feats = clf.predict(view.pixels)
+        t["classifier"] += time.perf_counter() - t1
+        return front, view, probs, feats
+
+    @staticmethod
+    def _explain(clf: Classifier, feats: np.ndarray, view: LungView, front: np.ndarray,
+                 index: int, grid: tuple[int, int], shape: tuple[int, int]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """One classifier's heat map of label ``index``: on the lung mask's grid (for the
+        boxes) and at the image's resolution, both in [0, 1]."""
+        cam = clf.cam(feats, index)
+        if (view.x0, view.y0, view.x1, view.y1) != (0, 0, front.shape[1], front.shape[0]):
+            cam = _place(cam, view, front.shape)  # the classifier saw a crop
+        cam_grid = np.clip(cv2.resize(cam, (grid[1], grid[0]), interpolation=cv2.INTER_CUBIC),
+                           0.0, 1.0)
+        heatmap = np.clip(cv2.resize(cam, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC),
+                          0.0, 1.0).astype(np.float32)
+        return cam_grid, heatmap
 
     def warm_up(self) -> None:
         """Run each model once on a blank input: LiteRT prepares its kernels on the first
         invocation, which should not happen in the middle of the first real analysis."""
-        clf, seg = self.models.classifier, self.models.lung_mask
-        blank = np.zeros((clf.input_size * 2, clf.input_size * 2), np.float32)
+        seg = self.models.lung_mask
+        blank = np.zeros((448, 448), np.float32)
         seg.predict(seg.front(blank))
-        clf.predict(clf.front(blank))
+        for clf in self.models.classifiers:
+            clf.predict(clf.front(blank))
 
     def gate_features(self, image: XrayImage, front: np.ndarray, lung_prob: np.ndarray,
                       mask: np.ndarray, feats: np.ndarray,
@@ -239,20 +353,6 @@ class Analyzer:
                             lung_fraction=fraction, lung_balance=balance,
                             mask_confidence=confidence, polarity=polarity, atypicality=atyp,
                             inversion=inversion, inverse_gain=gain)
-
-
-def explained_label(probabilities: dict[str, float], negative_label: str | None,
-                    positive_call: bool) -> str | None:
-    """The finding a heat map shows unless the reader asks for another: the most probable
-    label other than the negative one ("normal") when the call is positive; none when it is
-    negative (a map of "normal" drawn as suspected regions misleads). Without a negative
-    label (no call), the most probable label."""
-    if negative_label is None:
-        return max(probabilities, key=probabilities.get)
-    if not positive_call:
-        return None
-    findings = {k: v for k, v in probabilities.items() if k != negative_label}
-    return max(findings, key=findings.get) if findings else None
 
 
 def _place(cam: np.ndarray, view: LungView, shape: tuple[int, int]) -> np.ndarray:

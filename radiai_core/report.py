@@ -6,8 +6,9 @@ import datetime as _dt
 import io
 import logging
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -15,6 +16,7 @@ from . import i18n
 from .anonymize import Pseudonymizer
 from .display import Window
 from .errors import ExportError
+from .findings import Findings
 from .pipeline import NOTICE, Analysis
 from .resources import project_root
 from .snapshot import render
@@ -52,6 +54,55 @@ def _fonts(lang: str = "en") -> tuple[str, str]:
         log.warning("bundled fonts not found in %s; using Helvetica", folder)
         return "Helvetica", "Helvetica-Bold"
     return FONT, BOLD
+
+
+def _findings_block(c: Any, f: Findings, t: Callable[[str], str], left: float, y: float,
+                    step: float, font: str, bold: str, titled: bool) -> float:
+    """One model's findings on the page (title when the set has several, a bar per label,
+    marked when a multi-label model calls it, the call, the regions); returns the new y."""
+    from reportlab.lib.units import mm
+
+    if titled:
+        c.setFont(bold, 9.5)
+        c.drawString(left, y, f.title)
+        y -= step
+    for label, p in f.ranked():
+        c.setFont(bold if f.is_positive(label) else font, 10 if step > 5 * mm else 8.5)
+        c.drawString(left, y, t(f.name(label)))
+        c.drawRightString(left + 85 * mm, y, f"{p:.1%}")
+        c.setFillColorRGB(0.85, 0.85, 0.85)
+        c.rect(left + 90 * mm, y - 0.5 * mm, 60 * mm, 3.2 * mm, stroke=0, fill=1)
+        c.setFillColorRGB(0.75, 0.22, 0.17)
+        c.rect(left + 90 * mm, y - 0.5 * mm, 60 * mm * p, 3.2 * mm, stroke=0, fill=1)
+        c.setFillColorRGB(0, 0, 0)
+        if f.multi_label:
+            c.setFont(font, 7.5)
+            c.drawString(left + 152 * mm, y, t("threshold {threshold}").format(
+                threshold=f"{f.thresholds.get(label, 0.5):.2f}"))
+        y -= step
+    if f.call is not None:
+        y -= 1.5 * mm
+        c.setFont(bold, 10)
+        c.drawString(left, y, t("Call: {call}").format(call=t(f.call)))
+        c.setFont(font, 9)
+        c.drawString(left + 55 * mm, y, t("score {score} at the threshold {threshold} "
+                                          "chosen on validation data").format(
+            score=f"{f.abnormal_score:.3f}", threshold=f"{f.threshold:.3f}"))
+        y -= step
+    elif f.multi_label:
+        c.setFont(bold, 10)
+        names = ", ".join(t(f.name(p)) for p in f.positives)
+        c.drawString(left, y, t("Above threshold: {labels}").format(labels=names)
+                     if f.positives else t("No label above its threshold"))
+        y -= step
+    if f.boxes:
+        c.setFont(font, 9)
+        regions = "; ".join(f"x {b.x}, y {b.y}, {b.w} × {b.h} px ("
+                            + t("{share} of the heat map").format(share=f"{b.score:.0%}")
+                            + ")" for b in f.boxes)
+        c.drawString(left, y, t("Suspected regions: {regions}").format(regions=regions)[:120])
+        y -= 5 * mm
+    return y - 1.5 * mm
 
 
 def _image_reader(rgb: np.ndarray):
@@ -162,13 +213,12 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
     c.setFont(font, 8)
     c.drawString(left, y - 4 * mm, t("Radiograph"))
 
-    def shown(label: str) -> str:
-        return t(a.display_names.get(label, label))
-
+    shown_by = a.explained
     if a.status != "ok":
         caption = t("Not analysed: lungs only")
-    elif a.cam_label:
-        caption = t("Heat map and regions: {name}; lungs").format(name=shown(a.cam_label))
+    elif shown_by is not None and shown_by.cam_label:
+        caption = t("Heat map and regions: {name}; lungs").format(
+            name=t(shown_by.name(shown_by.cam_label)))
     else:
         caption = t("No positive finding: lungs only, no heat map")
     c.drawString(left + box_w + gap, y - 4 * mm, caption)
@@ -188,33 +238,10 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
     else:
         c.drawString(left, y, t("Findings"))
         y -= 6 * mm
-        for label, p in sorted(a.probabilities.items(), key=lambda kv: kv[1], reverse=True):
-            c.setFont(font, 10)
-            c.drawString(left, y, shown(label))
-            c.drawRightString(left + 85 * mm, y, f"{p:.1%}")
-            c.setFillColorRGB(0.85, 0.85, 0.85)
-            c.rect(left + 90 * mm, y - 0.5 * mm, 60 * mm, 3.2 * mm, stroke=0, fill=1)
-            c.setFillColorRGB(0.75, 0.22, 0.17)
-            c.rect(left + 90 * mm, y - 0.5 * mm, 60 * mm * p, 3.2 * mm, stroke=0, fill=1)
-            c.setFillColorRGB(0, 0, 0)
-            y -= 5.5 * mm
-        if a.call is not None:
-            y -= 1.5 * mm
-            c.setFont(bold, 10)
-            c.drawString(left, y, t("Call: {call}").format(call=t(a.call)))
-            c.setFont(font, 9)
-            c.drawString(left + 55 * mm, y, t("score {score} at the threshold {threshold} "
-                                              "chosen on validation data").format(
-                score=f"{a.abnormal_score:.3f}", threshold=f"{a.threshold:.3f}"))
-            y -= 5.5 * mm
-        if a.boxes:
-            c.setFont(font, 9)
-            regions = "; ".join(f"x {b.x}, y {b.y}, {b.w} × {b.h} px ("
-                                + t("{share} of the heat map").format(share=f"{b.score:.0%}")
-                                + ")" for b in a.boxes)
-            c.drawString(left, y, t("Suspected regions: {regions}").format(
-                regions=regions)[:120])
-            y -= 5 * mm
+        rows = sum(len(f.labels) + 2 for f in a.findings)
+        step = 5.5 * mm if rows <= 10 else 4.2 * mm  # a larger model set packs tighter
+        for f in a.findings:
+            y = _findings_block(c, f, t, left, y, step, font, bold, len(a.findings) > 1)
     y -= 3 * mm
     c.setFont(bold, 9)
     c.drawString(left, y, t("Models"))

@@ -14,7 +14,7 @@ from PIL import Image
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from .samples import DICOM, KERMANY_BACTERIAL, KERMANY_NORMAL
+from .samples import DICOM, KERMANY_BACTERIAL, KERMANY_NORMAL, SEVEN_DIR, SEVEN_TITLE
 
 # GUI tests run headless; TensorFlow next to Mesa's GL under X needs GL integration off.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -153,3 +153,67 @@ def phi_dicom(tmp_path: Path) -> Path:
     folder = tmp_path / "Müller_Jürgen_PID-7340913"
     folder.mkdir()
     return write_pediatric_dicom(folder / "Müller_Jürgen.dcm", KERMANY_BACTERIAL, **PHI)
+
+
+def _radiai(*args: str) -> None:
+    """``radiai ARGS`` in a process of its own (as a site runs it; TensorFlow's memory stays
+    out of this process, whose peak the memory tests measure)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", "import sys; from radiai_core.cli import main; "
+                           "sys.exit(main(sys.argv[1:]))", *args],
+                          capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+def _train_seven(folder: Path) -> None:
+    """What a site does (docs/train-your-own.md), through the CLI: train a multi-label model on
+    a table of 0/1 label columns, finalize it into a model folder."""
+    csv_path = str(SEVEN_DIR / "index.csv")
+    _radiai("train", "classifier", "--csv", csv_path, "--out", str(folder / "run"),
+            "--multi-label", "--size", "64", "--epochs", "2", "--batch-size", "4",
+            "--val-fraction", "0.25", "--title", SEVEN_TITLE, "--name", "site-findings-7",
+            "--display-name", "rds=respiratory distress syndrome",
+            "--display-name", "air_leak=air leak", "--display-name", "effusion=pleural effusion")
+    _radiai("train", "finalize", "classifier", "--run", str(folder / "run"),
+            "--dest", str(folder / "findings7"), "--csv", csv_path,
+            "--positive-call", "abnormal finding")
+
+
+@pytest.fixture(scope="session")
+def seven_label_run(request) -> Path:
+    """A run folder with a small real 7-label model trained and finalized here (``run/``,
+    ``findings7/``). Trained once per code and data: the result is kept in pytest's cache
+    under a key made of the training code, the table and its images, so the GUI pass of CI
+    reuses the first pass's model instead of training it again."""
+    import hashlib
+    import shutil
+    from importlib.metadata import version
+
+    root = Path(__file__).parent.parent
+    h = hashlib.sha256(f"keras {version('keras')}".encode())
+    for path in sorted([*(root / "radiai_core").rglob("*.py"), *SEVEN_DIR.rglob("*")]):
+        if path.is_file():
+            h.update(path.relative_to(root).as_posix().encode() + path.read_bytes())
+    cached = Path(request.config.cache.mkdir(f"seven-label-{h.hexdigest()[:16]}"))
+    if not (cached / "findings7" / "manifest.json").is_file():
+        work = cached.with_name(cached.name + ".partial")
+        shutil.rmtree(work, ignore_errors=True)
+        _train_seven(work)
+        shutil.rmtree(cached)
+        work.rename(cached)
+    return cached
+
+
+@pytest.fixture(scope="session")
+def seven_label_models(seven_label_run: Path, tmp_path_factory) -> Path:
+    """A models folder as a site makes it: the shipped models and the 7-label model dropped
+    in next to them (``findings7/``)."""
+    from radiai_core.resources import models_dir
+
+    root = tmp_path_factory.mktemp("site_models")
+    for name in ("classifier", "lung_mask", "gate"):
+        (root / name).symlink_to(models_dir() / name, target_is_directory=True)
+    (root / "findings7").symlink_to(seven_label_run / "findings7", target_is_directory=True)
+    return root

@@ -20,3 +20,5 @@ DICOM = {
 }
 KERMANY_NORMAL = KERMANY_DIR / "images" / "NORMAL2-IM-1427-0001.jpeg"
 KERMANY_BACTERIAL = KERMANY_DIR / "images" / "person1946_bacteria_4874.jpeg"
+SEVEN_DIR = DATA / "adult7"  # adult images with the six public ones of the seven NIA labels
+SEVEN_TITLE = "Findings, 7 labels (test)"

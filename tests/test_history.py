@@ -172,6 +172,7 @@ def test_a_version_1_database_with_rows_is_migrated_keeping_them(analyzer, db_pa
         DROP TABLE overlays;
         ALTER TABLE analyses DROP COLUMN refused_by;
         ALTER TABLE analyses DROP COLUMN age;
+        ALTER TABLE analyses DROP COLUMN findings;
     """)
     raw.execute("PRAGMA user_version = 1")
     raw.commit()
@@ -187,7 +188,11 @@ def test_a_version_1_database_with_rows_is_migrated_keeping_them(analyzer, db_pa
         again = h.reopen(aid)  # the overlays moved to their own table
         assert again.heatmap is not None and again.mask is not None and again.mask.any()
         columns = {r[1] for r in h.db.execute("PRAGMA table_info(analyses)")}
-        assert "heatmap_png" not in columns and {"refused_by", "age"} <= columns
+        assert "heatmap_png" not in columns and {"refused_by", "age", "findings"} <= columns
+        # Rows from before schema 4 read their one model's findings from its columns.
+        (old,) = h.entry(aid).findings
+        assert old.call == "pneumonia" and old.cam_label == again.cam_label is not None
+        assert set(old.probabilities) == {"normal", "bacterial", "viral"}
 
 
 def test_a_damaged_file_is_moved_aside_and_a_fresh_one_started(db_path) -> None:

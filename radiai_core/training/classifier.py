@@ -1,4 +1,5 @@
-"""Train the DenseNet121 radiograph classifier from a labelled CSV, resumable per epoch."""
+"""Train a DenseNet121 radiograph classifier from a labelled CSV (one label per image, softmax;
+or 0/1 label columns, multi-label), resumable per epoch."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..datasets import Sample, ordered_labels, patient_split, read_table
+from ..datasets import Sample, ordered_labels, patient_split, read_multilabel_table, read_table
 from ..errors import DataError, RadiAIError
 from ..io import load_image
 from ..lung_input import lung_view
@@ -51,10 +52,12 @@ class ClassifierConfig:
     fine_map: bool = False  # last transition without pooling: a 2x finer feature map
     framing: bool = False  # augment framing: black or white borders, crops, contrast
     label_smoothing: float = 0.0
+    multi_label: bool = False  # one sigmoid per label column (else one softmax over labels)
 
 
-def build_model(size: int, n_classes: int, fine_map: bool = False):
-    """DenseNet121 (random init) on one grey channel, global average pooling, softmax head.
+def build_model(size: int, n_classes: int, fine_map: bool = False, multi_label: bool = False):
+    """DenseNet121 (random init) on one grey channel, global average pooling, a softmax head
+    (a sigmoid per label with ``multi_label``).
 
     The last feature map is exposed as a layer named ``features`` so that Grad-CAM needs no
     second pass: with GAP + dense, CAM of class c is the feature map weighted by c's weights.
@@ -76,7 +79,8 @@ def build_model(size: int, n_classes: int, fine_map: bool = False):
     feats = keras.layers.Identity(name=FEATURE_LAYER)(backbone.output)
     x = keras.layers.GlobalAveragePooling2D(name="gap")(feats)
     x = keras.layers.Dropout(0.2, name="dropout")(x)
-    out = keras.layers.Dense(n_classes, activation="softmax", name="predictions")(x)
+    out = keras.layers.Dense(n_classes, activation="sigmoid" if multi_label else "softmax",
+                             name="predictions")(x)
     return keras.Model(inp, out, name="densenet121_cxr")
 
 
@@ -225,21 +229,54 @@ def validation_metrics(probs: np.ndarray, y: np.ndarray, labels: list[str]) -> d
     return m
 
 
+def multilabel_metrics(probs: np.ndarray, y: np.ndarray, labels: list[str]
+                       ) -> dict[str, float]:
+    """Metrics of a multi-label model's validation probabilities against 0/1 targets: mean
+    binary cross-entropy, per-label accuracy at 0.5, and the AUC of every label with both
+    classes present (their mean as ``auc_macro``)."""
+    from sklearn.metrics import roc_auc_score
+
+    p = np.clip(probs, 1e-7, 1 - 1e-7)
+    m: dict[str, float] = {
+        "loss": float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean()),
+        "accuracy": float(((probs >= 0.5) == (y >= 0.5)).mean()),
+    }
+    aucs = {}
+    for j, lab in enumerate(labels):
+        if 0 < y[:, j].sum() < len(y):
+            aucs[lab] = float(roc_auc_score(y[:, j], probs[:, j]))
+            m[f"auc_{lab}"] = aucs[lab]
+    if aucs:
+        m["auc_macro"] = float(np.mean(list(aucs.values())))
+    return m
+
+
 def train_classifier(csv_path: str | Path, out: str | Path, cfg: ClassifierConfig,
-                     resume: bool = False, display_names: dict[str, str] | None = None) -> Path:
+                     resume: bool = False, display_names: dict[str, str] | None = None,
+                     title: str | None = None, name: str = "radiai-densenet121-cxr") -> Path:
     """Train, checkpointing after every epoch into ``out/checkpoint``; returns the folder of
-    the exported model (``out/model``) with weights, manifest and validation predictions."""
+    the exported model (``out/model``) with weights, manifest and validation predictions.
+    ``name`` identifies the model (manifest, history); ``title`` is how the faces name it
+    (default: its name).
+
+    Raises
+    ------
+    DataError
+        The table is missing, malformed, or too small for one batch and a validation split.
+    RadiAIError
+        ``resume`` without a checkpoint; an image of the table cannot be read.
+    """
     out = Path(out)
     handler = file_logger(out, "train_classifier")
     try:
-        return _train(Path(csv_path), out, cfg, resume, display_names or {})
+        return _train(Path(csv_path), out, cfg, resume, display_names or {}, title, name)
     finally:
         logging.getLogger("radiai_core").removeHandler(handler)
         handler.close()
 
 
 def _train(csv_path: Path, out: Path, cfg: ClassifierConfig, resume: bool,
-           display_names: dict[str, str]) -> Path:
+           display_names: dict[str, str], title: str | None, name: str) -> Path:
     setup_tensorflow(cfg.seed)
     import keras
 
@@ -251,8 +288,11 @@ def _train(csv_path: Path, out: Path, cfg: ClassifierConfig, resume: bool,
                           "run without --resume to start.", out)
     if state is not None:
         cfg = ClassifierConfig(**{**state["config"], "epochs": cfg.epochs})
-    samples = read_table(csv_path)
-    labels = ordered_labels([s.label for s in samples])
+    if cfg.multi_label:
+        labels, samples = read_multilabel_table(csv_path)
+    else:
+        samples = read_table(csv_path)
+        labels = ordered_labels([s.label for s in samples])
     train, val = patient_split(samples, cfg.val_fraction, cfg.seed)
     if cfg.limit:
         rng = np.random.default_rng(cfg.seed)
@@ -262,18 +302,29 @@ def _train(csv_path: Path, out: Path, cfg: ClassifierConfig, resume: bool,
     if not val:
         raise DataError("leaves no validation images; add rows or raise --val-fraction.",
                         csv_path)
-    log.info("labels %s; %d training images (%d patients), %d validation (%d patients)",
-             labels, len(train), len({s.patient_id for s in train}), len(val),
-             len({s.patient_id for s in val}))
+    log.info("labels %s (%s); %d training images (%d patients), %d validation (%d patients)",
+             labels, "multi-label" if cfg.multi_label else "one per image", len(train),
+             len({s.patient_id for s in train}), len(val), len({s.patient_id for s in val}))
     t0 = time.perf_counter()
     x_tr, x_va = preprocess_samples(train, cfg), preprocess_samples(val, cfg)
     log.info("preprocessed in %.1f s", time.perf_counter() - t0)
-    y_tr = np.array([labels.index(s.label) for s in train])
-    y_va = np.array([labels.index(s.label) for s in val])
-    cw = class_weights(y_tr, len(labels))
-    log.info("class weights %s", dict(zip(labels, np.round(cw, 3).tolist(), strict=True)))
-    w_tr = cw[y_tr]
-    y_tr_1h = keras.utils.to_categorical(y_tr, len(labels)).astype(np.float32)
+    if cfg.multi_label:
+        y_tr_1h = np.array([s.targets for s in train], np.float32)
+        y_va = np.array([s.targets for s in val], np.float32)
+        w_tr = np.ones(len(train), np.float32)
+        counts = dict(zip(labels, y_tr_1h.sum(0).astype(int).tolist(), strict=True))
+        log.info("positive training images per label %s", counts)
+        for lab, n in counts.items():
+            if n == 0:
+                log.warning("label %r has no positive training image: the model will learn "
+                            "to say no to it", lab)
+    else:
+        y_tr = np.array([labels.index(s.label) for s in train])
+        y_va = np.array([labels.index(s.label) for s in val])
+        cw = class_weights(y_tr, len(labels))
+        log.info("class weights %s", dict(zip(labels, np.round(cw, 3).tolist(), strict=True)))
+        w_tr = cw[y_tr]
+        y_tr_1h = keras.utils.to_categorical(y_tr, len(labels)).astype(np.float32)
     steps_per_epoch = len(x_tr) // cfg.batch_size
     if steps_per_epoch == 0:
         raise DataError(f"has fewer training images ({len(x_tr)}) than one batch "
@@ -284,16 +335,18 @@ def _train(csv_path: Path, out: Path, cfg: ClassifierConfig, resume: bool,
         start, history = state["epochs_done"], state["history"]
         log.info("resuming after epoch %d of %d", start, cfg.epochs)
     else:
-        model = build_model(cfg.size, len(labels), cfg.fine_map)
+        model = build_model(cfg.size, len(labels), cfg.fine_map, cfg.multi_label)
         if cfg.init_weights:
             _load_init_weights(model, Path(cfg.init_weights))
         schedule = keras.optimizers.schedules.CosineDecay(
             0.0, decay_steps=max(1, steps_per_epoch * cfg.epochs - steps_per_epoch // 2),
             warmup_target=cfg.lr, warmup_steps=steps_per_epoch // 2, alpha=0.01)
         model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay),
-                      loss=keras.losses.CategoricalCrossentropy(
+                      loss=(keras.losses.BinaryCrossentropy if cfg.multi_label
+                            else keras.losses.CategoricalCrossentropy)(
                           label_smoothing=cfg.label_smoothing),
-                      weighted_metrics=["accuracy"])
+                      weighted_metrics=[keras.metrics.BinaryAccuracy(name="accuracy")
+                                        if cfg.multi_label else "accuracy"])
         start, history = 0, []
 
     for epoch in range(start, cfg.epochs):
@@ -302,7 +355,7 @@ def _train(csv_path: Path, out: Path, cfg: ClassifierConfig, resume: bool,
         fit = model.fit(ds, epochs=epoch + 1, initial_epoch=epoch, verbose=2)
         train_time = time.perf_counter() - t0
         probs = predict_probabilities(model, x_va)
-        vm = validation_metrics(probs, y_va, labels)
+        vm = (multilabel_metrics if cfg.multi_label else validation_metrics)(probs, y_va, labels)
         row = {"epoch": epoch + 1, "train_loss": float(fit.history["loss"][-1]),
                "train_accuracy": float(fit.history["accuracy"][-1]),
                "images_per_s": steps_per_epoch * cfg.batch_size / train_time,
@@ -315,20 +368,23 @@ def _train(csv_path: Path, out: Path, cfg: ClassifierConfig, resume: bool,
         (ckpt_dir / "model.tmp.keras").replace(ckpt_dir / "model.keras")
         save_state(state_path, {"config": asdict(cfg), "epochs_done": epoch + 1,
                                 "history": history, "labels": labels})
-        plot_curves(history, ["loss", "accuracy", "auc_abnormal"], out / "curves.png",
+        plot_curves(history, ["loss", "accuracy",
+                              "auc_macro" if cfg.multi_label else "auc_abnormal"],
+                    out / "curves.png",
                     f"DenseNet121 classifier, {cfg.size} px")
 
-    return _export(model, out, cfg, labels, display_names, history, val, probs, y_va, csv_path)
+    return _export(model, out, cfg, labels, display_names, history, val, probs, csv_path, title,
+                   name)
 
 
 def _export(model, out: Path, cfg: ClassifierConfig, labels: list[str],
             display_names: dict[str, str], history: list[dict], val: list[Sample],
-            probs: np.ndarray, y_va: np.ndarray, csv_path: Path) -> Path:
+            probs: np.ndarray, csv_path: Path, title: str | None, name: str) -> Path:
     import keras
 
     model_dir = out / "model"
     model_dir.mkdir(parents=True, exist_ok=True)
-    clean = build_model(cfg.size, len(labels), cfg.fine_map)
+    clean = build_model(cfg.size, len(labels), cfg.fine_map, cfg.multi_label)
     clean.set_weights(model.get_weights())
     weights = model_dir / "classifier.keras"
     clean.save(weights)
@@ -336,21 +392,26 @@ def _export(model, out: Path, cfg: ClassifierConfig, labels: list[str],
     with open(model_dir / "validation_predictions.csv", "w", encoding="utf-8") as f:
         f.write("path,patient_id,label," + ",".join(f"p_{lab}" for lab in labels) + "\n")
         for s, p in zip(val, probs, strict=True):
-            f.write(f"{s.path.name},{s.patient_id},{s.label},"
+            truth = ("|".join(lab for lab, v in zip(labels, s.targets, strict=True) if v)
+                     if cfg.multi_label else s.label)
+            f.write(f"{s.path.name},{s.patient_id},{truth},"
                     + ",".join(f"{v:.6f}" for v in p) + "\n")
     manifest = {
-        "name": "radiai-densenet121-cxr",
+        "name": name,
+        "title": title or name,
         "kind": "classifier",
         "version": _dt.date.today().strftime("%Y.%m.%d"),
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "architecture": ("DenseNet121 (random init"
                          + ("; last transition without pooling: 1/16 feature map" if cfg.fine_map
-                            else "") + ") + global average pooling + softmax"),
+                            else "") + ") + global average pooling + "
+                         + ("one sigmoid per label" if cfg.multi_label else "softmax")),
         "weights": weights.name,
         "sha256": sha256_file(weights),
         "labels": labels,
         "display_names": {lab: display_names.get(lab, lab) for lab in labels},
         "negative_label": "normal" if "normal" in labels else None,
+        "multi_label": cfg.multi_label,
         "input": {"size": cfg.size, "channels": 1},
         "feature_layer": FEATURE_LAYER,
         "preprocessing": {"canonical_size": CANONICAL_SIZE, "clahe_clip_limit": cfg.clahe_clip,

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..datasets import Sample, patient_split, read_table
+from ..datasets import Sample, patient_split, read_multilabel_table, read_table
 from ..evaluate import (
     Predictions,
     bootstrap_ci,
@@ -45,7 +45,9 @@ def _copy_run(run_model_dir: Path, dest: Path, names: tuple[str, ...]) -> dict[s
 def holdout_samples(csv_path: Path, manifest: dict[str, Any]) -> list[Sample]:
     """The validation rows a classifier was tuned on, re-carved with its recorded split."""
     cfg = manifest["training"]["config"]
-    _, val = patient_split(read_table(csv_path), cfg["val_fraction"], cfg["seed"])
+    rows = (read_multilabel_table(csv_path)[1] if cfg.get("multi_label")
+            else read_table(csv_path))
+    _, val = patient_split(rows, cfg["val_fraction"], cfg["seed"])
     return val
 
 
@@ -70,7 +72,7 @@ def finalize_classifier(run_model_dir: Path, csv_path: Path, dest: Path,
                         positive_call: str = "pneumonia", n_boot: int = 1000) -> dict[str, Any]:
     """Copy the run's model, recompute its BatchNorm statistics on the training images,
     export LiteRT, then measure the shipped runtime on the validation split and choose the
-    threshold there."""
+    threshold there (a multi-label model: one threshold per label)."""
     import keras
 
     from .classifier import (
@@ -82,6 +84,9 @@ def finalize_classifier(run_model_dir: Path, csv_path: Path, dest: Path,
 
     manifest = _copy_run(run_model_dir, dest, ("manifest.json", "validation_predictions.csv"))
     cfg = ClassifierConfig(**manifest["training"]["config"])
+    if cfg.multi_label:
+        return _finalize_multilabel(run_model_dir, csv_path, dest, manifest, cfg,
+                                    positive_call)
     model = keras.models.load_model(run_model_dir / "classifier.keras", compile=False)
     train, val = patient_split(read_table(csv_path), cfg.val_fraction, cfg.seed)
     x_va = preprocess_samples(val, cfg)
@@ -124,6 +129,75 @@ def finalize_classifier(run_model_dir: Path, csv_path: Path, dest: Path,
     manifest["metrics"] = {"validation": m}
     (dest / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     log.info("classifier finalized: %s", json.dumps({k: m.get(k) for k in keys}))
+    return m
+
+
+def _finalize_multilabel(run_model_dir: Path, csv_path: Path, dest: Path,
+                         manifest: dict[str, Any], cfg: Any, positive_call: str
+                         ) -> dict[str, Any]:
+    """``finalize_classifier`` for a multi-label run: BatchNorm statistics recomputed, LiteRT
+    export, then per label on the validation split through the shipped runtime: its AUC and a
+    Youden threshold where the split has both classes, 0.5 where it has not (said so)."""
+    import keras
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    from .classifier import multilabel_metrics, predict_probabilities, preprocess_samples
+
+    labels = manifest["labels"]
+    model = keras.models.load_model(run_model_dir / "classifier.keras", compile=False)
+    train, val = patient_split(read_multilabel_table(csv_path)[1], cfg.val_fraction, cfg.seed)
+    x_va = preprocess_samples(val, cfg)
+    y_va = np.array([s.targets for s in val], np.float32)
+    before = multilabel_metrics(predict_probabilities(model, x_va), y_va, labels)
+    recalibrate_batchnorm(model, preprocess_samples(train, cfg))
+    after = multilabel_metrics(predict_probabilities(model, x_va), y_va, labels)
+    model.save(dest / "classifier.keras")
+    manifest["sha256"] = sha256_file(dest / "classifier.keras")
+    manifest["batchnorm"] = {"rule": "moving statistics recomputed as the average over the "
+                                     "training images",
+                             "validation_before": before, "validation_after": after}
+    manifest["positive_call"] = positive_call
+    (dest / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    export_classifier(dest)
+    manifest = json.loads((dest / "manifest.json").read_text(encoding="utf-8"))
+    clf = Classifier(dest)
+    seg = (LungSegmenter(cfg.lung_model or models_dir() / "lung_mask")
+           if cfg.lung_input != "plain" else None)
+    probs = classifier_predictions(clf, val, seg).probs
+    thresholds: dict[str, float] = {}
+    per_label: dict[str, dict[str, Any]] = {}
+    for j, lab in enumerate(labels):
+        truth, score = y_va[:, j], probs[:, j]
+        row: dict[str, Any] = {"positives": int(truth.sum()), "n": len(truth)}
+        if 0 < truth.sum() < len(truth):
+            fpr, tpr, thr = roc_curve(truth, score)
+            best = int(np.argmax(tpr - fpr))
+            thresholds[lab] = float(min(max(thr[best], 0.0), 1.0))
+            row.update(auc=float(roc_auc_score(truth, score)),
+                       threshold_rule="Youden J on the validation split")
+        else:
+            thresholds[lab] = 0.5
+            row["threshold_rule"] = ("0.5: the validation split has no "
+                                     + ("positive" if truth.sum() == 0 else "negative")
+                                     + " image of this label")
+        called = score >= thresholds[lab]
+        if truth.sum():
+            row["sensitivity"] = float(called[truth == 1].mean())
+        if (truth == 0).any():
+            row["specificity"] = float((~called[truth == 0]).mean())
+        per_label[lab] = row
+    aucs = [r["auc"] for r in per_label.values() if "auc" in r]
+    m: dict[str, Any] = {"per_label": per_label, "n": len(val),
+                         "auc_macro": float(np.mean(aucs)) if aucs else None}
+    x = np.stack([clf.back(clf.front(load_image(s.path).pixels))[..., None] for s in val[:16]])
+    m["litert_max_abs_diff_vs_keras"] = max_difference(dest / "classifier.keras",
+                                                       dest / "classifier.tflite", x)
+    manifest["threshold"] = 0.5
+    manifest["thresholds"] = thresholds
+    manifest["metrics"] = {"validation": m}
+    (dest / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    log.info("multi-label classifier finalized: macro AUC %s, thresholds %s", m["auc_macro"],
+             thresholds)
     return m
 
 

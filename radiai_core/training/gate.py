@@ -404,7 +404,7 @@ def fit_gate(models_root: Path, data_root: Path, out: Path, seed: int = 20261123
     atypicality.npz, inversion.npz, scope.npz, gate_report.json). ``limit`` caps each
     category and side (smoke runs); ``cache`` keeps the measured features for refits."""
     out.mkdir(parents=True, exist_ok=True)
-    analyzer = Analyzer(ModelSet(Classifier(models_root / "classifier"),
+    analyzer = Analyzer(ModelSet([Classifier(models_root / "classifier")],
                                  LungSegmenter(models_root / "lung_mask"), gate=None))
     items = gate_items(data_root, seed)
     if limit:

@@ -391,5 +391,45 @@
         <source>viral pneumonia</source>
         <translation>바이러스성 폐렴</translation>
     </message>
+    <message>
+        <source>Above threshold: {labels}</source>
+        <translation>임계값 이상: {labels}</translation>
+    </message>
+    <message>
+        <source>No label above its threshold</source>
+        <translation>임계값 이상인 소견 없음</translation>
+    </message>
+    <message>
+        <source>threshold {threshold}</source>
+        <translation>임계값 {threshold}</translation>
+    </message>
+    <message>
+        <source>hyperinflation</source>
+        <translation>과팽창</translation>
+    </message>
+    <message>
+        <source>respiratory distress syndrome</source>
+        <translation>호흡곤란증후군</translation>
+    </message>
+    <message>
+        <source>atelectasis</source>
+        <translation>무기폐</translation>
+    </message>
+    <message>
+        <source>air leak</source>
+        <translation>공기 누출</translation>
+    </message>
+    <message>
+        <source>pleural effusion</source>
+        <translation>흉막 삼출</translation>
+    </message>
+    <message>
+        <source>abnormal finding</source>
+        <translation>이상 소견</translation>
+    </message>
+    <message>
+        <source>no abnormal finding</source>
+        <translation>이상 소견 없음</translation>
+    </message>
 </context>
 </TS>

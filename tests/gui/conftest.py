@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PyQt5.QtCore import QSettings
 
+from radiai_core.findings import Findings
 from radiai_core.image import XrayImage
 from radiai_core.io import load_image
 from radiai_core.models import ModelInfo
@@ -27,6 +28,7 @@ class FakeAnalyzer:
         self.labels, self.names = m["labels"], m["display_names"]
         self.delay = delay
         self.calls = 0
+        self.outputs = [("classifier", self.labels)]
 
     def analyze(self, source) -> Analysis:
         image = source if isinstance(source, XrayImage) else load_image(source)
@@ -37,15 +39,16 @@ class FakeAnalyzer:
         rows, cols = image.shape
         mask = np.zeros((rows, cols), bool)
         mask[rows // 4: 3 * rows // 4, cols // 8: 7 * cols // 8] = True
-        return Analysis(
-            image=image, status="ok", message="", labels=self.labels,
-            display_names=self.names,
+        findings = Findings(
+            key="classifier", title="fake", labels=self.labels, display_names=self.names,
             probabilities=dict(zip(self.labels, probs.tolist(), strict=True)),
-            abnormal_score=float(1 - probs[0]), threshold=0.5,
+            negative_label=self.labels[0], abnormal_score=float(1 - probs[0]), threshold=0.5,
             call="pneumonia" if 1 - probs[0] >= 0.5 else "no pneumonia",
-            cam_label=self.labels[-1], heatmap=image.pixels.copy(), mask=mask,
-            boxes=[Box(cols // 4, rows // 3, cols // 5, rows // 5, 0.6)],
-            timings_ms={"total": 1.0}, models=[ModelInfo("fake", "0", "0" * 64, "classifier")])
+            cam_label=self.labels[-1], heatmap=image.pixels.copy(),
+            boxes=[Box(cols // 4, rows // 3, cols // 5, rows // 5, 0.6)])
+        return Analysis(image=image, status="ok", message="", findings=[findings], mask=mask,
+                        timings_ms={"total": 1.0},
+                        models=[ModelInfo("fake", "0", "0" * 64, "classifier")])
 
 
 @pytest.fixture

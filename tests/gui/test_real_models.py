@@ -68,3 +68,32 @@ def test_a_refused_adult_shows_its_reason_and_lungs_but_no_findings(qtbot, make_
     assert w.viewer._heat.pixmap().isNull()
     kinds = {type(item) for item in w.viewer._overlay_items}
     assert QGraphicsPathItem in kinds and QGraphicsRectItem not in kinds
+
+
+def test_a_dropped_in_seven_label_model_is_in_the_window(qtbot, make_window,
+                                                          seven_label_models) -> None:
+    """The site's 7-label model next to the shipped one (tests/conftest.py trains it): its
+    title, its labels with bars, what it calls; a click on one of its labels shows that map."""
+    from radiai_core.models import load_models
+    from radiai_core.pipeline import Analyzer
+
+    from ..samples import SEVEN_TITLE
+
+    analyzer = Analyzer(load_models(seven_label_models))
+    w = make_window(make_analyzer=lambda: analyzer)
+    w.open_paths([KERMANY_BACTERIAL])
+    qtbot.waitUntil(lambda: w.findings.bars != {}, timeout=120000)
+    a = w.viewer.analysis
+    site = a.findings[1]
+    shown = w.findings.label_texts()
+    assert set(shown) == {*a.findings[0].display_names.values(), *site.display_names.values()}
+    assert "respiratory distress syndrome" in shown and len(shown) == 3 + 7
+    assert {"findings7/rds", "viral"} <= set(w.findings.bars)
+    texts = [w.findings.rows.itemAt(i).widget().text() for i in range(w.findings.rows.count())]
+    assert f"<b>{SEVEN_TITLE}</b>" in texts  # the model's block is titled
+    assert SEVEN_TITLE in w.findings.call.text() and "pneumonia" in w.findings.call.text()
+    assert "site-findings-7" in w.findings.model.text()
+    w.findings.heat_requested.emit("findings7/effusion")  # as a click on its link does
+    qtbot.waitUntil(lambda: w.viewer.analysis.cam_label == "effusion", timeout=60000)
+    assert w.viewer.corner_lines()[1] == "Heat map: pleural effusion"
+    assert not w.viewer._heat.pixmap().isNull()

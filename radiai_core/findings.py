@@ -1,0 +1,127 @@
+"""Findings: what one classifier (or one ensemble) of the model set says about an image."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .regions import Box
+
+
+@dataclass
+class Findings:
+    """One model's answer: its labels' probabilities and what it calls.
+
+    A softmax model with a negative label ("normal") makes one call: ``abnormal_score`` =
+    1 − p(negative) against ``threshold`` gives ``call`` ("pneumonia" / "no pneumonia"). A
+    multi-label model calls each label against its own threshold: ``positives`` lists the labels
+    at or above theirs (a softmax model's ``positives`` is its explained finding when the call
+    is positive). ``cam_label`` is the label whose heat map (``heatmap``, at the image's
+    resolution) and ``boxes`` (in its pixels) are shown, when one is.
+    """
+
+    key: str
+    title: str
+    labels: list[str]
+    display_names: dict[str, str]
+    probabilities: dict[str, float] = field(default_factory=dict)
+    multi_label: bool = False
+    negative_label: str | None = None
+    abnormal_score: float | None = None
+    threshold: float | None = None
+    thresholds: dict[str, float] = field(default_factory=dict)
+    call: str | None = None
+    positives: list[str] = field(default_factory=list)
+    cam_label: str | None = None
+    heatmap: np.ndarray | None = None
+    boxes: list[Box] = field(default_factory=list)
+
+    def name(self, label: str) -> str:
+        """A label's display name."""
+        return self.display_names.get(label, label)
+
+    def ranked(self) -> list[tuple[str, float]]:
+        """Every label with its probability, most probable first."""
+        return sorted(self.probabilities.items(), key=lambda kv: kv[1], reverse=True)
+
+    def top(self, n: int = 3) -> list[tuple[str, float]]:
+        """The ``n`` most probable labels with their probabilities."""
+        return self.ranked()[:n]
+
+    def is_positive(self, label: str) -> bool:
+        """Whether this model calls ``label`` (multi-label: at or above its threshold)."""
+        return label in self.positives
+
+    def summary(self) -> str:
+        """One line: the call with its score, the labels over threshold, or the top label."""
+        if self.call is not None and self.abnormal_score is not None:
+            return (f"{self.call} (score {self.abnormal_score:.3f}, "
+                    f"threshold {self.threshold:.3f})")
+        if self.multi_label:
+            return ("above threshold: " + ", ".join(self.name(p) for p in self.positives)
+                    if self.positives else "no label above its threshold")
+        label, p = self.top(1)[0]
+        return f"{self.name(label)} {p:.0%}"
+
+    def to_dict(self, exact: bool = False) -> dict[str, Any]:
+        """JSON-ready (no pixels), probabilities to 6 decimals unless ``exact`` (the history
+        stores them as computed); ``from_dict`` reads it back."""
+        digits = 17 if exact else 6
+        return {
+            "key": self.key, "title": self.title, "labels": list(self.labels),
+            "display_names": dict(self.display_names),
+            "probabilities": {k: round(v, digits) for k, v in self.probabilities.items()},
+            "multi_label": self.multi_label, "negative_label": self.negative_label,
+            "abnormal_score": (None if self.abnormal_score is None
+                               else round(self.abnormal_score, digits)),
+            "threshold": self.threshold, "thresholds": dict(self.thresholds),
+            "call": self.call, "positives": list(self.positives), "cam_label": self.cam_label,
+            "boxes": [asdict(b) if exact else b.to_dict() for b in self.boxes],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Findings:
+        """The findings ``to_dict`` wrote (a stored analysis has no heat map here)."""
+        return cls(key=d["key"], title=d["title"], labels=list(d["labels"]),
+                   display_names=dict(d["display_names"]),
+                   probabilities={k: float(v) for k, v in d["probabilities"].items()},
+                   multi_label=bool(d.get("multi_label", False)),
+                   negative_label=d.get("negative_label"),
+                   abnormal_score=d.get("abnormal_score"), threshold=d.get("threshold"),
+                   thresholds={k: float(v) for k, v in d.get("thresholds", {}).items()},
+                   call=d.get("call"), positives=list(d.get("positives", [])),
+                   cam_label=d.get("cam_label"),
+                   boxes=[Box(**b) for b in d.get("boxes", [])])
+
+
+def explained_label(probabilities: dict[str, float], negative_label: str | None,
+                    positive_call: bool) -> str | None:
+    """The finding a heat map shows unless the reader asks for another: the most probable
+    label other than the negative one ("normal") when the call is positive; none when it is
+    negative (a map of "normal" drawn as suspected regions misleads). Without a negative
+    label (no call), the most probable label."""
+    if negative_label is None:
+        return max(probabilities, key=probabilities.get)
+    if not positive_call:
+        return None
+    findings = {k: v for k, v in probabilities.items() if k != negative_label}
+    return max(findings, key=findings.get) if findings else None
+
+
+def split_cam_label(cam_label: str | None, keys: list[str]) -> tuple[str | None, str | None]:
+    """(model key, label) of a requested heat map: ``"label"`` is a label of the first model,
+    ``"key/label"`` one of the model named ``key``."""
+    if cam_label is None:
+        return None, None
+    key, sep, label = cam_label.partition("/")
+    if sep and key in keys:
+        return key, label
+    return keys[0], cam_label
+
+
+def label_ref(key: str, label: str, primary: bool) -> str:
+    """How a label is asked for (``cam_label``): plain for the primary model, "key/label" for
+    another one (``split_cam_label`` reads it back)."""
+    return label if primary else f"{key}/{label}"
