@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PyQt5.QtCore import QSettings, Qt, QThread, QTimer, pyqtSignal
+from PyQt5.QtCore import QSettings, Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import (
     QAction,
     QActionGroup,
@@ -26,29 +26,20 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from radiai_core.anonymize import Pseudonymizer
 from radiai_core.dicom_io import tag_listing
 from radiai_core.display import Window, window_text
 from radiai_core.errors import RadiAIError
 from radiai_core.history import History
 from radiai_core.pipeline import Analysis, default_analyzer
-from radiai_core.report import write_pdf
 from radiai_core.studies import ScanResult
 
 from .browser import SkippedList, StudyBrowser
+from .exports import Exports
 from .findings import FindingsPanel
 from .history_view import HistoryPanel
 from .i18n import LANGUAGES, N_, chosen_language, t
 from .viewer import ImageViewer
-from .workers import (
-    AnalysisWorker,
-    CsvWorker,
-    ModelLoader,
-    ScanWorker,
-    TaskWorker,
-    ThumbnailWorker,
-    start,
-)
+from .workers import AnalysisWorker, Jobs, ModelLoader, ScanWorker, TaskWorker, ThumbnailWorker
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +75,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.make_analyzer = make_analyzer
         self.settings = settings or QSettings("RadiAI", "RadiAI")
-        self.threads: list[QThread] = []
+        self.jobs = Jobs(self)
         self.scan_worker: ScanWorker | None = None
         self.batch_worker: AnalysisWorker | None = None
         self.view_worker: AnalysisWorker | None = None
@@ -95,10 +86,8 @@ class MainWindow(QMainWindow):
         self.scan_token = 0
         self.summaries: dict[str, dict] = {}  # path → Analysis.to_dict() (no pixel arrays)
         self.current_analysis: Analysis | None = None
-        self.task_workers: list[TaskWorker] = []
-        self.csv_worker: CsvWorker | None = None
         self.last_scan: ScanResult | None = None
-        self._export_folder: str | None = None  # where the reader saved last, this session
+        self.exports = Exports(self)
         self._build_widgets()
         self._build_actions()
         self._restore()
@@ -203,9 +192,9 @@ class MainWindow(QMainWindow):
         self._action(m, "Open folder", self.choose_folder)
         self.recent_menu = m.addMenu(t("Recent"))
         m.addSeparator()
-        self._action(m, "Export PDF…", self.choose_pdf)
-        self._action(m, "Export PNG snapshot…", self.choose_png)
-        self._action(m, "Export CSV…", self.choose_csv)
+        self._action(m, "Export PDF…", self.exports.choose_pdf)
+        self._action(m, "Export PNG snapshot…", self.exports.choose_png)
+        self._action(m, "Export CSV…", self.exports.choose_csv)
         self.anonymize_action = self._action(m, "Anonymise exports", self._anonymize_changed,
                                              checkable=True)
         self.anonymize_action.setChecked(self.settings.value("anonymize", False, type=bool))
@@ -316,14 +305,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self, timeout_ms: int = 10000) -> None:
         """Cancel all work and wait for the worker threads to end."""
-        for w in (self.scan_worker, self.batch_worker, self.view_worker, self.thumb_worker,
-                  self.csv_worker):
-            if w is not None:
-                w.cancel()
-        for thread in self.threads:
-            thread.quit()
-            thread.wait(timeout_ms)
-        self.threads = [thread for thread in self.threads if thread.isRunning()]
+        self.jobs.shutdown(timeout_ms)
         self.history_panel.close_history()
 
     # --- opening ----------------------------------------------------------------------------
@@ -363,19 +345,21 @@ class MainWindow(QMainWindow):
         self.status_text.setText(f"Scanning {len(paths)} item(s)…")
         self.scan_token += 1
         worker = ScanWorker(paths, self.scan_token)
-        worker.progress.connect(self._on_progress)
-        worker.finished.connect(self._on_scanned)
-        worker.failed.connect(self._on_failed)
         self.scan_worker = worker
-        self._show_busy(True)
-        self._track(start(worker, self))
+        self.show_busy(True)
+        self.jobs.start(worker, progress=self.show_progress, result=self._on_scanned,
+                        failed=self._on_scan_failed,
+                        finished=lambda _c, token=self.scan_token: self._on_scan_end(token))
+
+    def _on_scan_end(self, token: int) -> None:
+        if token == self.scan_token:  # not a superseded scan
+            self.scan_worker = None
+            self.show_busy(self.batch_worker is not None or self.exports.csv_worker is not None)
 
     def _on_scanned(self, payload: tuple[int, ScanResult]) -> None:
         token, result = payload
         if token != self.scan_token:
             return  # a superseded scan
-        self.scan_worker = None
-        self._show_busy(self.batch_worker is not None)
         self.last_scan = result
         self.browser.populate(result)
         self.skipped.clear()
@@ -392,24 +376,21 @@ class MainWindow(QMainWindow):
             if self.thumb_worker is not None:
                 self.thumb_worker.cancel()
             self.thumb_worker = ThumbnailWorker(paths)
-            self.thumb_worker.thumbnail.connect(self.browser.set_thumbnail)
-            self._track(start(self.thumb_worker, self))
+            self.jobs.start(self.thumb_worker,
+                            result=lambda pair: self.browser.set_thumbnail(*pair))
 
-    def _on_failed(self, message: str) -> None:
-        self.scan_worker = None
-        self._show_busy(False)
+    def _on_scan_failed(self, _path: str, message: str) -> None:
         QMessageBox.warning(self, "RadiAI", message)
 
     # --- analysis ---------------------------------------------------------------------------
     def preload_models(self) -> None:
         """Load the models in a worker right after the window appears (status bar says so)."""
         worker = ModelLoader(self.make_analyzer)
-        worker.status.connect(self.status_text.setText)
-        worker.failed.connect(self.status_text.setText)
-        worker.finished.connect(self._on_models_ready)
         self.models_ready = False
         self.preload_worker = worker
-        self._track(start(worker, self))
+        self.jobs.start(worker, status=self.status_text.setText,
+                        failed=lambda _p, message: self.status_text.setText(message),
+                        finished=self._on_models_ready)
 
     def _on_models_ready(self, _cancelled: bool) -> None:
         self.models_ready = True
@@ -428,11 +409,9 @@ class MainWindow(QMainWindow):
         worker = AnalysisWorker([path], self.make_analyzer, self.history_path)
         worker.recorded.connect(self._on_recorded)
         worker.image_loaded.connect(self._on_view_image)
-        worker.result.connect(self._on_view_result)
-        worker.error.connect(self._on_view_error)
-        worker.status.connect(self.status_text.setText)
         self.view_worker = worker
-        self._track(start(worker, self))
+        self.jobs.start(worker, result=self._on_view_result, failed=self._on_view_error,
+                        status=self.status_text.setText)
         self._show_tags(path)
 
     def explain(self, label: str) -> None:
@@ -444,10 +423,8 @@ class MainWindow(QMainWindow):
             self.view_worker.cancel()
         worker = AnalysisWorker([self.current_path], self.make_analyzer, self.history_path,
                                 record=False, cam_label=label)
-        worker.result.connect(self._on_explained)
-        worker.error.connect(self._on_view_error)
         self.view_worker = worker
-        self._track(start(worker, self))
+        self.jobs.start(worker, result=self._on_explained, failed=self._on_view_error)
 
     def _on_explained(self, a: Analysis) -> None:
         if a.path != self.current_path:
@@ -501,15 +478,12 @@ class MainWindow(QMainWindow):
             return
         worker = AnalysisWorker(paths, self.make_analyzer, self.history_path)
         worker.recorded.connect(self._on_recorded)
-        worker.result.connect(self._on_batch_result)
-        worker.error.connect(self._on_batch_error)
-        worker.progress.connect(self._on_progress)
-        worker.status.connect(self.status_text.setText)
-        worker.finished.connect(self._on_batch_done)
         self.batch_worker = worker
         self.batch_errors = 0
-        self._show_busy(True)
-        self._track(start(worker, self))
+        self.show_busy(True)
+        self.jobs.start(worker, result=self._on_batch_result, failed=self._on_batch_error,
+                        progress=self.show_progress, status=self.status_text.setText,
+                        finished=self._on_batch_done)
 
     def _on_batch_result(self, a: Analysis) -> None:
         self.summaries[a.path] = a.to_dict()  # arrays are dropped: memory stays flat
@@ -524,7 +498,7 @@ class MainWindow(QMainWindow):
     def _on_batch_done(self, cancelled: bool) -> None:
         n = self.progress.value()
         self.batch_worker = None
-        self._show_busy(self.scan_worker is not None)
+        self.show_busy(self.scan_worker is not None or self.exports.csv_worker is not None)
         # The files the scan already found unusable count too: the message agrees with the
         # Skipped files list.
         scan_skipped = self.last_scan.skipped if self.last_scan is not None else []
@@ -538,9 +512,10 @@ class MainWindow(QMainWindow):
 
     def cancel_work(self) -> None:
         """Cancel scanning, Analyse all and the CSV export."""
-        for w in (self.scan_worker, self.batch_worker, self.csv_worker):
+        for w in (self.scan_worker, self.batch_worker):
             if w is not None:
                 w.cancel()
+        self.exports.cancel()
         self.status_text.setText(t("Cancelling…"))
 
     # --- history ----------------------------------------------------------------------------
@@ -557,8 +532,12 @@ class MainWindow(QMainWindow):
     def reopen_analysis(self, analysis_id: int) -> None:
         """Show a stored analysis: its image read again, its stored overlays and findings."""
         self.status_text.setText(t("Reopening…"))
-        self._run_task(_reopen, self.history_path, analysis_id, what="reopening",
-                       done=self._on_reopened)
+        self.jobs.start(TaskWorker(_reopen, self.history_path, analysis_id, what="reopening"),
+                        result=self._on_reopened, failed=self._on_reopen_failed)
+
+    def _on_reopen_failed(self, _path: str, message: str) -> None:
+        self.status_text.setText(message)
+        QMessageBox.warning(self, "RadiAI", message)
 
     def _on_reopened(self, a: Analysis) -> None:
         self.current_path = a.path
@@ -576,136 +555,17 @@ class MainWindow(QMainWindow):
         self.status_text.setText(t("Reopened {name} from the history.").format(
             name=Path(a.path).name))
 
-    # --- exports ----------------------------------------------------------------------------
     def _anonymize_changed(self, on: bool) -> None:
         self.settings.setValue("anonymize", bool(on))
 
-    def _export_name(self, suffix: str) -> str:
-        """The suggested file: in the folder the reader last saved to in this session, else
-        beside the image (the study's folder). An anonymised export is never suggested beside
-        its source, whose folder may name the patient: the home folder then."""
-        a = self.current_analysis
-        anonymise = self.anonymize_action.isChecked()
-        ref = Pseudonymizer(anonymise).details(a.image.meta).reference
-        folder = self._export_folder or str(Path.home() if anonymise else Path(a.path).parent)
-        return str(Path(folder) / f"{ref}{suffix}")
-
-    def _save_dialog(self, title: str, suggested: str, filters: str) -> str:
-        """A save dialog; afterwards the window has the keyboard again (Ctrl+H did nothing
-        until it was clicked)."""
-        path, _ = QFileDialog.getSaveFileName(self, title, suggested, filters)
-        self.activateWindow()
-        self.raise_()
-        if path:
-            self._export_folder = str(Path(path).parent)
-        return path
-
-    def _need_analysis(self) -> bool:
-        if self.current_analysis is None:
-            QMessageBox.information(self, "RadiAI", t("Open and analyse an image first."))
-            return False
-        return True
-
-    def choose_pdf(self) -> None:
-        """File → Export PDF (the shown analysis)."""
-        if not self._need_analysis():
-            return
-        path = self._save_dialog("Export PDF snapshot", self._export_name(".pdf"),
-                                 "PDF (*.pdf)")
-        if path:
-            self.export_pdf(path)
-
-    def export_pdf(self, path: str) -> None:
-        """Write the current analysis as a PDF page (in a worker), in the current window."""
-        if self.current_analysis is None:
-            return
-        self.status_text.setText(t("Writing the PDF…"))
-        self._run_task(write_pdf, [self.current_analysis], path,
-                       Pseudonymizer(self.anonymize_action.isChecked()),
-                       [self.viewer.window], what="the PDF export",
-                       done=lambda p: self.status_text.setText(f"PDF written: {p}"))
-
-    def choose_png(self) -> None:
-        """File → Export PNG snapshot of the view."""
-        if not self._need_analysis():
-            return
-        path = self._save_dialog("Export PNG snapshot of the view", self._export_name(".png"),
-                                 "PNG (*.png)")
-        if path:
-            self.export_png(path)
-
-    def export_png(self, path: str) -> bool:
-        """The viewer as shown (window, zoom, overlays) as a PNG image."""
-        ok = self.viewer.grab().save(path, "PNG")
-        if ok:
-            Path(path).chmod(0o600)
-        self.status_text.setText(f"Snapshot written: {path}" if ok
-                                 else f"{path}: the snapshot could not be written.")
-        return ok
-
-    def choose_csv(self) -> None:
-        """File → Export CSV (the selected study, or everything open)."""
-        if not self.browser.image_paths() and self.last_scan is None:
-            QMessageBox.information(self, "RadiAI", t("Open a folder or radiographs first."))
-            return
-        folder = self._export_folder or self.settings.value("last_folder", "")
-        path = self._save_dialog("Analyse into a CSV table",
-                                 str(Path(folder) / "radiai-batch.csv"), "CSV (*.csv)")
-        if path:
-            self.export_csv(path)
-
-    def export_csv(self, path: str) -> None:
-        """Analyse the selected study (or everything open) into a CSV table, one row per file
-        found, unreadable ones included; in a worker with progress and cancel."""
-        if self.csv_worker is not None:
-            return
-        paths = self.browser.selected_study_paths() or self.browser.image_paths()
-        errors = [] if self.browser.selected_study_paths() else [
-            (s.path, s.reason, s.kind)
-            for s in (self.last_scan.skipped if self.last_scan else [])]
-        worker = CsvWorker(paths, errors, self.make_analyzer, Path(path),
-                           self.anonymize_action.isChecked(), self.history_path)
-        worker.progress.connect(self._on_progress)
-        worker.status.connect(self.status_text.setText)
-        worker.finished.connect(lambda r, p=path: self._on_csv_done(p, *r))
-        worker.failed.connect(self._on_csv_failed)
-        self.csv_worker = worker
-        self._show_busy(True)
-        self.status_text.setText(f"Analysing {len(paths)} image(s) into {Path(path).name}…")
-        self._track(start(worker, self))
-
-    def _on_csv_done(self, path: str, rows: int, cancelled: bool, history_problem: str) -> None:
-        self.csv_worker = None
-        self._show_busy(False)
-        self.history_panel.request_refresh()
-        self.status_text.setText(f"{'Cancelled: ' if cancelled else ''}{rows} row(s) written "
-                                 f"to {path}."
-                                 + (f" Not stored in the history: {history_problem}"
-                                    if history_problem else ""))
-
-    def _on_csv_failed(self, message: str) -> None:
-        self.csv_worker = None
-        self._show_busy(False)
-        QMessageBox.warning(self, "RadiAI", message)
-
-    def _run_task(self, fn, *args, what: str, done) -> None:
-        worker = TaskWorker(fn, *args, what=what)
-        worker.finished.connect(done)
-        worker.failed.connect(lambda msg: (self.status_text.setText(msg),
-                                           QMessageBox.warning(self, "RadiAI", msg)))
-        self.task_workers = [w for w in self.task_workers if w.thread() is not None
-                             and w.thread().isRunning()] + [worker]
-        self._track(start(worker, self))
-
     # --- helpers ----------------------------------------------------------------------------
-    def _track(self, thread: QThread) -> None:
-        self.threads = [t for t in self.threads if t.isRunning()] + [thread]
-
-    def _on_progress(self, done: int, total: int) -> None:
+    def show_progress(self, done: int, total: int) -> None:
+        """The progress bar at ``done`` of ``total``."""
         self.progress.setRange(0, total)
         self.progress.setValue(done)
 
-    def _show_busy(self, busy: bool) -> None:
+    def show_busy(self, busy: bool) -> None:
+        """Show or hide the progress bar and the Cancel button."""
         self.progress.setVisible(busy)
         self.cancel_button.setVisible(busy)
         if busy:

@@ -1,4 +1,4 @@
-"""Worker objects moved to QThreads: folder scans and analyses, emitting plain data only."""
+"""Workers moved to QThreads (scans, analyses, exports), with one signal vocabulary."""
 
 from __future__ import annotations
 
@@ -21,8 +21,26 @@ log = logging.getLogger(__name__)
 THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
 
 
-class CancellableWorker(QObject):
-    """A worker with a cancel flag that ``run`` checks between items."""
+class Worker(QObject):
+    """Work for a QThread, speaking the one signal vocabulary of every worker:
+
+    - ``progress(done, total)`` and ``status(text)`` while it runs;
+    - ``result(object)`` for each thing it produced;
+    - ``failed(path, message)`` for what could not be done (``path`` is "" when the failure is
+      not about one file): a RadiAIError's message, or a bug report that is also logged;
+    - ``finished(cancelled)`` exactly once, at the end, whatever happened.
+
+    ``cancel()`` asks it to stop after the current item. Subclasses implement ``work``.
+    """
+
+    progress = pyqtSignal(int, int)
+    status = pyqtSignal(str)
+    result = pyqtSignal(object)
+    failed = pyqtSignal(str, str)
+    finished = pyqtSignal(bool)
+
+    #: What the worker does, for the bug report ("the folder scan").
+    what = "the task"
 
     def __init__(self) -> None:
         super().__init__()
@@ -32,49 +50,57 @@ class CancellableWorker(QObject):
         """Ask the worker to stop after the current item."""
         self.cancel_event.set()
 
+    @pyqtSlot()
+    def run(self) -> None:
+        """``work()``; a RadiAIError or a bug becomes ``failed``; then ``finished``."""
+        try:
+            self.work()
+        except RadiAIError as exc:
+            self.failed.emit("", str(exc))
+        except Exception as exc:  # noqa: BLE001 - a bug: log it, tell the GUI, keep running
+            log.exception("%s failed", self.what)
+            self.failed.emit("", f"{self.what[:1].upper()}{self.what[1:]} failed unexpectedly "
+                             f"({type(exc).__name__}: {exc}). This is a bug; the log has the "
+                             "details.")
+        finally:
+            self.finished.emit(self.cancel_event.is_set())
 
-class ScanWorker(CancellableWorker):
-    """Scan files/folders (headers only). Emits ``finished((token, ScanResult))`` so that the
-    GUI can tell the result of the latest scan from that of a superseded one."""
+    def work(self) -> None:
+        """The work itself, run in the worker's thread."""
+        raise NotImplementedError
 
-    progress = pyqtSignal(int, int)
-    finished = pyqtSignal(object)
-    failed = pyqtSignal(str)
+
+class ScanWorker(Worker):
+    """Scan files/folders (headers only): ``result((token, ScanResult))``, so that the GUI can
+    tell the latest scan's result from a superseded one's."""
+
+    what = "the folder scan"
 
     def __init__(self, paths: Sequence[str | Path], token: int = 0) -> None:
         super().__init__()
         self.paths = [Path(p) for p in paths]
         self.token = token
 
-    @pyqtSlot()
-    def run(self) -> None:
-        """Scan the paths (headers only) and emit the tree, or why it failed."""
-        try:
-            result = scan(self.paths, progress=self.progress.emit, cancel=self.cancel_event)
-        except Exception as exc:  # noqa: BLE001 - a bug: log it, tell the GUI, keep running
-            log.exception("folder scan failed")
-            self.failed.emit(f"Scanning failed unexpectedly ({type(exc).__name__}: {exc}). "
-                             "This is a bug; the log has the details.")
-            return
-        self.finished.emit((self.token, result))
+    def work(self) -> None:
+        """Scan the paths and emit the tree."""
+        result = scan(self.paths, progress=self.progress.emit, cancel=self.cancel_event)
+        self.result.emit((self.token, result))
 
 
-class AnalysisWorker(CancellableWorker):
-    """Analyse images one after another; honours ``cancel()`` between images.
+class AnalysisWorker(Worker):
+    """Analyse images one after another through the core's Runner (``result(Analysis)``, or
+    ``failed(path, message)`` per image); honours ``cancel()`` between images.
 
     ``make_analyzer`` is called in the worker thread (loading models there keeps the window
-    responsive); it returns an object with ``analyze(path) -> Analysis``.
+    responsive); it returns an object with ``analyze(path) -> Analysis``. Besides the common
+    signals: ``started_image(path)``, ``image_loaded(XrayImage)`` before its analysis, and
+    ``recorded(path, history id)``.
     """
 
     started_image = pyqtSignal(str)
-    image_loaded = pyqtSignal(object)  # XrayImage, before its analysis
-    result = pyqtSignal(object)  # Analysis
-    error = pyqtSignal(str, str)  # path, message
-    progress = pyqtSignal(int, int)
-    status = pyqtSignal(str)
-    finished = pyqtSignal(bool)  # True when cancelled
-
-    recorded = pyqtSignal(str, int)  # path, history id
+    image_loaded = pyqtSignal(object)
+    recorded = pyqtSignal(str, int)
+    what = "the analysis"
 
     def __init__(self, paths: Sequence[str | Path], make_analyzer: Callable[[], Any],
                  history_path: Path | None = None, record: bool = True,
@@ -85,23 +111,12 @@ class AnalysisWorker(CancellableWorker):
         self.history_path, self.record = history_path, record
         self.cam_label = cam_label  # a finding the reader asked to see explained
 
-    @pyqtSlot()
-    def run(self) -> None:
+    def work(self) -> None:
         """Load the models, then analyse and record each image through the Runner."""
         from radiai_core.batch import Runner
 
-        try:
-            self.status.emit("Loading models…")
-            analyzer = self.make_analyzer()
-        except RadiAIError as exc:
-            self.error.emit("", str(exc))
-            self.finished.emit(False)
-            return
-        except Exception as exc:  # noqa: BLE001
-            log.exception("loading the models failed")
-            self.error.emit("", f"The models could not be loaded ({type(exc).__name__}: {exc}).")
-            self.finished.emit(False)
-            return
+        self.status.emit("Loading models…")
+        analyzer = self.make_analyzer()  # its RadiAIError is reported by run()
         total = len(self.paths)
         self.status.emit(f"Analysing {total} image(s)…" if total > 1 else "Analysing…")
         with Runner(analyzer.analyze, self.history_path, record=self.record,
@@ -112,7 +127,7 @@ class AnalysisWorker(CancellableWorker):
                 self.started_image.emit(path)
                 item = runner.one(path, on_loaded=self.image_loaded.emit)
                 if item.analysis is None:
-                    self.error.emit(path, item.error)
+                    self.failed.emit(path, item.error)
                 else:
                     self.result.emit(item.analysis)
                     if item.history_id is not None:
@@ -122,57 +137,37 @@ class AnalysisWorker(CancellableWorker):
                         self.status.emit(f"Not stored in the history: "
                                          f"{runner.history_problem}")
                 self.progress.emit(i + 1, total)
-        self.finished.emit(self.cancel_event.is_set())
 
 
-class ModelLoader(QObject):
-    """Build the analyzer (and warm it up) in a worker, so that neither happens in the GUI
-    thread nor in the middle of the first analysis."""
+class ModelLoader(Worker):
+    """Build the analyzer and warm it up in a worker, so that neither happens in the GUI
+    thread nor in the middle of the first analysis (``result(analyzer)``)."""
 
-    status = pyqtSignal(str)
-    failed = pyqtSignal(str)
-    finished = pyqtSignal(bool)
+    what = "loading the models"
 
     def __init__(self, make_analyzer: Callable[[], Any]) -> None:
         super().__init__()
         self.make_analyzer = make_analyzer
 
-    def cancel(self) -> None:
-        """Loading cannot be interrupted; it takes well under a second."""
-
-    @pyqtSlot()
-    def run(self) -> None:
+    def work(self) -> None:
         """Build and warm up the analyzer."""
         self.status.emit("Loading models…")
-        try:
-            analyzer = self.make_analyzer()
-            if hasattr(analyzer, "warm_up"):
-                analyzer.warm_up()
-        except RadiAIError as exc:
-            self.failed.emit(str(exc))
-            self.finished.emit(False)
-            return
-        except Exception as exc:  # noqa: BLE001
-            log.exception("loading the models failed")
-            self.failed.emit(f"The models could not be loaded ({type(exc).__name__}: {exc}).")
-            self.finished.emit(False)
-            return
-        self.finished.emit(False)
+        analyzer = self.make_analyzer()
+        analyzer.warm_up()
+        self.result.emit(analyzer)
 
 
-class ThumbnailWorker(CancellableWorker):
-    """Decode images one by one into small previews; unreadable ones are simply left without
-    a thumbnail (their error shows when they are opened)."""
+class ThumbnailWorker(Worker):
+    """Decode images one by one into small previews (``result((path, uint8 array))``);
+    unreadable ones are left without a thumbnail (their error shows when they are opened)."""
 
-    thumbnail = pyqtSignal(str, object)  # path, uint8 array
-    finished = pyqtSignal(bool)
+    what = "making thumbnails"
 
     def __init__(self, paths: Sequence[str], size: int = 64) -> None:
         super().__init__()
         self.paths, self.size = list(paths), size
 
-    @pyqtSlot()
-    def run(self) -> None:
+    def work(self) -> None:
         """Emit a preview for each image that can be read."""
         from radiai_core.display import thumbnail
 
@@ -180,55 +175,32 @@ class ThumbnailWorker(CancellableWorker):
             if self.cancel_event.is_set():
                 break
             try:
-                self.thumbnail.emit(path, thumbnail(load_image(path), self.size))
+                self.result.emit((path, thumbnail(load_image(path), self.size)))
             except RadiAIError:
                 continue
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - one bad preview must not stop the others
                 log.exception("thumbnail of %s failed", path)
-        self.finished.emit(self.cancel_event.is_set())
 
 
-class TaskWorker(QObject):
-    """Run one function in a worker thread: ``finished(result)`` or ``failed(message)`` (a
-    RadiAIError's message, or a bug report that is also logged)."""
-
-    finished = pyqtSignal(object)
-    failed = pyqtSignal(str)
+class TaskWorker(Worker):
+    """Run one function in a worker thread: ``result(its return value)``."""
 
     def __init__(self, fn: Callable[..., Any], *args: Any, what: str = "the task") -> None:
         super().__init__()
         self.fn, self.args, self.what = fn, args, what
 
-    def cancel(self) -> None:
-        """A single short task runs to its end."""
-
-    @pyqtSlot()
-    def run(self) -> None:
-        """Run the function; emit its result, or the message of its failure."""
-        try:
-            result = self.fn(*self.args)
-        except RadiAIError as exc:
-            self.failed.emit(str(exc))
-            return
-        except Exception as exc:  # noqa: BLE001
-            log.exception("%s failed", self.what)
-            self.failed.emit(f"{self.what[:1].upper()}{self.what[1:]} failed unexpectedly "
-                             f"({type(exc).__name__}: {exc}). This is a bug; the log has the "
-                             "details.")
-            return
-        self.finished.emit(result)
+    def work(self) -> None:
+        """Run the function and emit its result."""
+        self.result.emit(self.fn(*self.args))
 
 
-class CsvWorker(CancellableWorker):
+class CsvWorker(Worker):
     """Analyse files into the batch CSV table (one row per file found, errors included) and
     the history. ``errors`` are files the scan already found unusable: (path, message, kind).
-    If the history cannot store an analysis, the table goes on without it and ``finished``
-    says why."""
+    If the history cannot store an analysis, the table goes on without it; the result,
+    ``(rows written, cancelled, history problem or "")``, says why."""
 
-    progress = pyqtSignal(int, int)
-    status = pyqtSignal(str)
-    finished = pyqtSignal(object)  # (rows written, cancelled, history problem or "")
-    failed = pyqtSignal(str)
+    what = "the CSV export"
 
     def __init__(self, paths: Sequence[str], errors: Sequence[tuple[str, str, str]],
                  make_analyzer: Callable[[], Any], csv_path: Path, anonymize: bool,
@@ -238,51 +210,71 @@ class CsvWorker(CancellableWorker):
         self.make_analyzer, self.csv_path = make_analyzer, Path(csv_path)
         self.anonymize, self.history_path = anonymize, history_path
 
-    @pyqtSlot()
-    def run(self) -> None:
+    def work(self) -> None:
         """Analyse the files into the CSV table (one row per file) and the history."""
         from radiai_core.anonymize import Pseudonymizer
         from radiai_core.batch import BatchItem, CsvTable, Runner
 
-        try:
-            analyzer = self.make_analyzer()
-            table = CsvTable(self.csv_path, analyzer.outputs, Pseudonymizer(self.anonymize))
-            total = len(self.paths) + len(self.errors)
-            told = False
-            with table, Runner(analyzer.analyze, self.history_path) as runner:
-                for path, message, kind in self.errors:
-                    table.add(BatchItem(path, error=message, kind=kind))
-                done = len(self.errors)
-                for item in runner.run(self.paths, cancel=self.cancel_event):
-                    table.add(item)  # the table matters more than the history: it goes on
-                    if runner.history_problem and not told:
-                        told = True
-                        self.status.emit(f"Not stored in the history: "
-                                         f"{runner.history_problem}")
-                    done += 1
-                    self.progress.emit(done, total)
-        except RadiAIError as exc:
-            self.failed.emit(str(exc))
-            return
-        except Exception as exc:  # noqa: BLE001
-            log.exception("CSV export failed")
-            self.failed.emit(f"The CSV export failed unexpectedly ({type(exc).__name__}). This "
-                             "is a bug; the log has the details.")
-            return
-        self.finished.emit((table.rows, self.cancel_event.is_set(), runner.history_problem))
+        analyzer = self.make_analyzer()
+        table = CsvTable(self.csv_path, analyzer.outputs, Pseudonymizer(self.anonymize))
+        total = len(self.paths) + len(self.errors)
+        told = False
+        with table, Runner(analyzer.analyze, self.history_path) as runner:
+            for path, message, kind in self.errors:
+                table.add(BatchItem(path, error=message, kind=kind))
+            done = len(self.errors)
+            for item in runner.run(self.paths, cancel=self.cancel_event):
+                table.add(item)  # the table matters more than the history: it goes on
+                if runner.history_problem and not told:
+                    told = True
+                    self.status.emit(f"Not stored in the history: {runner.history_problem}")
+                done += 1
+                self.progress.emit(done, total)
+        self.result.emit((table.rows, self.cancel_event.is_set(), runner.history_problem))
 
 
-def start(worker: QObject, parent: QObject) -> QThread:
-    """Move ``worker`` to a new QThread, run it, and clean both up when it finishes."""
+def start(worker: Worker, parent: QObject) -> QThread:
+    """Move ``worker`` to a new QThread and run it; the thread ends with ``finished``."""
     thread = QThread(parent)
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
     worker.finished.connect(thread.quit)
-    if hasattr(worker, "failed"):
-        worker.failed.connect(thread.quit)
     # No deleteLater: it could destroy the worker before its queued results reach the GUI.
-    # The caller keeps the worker referenced with its thread (see MainWindow._track).
+    # The thread keeps the worker referenced, and the Jobs that started it keeps the thread.
     thread.worker = worker
     thread.start()
     THREADS.add(thread)
     return thread
+
+
+class Jobs:
+    """A window's workers: each started with its handlers connected to the common signals,
+    kept referenced while its thread runs, and all cancelled and waited for at shutdown."""
+
+    def __init__(self, parent: QObject) -> None:
+        self.parent = parent
+        self.threads: list[QThread] = []
+
+    def start(self, worker: Worker, *, result: Callable[..., Any] | None = None,
+              failed: Callable[[str, str], Any] | None = None,
+              progress: Callable[[int, int], Any] | None = None,
+              status: Callable[[str], Any] | None = None,
+              finished: Callable[[bool], Any] | None = None) -> Worker:
+        """Connect the given handlers, then run ``worker`` in a thread of its own."""
+        for signal, slot in ((worker.result, result), (worker.failed, failed),
+                             (worker.progress, progress), (worker.status, status),
+                             (worker.finished, finished)):
+            if slot is not None:
+                signal.connect(slot)
+        self.threads = [t for t in self.threads if t.isRunning()] + [start(worker, self.parent)]
+        return worker
+
+    def shutdown(self, timeout_ms: int = 10000) -> None:
+        """Cancel every running worker and wait for its thread to end."""
+        for thread in self.threads:
+            if thread.isRunning():
+                thread.worker.cancel()
+        for thread in self.threads:
+            thread.quit()
+            thread.wait(timeout_ms)
+        self.threads = [t for t in self.threads if t.isRunning()]

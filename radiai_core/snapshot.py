@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import cv2
 import numpy as np
 
 from .display import Window, apply_window, default_window, heat_rgba
+from .errors import ExportError
 from .pipeline import Analysis
 
 BOX_RGB = (255, 215, 0)
@@ -46,3 +50,29 @@ def render(a: Analysis, window: Window | None = None, invert: bool = False,
             x1, y1 = round((b.x + b.w) * scale) - 1, round((b.y + b.h) * scale) - 1
             cv2.rectangle(over, (x0, y0), (x1, y1), BOX_RGB, line + 1)
     return plain, over
+
+
+def write_png(a: Analysis, path: str | Path, window: Window | None = None, invert: bool = False,
+              heat: bool = True, mask: bool = True, boxes: bool = True, opacity: float = 0.45,
+              max_side: int = 2048) -> Path:
+    """The view of ``a`` as the PDF draws it (``render``'s overlaid picture, in ``window``,
+    with the chosen overlays) as a PNG file readable by the user only; no patient text is
+    drawn on it.
+
+    Raises
+    ------
+    ExportError
+        The file cannot be written (folder missing or read-only, disk full).
+    """
+    path = Path(path)
+    _, over = render(a, window, invert, heat, mask, boxes, opacity, max_side)
+    ok, buf = cv2.imencode(".png", cv2.cvtColor(over, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise ExportError("could not be encoded as PNG.", path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "wb") as f:
+            f.write(buf.tobytes())
+    except OSError as exc:
+        raise ExportError(f"cannot be written ({exc.strerror or exc}).", path) from None
+    return path

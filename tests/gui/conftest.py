@@ -30,6 +30,9 @@ class FakeAnalyzer:
         self.calls = 0
         self.outputs = [("classifier", self.labels)]
 
+    def warm_up(self) -> None:
+        """Nothing to prepare (the real analyzer runs each model once here)."""
+
     def analyze(self, source) -> Analysis:
         image = source if isinstance(source, XrayImage) else load_image(source)
         time.sleep(self.delay)

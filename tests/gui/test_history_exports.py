@@ -101,7 +101,7 @@ def test_pdf_and_png_of_the_current_view(qtbot, make_window, phi_dicom, tmp_path
     wait_analysed(qtbot, w, phi_dicom)
     pdf = tmp_path / "out" / "snap.pdf"
     pdf.parent.mkdir()
-    w.export_pdf(str(pdf))
+    w.exports.export_pdf(str(pdf))
     qtbot.waitUntil(lambda: pdf.exists(), timeout=10000)
     text = pypdf.PdfReader(pdf).pages[0].extract_text()
     a = w.current_analysis
@@ -109,12 +109,26 @@ def test_pdf_and_png_of_the_current_view(qtbot, make_window, phi_dicom, tmp_path
     for p in a.probabilities.values():
         assert f"{p:.1%}" in text
     png = tmp_path / "out" / "view.png"
-    assert w.export_png(str(png))
+    assert w.exports.export_png(str(png))
+    # The PNG is the PDF's picture of the view (one renderer): the whole image in the
+    # viewer's window, with the overlays shown, and no patient text drawn on it.
+    from radiai_core.snapshot import render
+
     img = QImage(str(png))
-    assert (img.width(), img.height()) == (w.viewer.width(), w.viewer.height())
+    _, over = render(a, w.viewer.window, max_side=2048)
+    assert (img.height(), img.width()) == over.shape[:2] == a.image.shape
     rgb = np.array([[img.pixelColor(x, y).getRgb()[:3] for x in range(0, img.width(), 8)]
                     for y in range(0, img.height(), 8)])
+    assert np.array_equal(rgb, over[::8, ::8])
     assert (rgb.max(axis=2) - rgb.min(axis=2)).max() > 60  # the coloured heat map is in it
+    assert png.stat().st_mode & 0o777 == 0o600
+    w.heat_box.setChecked(False)  # what is hidden in the view is left out of the PNG
+    assert w.exports.export_png(str(png))
+    img = QImage(str(png))
+    plain = np.array([[img.pixelColor(x, y).getRgb()[:3] for x in range(0, img.width(), 8)]
+                      for y in range(0, img.height(), 8)])
+    _, no_heat = render(a, w.viewer.window, heat=False, max_side=2048)
+    assert np.array_equal(plain, no_heat[::8, ::8]) and not np.array_equal(plain, rgb)
 
 
 def test_anonymised_pdf_name_and_content(qtbot, make_window, phi_dicom, tmp_path) -> None:
@@ -122,12 +136,13 @@ def test_anonymised_pdf_name_and_content(qtbot, make_window, phi_dicom, tmp_path
     w.anonymize_action.setChecked(True)
     w.open_paths([phi_dicom])
     wait_analysed(qtbot, w, phi_dicom)
-    suggested = w._export_name(".pdf")  # not next to the source: its folder names the patient
+    # Not next to the source: its folder names the patient.
+    suggested = w.exports.suggested_name(".pdf")
     assert "Müller" not in suggested and PHI["PatientID"] not in suggested
     out = tmp_path / "anon"
     out.mkdir()
     pdf = out / suggested.rsplit("/", 1)[-1]
-    w.export_pdf(str(pdf))
+    w.exports.export_pdf(str(pdf))
     qtbot.waitUntil(lambda: pdf.exists(), timeout=10000)
     text = pypdf.PdfReader(pdf).pages[0].extract_text()
     for secret in Pseudonymizer().phi_strings(load_image(phi_dicom).meta):
@@ -143,8 +158,8 @@ def test_csv_from_the_app_one_row_per_file(qtbot, make_window, study, tmp_path) 
     # The first image's own analysis ends first: its status line would replace the export's.
     qtbot.waitUntil(lambda: w.current_analysis is not None, timeout=10000)
     out = tmp_path / "table.csv"
-    w.export_csv(str(out))
-    qtbot.waitUntil(lambda: w.csv_worker is None, timeout=20000)
+    w.exports.export_csv(str(out))
+    qtbot.waitUntil(lambda: w.exports.csv_worker is None, timeout=20000)
     rows = list(csv.DictReader(open(out, encoding="utf-8")))
     assert len(rows) == 4  # three images and the text file
     assert sorted(r["status"] for r in rows) == ["ignored", "ok", "ok", "ok"]
@@ -168,8 +183,8 @@ def test_csv_export_goes_on_when_the_history_cannot_store(qtbot, make_window, st
     wait_analysed(qtbot, w)
     monkeypatch.setattr(History, "record", full_disk)
     out = tmp_path / "table.csv"
-    w.export_csv(str(out))
-    qtbot.waitUntil(lambda: w.csv_worker is None, timeout=20000)
+    w.exports.export_csv(str(out))
+    qtbot.waitUntil(lambda: w.exports.csv_worker is None, timeout=20000)
     rows = list(csv.DictReader(open(out, encoding="utf-8")))
     assert sorted(r["status"] for r in rows) == ["ignored", "ok", "ok", "ok"]
     assert all(r["p_normal"] for r in rows if r["status"] == "ok")

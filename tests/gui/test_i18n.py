@@ -95,7 +95,7 @@ def test_the_window_speaks_korean_when_asked(qtbot, make_window, tmp_path) -> No
         assert w.findings.title.text().endswith("— 소견")
         # The Korean PDF: its words in Korean, in an embedded Hangul font.
         out = tmp_path / "snap.pdf"
-        w.export_pdf(str(out))
+        w.exports.export_pdf(str(out))
         qtbot.waitUntil(out.exists, timeout=10000)
         text = pypdf.PdfReader(out).pages[0].extract_text()
         assert "흉부 방사선 사진 스냅샷" in text and "진단이 아닌 판독 보조 도구입니다." in text

@@ -233,5 +233,5 @@ def test_save_dialogs_start_beside_the_image_and_give_the_keyboard_back(qtbot, m
                         or ("", ""))
     activated = []
     monkeypatch.setattr(w, "activateWindow", lambda: activated.append(True))
-    w.choose_pdf()
+    w.exports.choose_pdf()
     assert asked == [str(study / "child.pdf")] and activated == [True]
