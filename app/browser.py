@@ -5,7 +5,7 @@ from __future__ import annotations
 from PyQt5.QtCore import QSize, Qt, pyqtSignal
 from PyQt5.QtWidgets import QListWidget, QTreeWidget, QTreeWidgetItem
 
-from radiai_core.studies import ScanResult
+from radiai_core.reading.studies import ScanResult
 
 from .i18n import t
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from platformdirs import user_log_dir
 
-from radiai_core.privacy import protect
+from radiai_core.reading.privacy import protect
 
 log = logging.getLogger(__name__)
 

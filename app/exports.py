@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from PyQt5.QtWidgets import QFileDialog, QMessageBox
 
-from radiai_core.anonymize import Pseudonymizer
 from radiai_core.errors import RadiAIError
-from radiai_core.report import write_pdf
-from radiai_core.snapshot import write_png
+from radiai_core.reading.anonymize import Pseudonymizer
+from radiai_core.results.report import write_pdf
+from radiai_core.results.snapshot import write_png
 
 from .i18n import t
 from .workers import CsvWorker, TaskWorker
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 class Exports:
     """File → Export PDF / PNG / CSV for a window: the dialogs (suggested names, the folder
     the reader last saved to), then the core's writers. The PDF and the PNG draw the view
-    through the same renderer (``radiai_core.snapshot.render``); the PDF and the CSV are
+    through the same renderer (``radiai_core.results.snapshot.render``); the PDF and the CSV are
     written in workers."""
 
     def __init__(self, window: MainWindow) -> None:

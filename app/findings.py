@@ -14,11 +14,11 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from radiai_core.anonymize import patient_line
-from radiai_core.findings import Findings, label_ref
+from radiai_core.analysis.findings import Findings, label_ref
+from radiai_core.analysis.pipeline import NOTICE, Analysis
 from radiai_core.i18n import localized
-from radiai_core.image import ImageMeta
-from radiai_core.pipeline import NOTICE, Analysis
+from radiai_core.reading.anonymize import patient_line
+from radiai_core.reading.image import ImageMeta
 
 from .i18n import t
 

@@ -24,11 +24,11 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from radiai_core.anonymize import person_name
+from radiai_core.analysis.findings import Findings, label_ref
 from radiai_core.errors import RadiAIError
-from radiai_core.findings import Findings, label_ref
-from radiai_core.history import History, HistoryEntry
 from radiai_core.i18n import localized
+from radiai_core.reading.anonymize import person_name
+from radiai_core.results.history import History, HistoryEntry
 
 from .findings import short_name
 from .i18n import N_, t

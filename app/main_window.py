@@ -26,12 +26,12 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from radiai_core.dicom_io import tag_listing
-from radiai_core.display import Window, window_text
+from radiai_core.analysis.pipeline import Analysis, default_analyzer
 from radiai_core.errors import RadiAIError
-from radiai_core.history import History
-from radiai_core.pipeline import Analysis, default_analyzer
-from radiai_core.studies import ScanResult
+from radiai_core.reading.dicom_io import tag_listing
+from radiai_core.reading.display import Window, window_text
+from radiai_core.reading.studies import ScanResult
+from radiai_core.results.history import History
 
 from .browser import SkippedList, StudyBrowser
 from .exports import Exports

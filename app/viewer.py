@@ -15,8 +15,12 @@ from PyQt5.QtWidgets import (
     QGraphicsView,
 )
 
-from radiai_core.anonymize import patient_line
-from radiai_core.display import (
+from radiai_core.analysis.pipeline import Analysis
+from radiai_core.analysis.preprocess import to_uint8
+from radiai_core.analysis.regions import mask_contours
+from radiai_core.i18n import localized
+from radiai_core.reading.anonymize import patient_line
+from radiai_core.reading.display import (
     Window,
     apply_window,
     default_window,
@@ -24,11 +28,7 @@ from radiai_core.display import (
     preset_window,
     value_text,
 )
-from radiai_core.i18n import localized
-from radiai_core.image import XrayImage
-from radiai_core.pipeline import Analysis
-from radiai_core.preprocess import to_uint8
-from radiai_core.regions import mask_contours
+from radiai_core.reading.image import XrayImage
 
 from .i18n import t
 

@@ -12,8 +12,8 @@ from typing import Any
 from PyQt5.QtCore import QObject, QThread, pyqtSignal, pyqtSlot
 
 from radiai_core.errors import RadiAIError
-from radiai_core.io import load_image
-from radiai_core.studies import scan
+from radiai_core.reading.io import load_image
+from radiai_core.reading.studies import scan
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class AnalysisWorker(Worker):
 
     def work(self) -> None:
         """Load the models, then analyse and record each image through the Runner."""
-        from radiai_core.batch import Runner
+        from radiai_core.results.batch import Runner
 
         self.status.emit("Loading models…")
         analyzer = self.make_analyzer()  # its RadiAIError is reported by run()
@@ -169,7 +169,7 @@ class ThumbnailWorker(Worker):
 
     def work(self) -> None:
         """Emit a preview for each image that can be read."""
-        from radiai_core.display import thumbnail
+        from radiai_core.reading.display import thumbnail
 
         for path in self.paths:
             if self.cancel_event.is_set():
@@ -212,8 +212,8 @@ class CsvWorker(Worker):
 
     def work(self) -> None:
         """Analyse the files into the CSV table (one row per file) and the history."""
-        from radiai_core.anonymize import Pseudonymizer
-        from radiai_core.batch import BatchItem, CsvTable, Runner
+        from radiai_core.reading.anonymize import Pseudonymizer
+        from radiai_core.results.batch import BatchItem, CsvTable, Runner
 
         analyzer = self.make_analyzer()
         table = CsvTable(self.csv_path, analyzer.outputs, Pseudonymizer(self.anonymize))

@@ -14,8 +14,8 @@ import statistics
 import time
 from pathlib import Path
 
-from radiai_core.models import load_models
-from radiai_core.pipeline import Analyzer
+from radiai_core.analysis.models import load_models
+from radiai_core.analysis.pipeline import Analyzer
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((ROOT / "tests/data/kermany/images").glob("*.jpeg"))[:4] + sorted(

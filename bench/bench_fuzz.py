@@ -17,9 +17,9 @@ from pathlib import Path
 
 from memory import peak_rss_line
 
+from radiai_core.analysis.pipeline import default_analyzer
 from radiai_core.errors import RadiAIError
-from radiai_core.pipeline import default_analyzer
-from radiai_core.studies import scan
+from radiai_core.reading.studies import scan
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the corpus generator lives with the tests

@@ -23,12 +23,12 @@ from pathlib import Path
 
 from memory import peak_rss_line
 
-from radiai_core.history import History
-from radiai_core.pipeline import default_analyzer
+from radiai_core.analysis.pipeline import default_analyzer
+from radiai_core.results.history import History
 
 ROOT = Path(__file__).resolve().parents[1]
 SEARCH_TARGET_MS = 100.0
-OPEN_ONCE = ("import sys, time; t = time.perf_counter(); from radiai_core.history import "
+OPEN_ONCE = ("import sys, time; t = time.perf_counter(); from radiai_core.results.history import "
              "History; h = History(sys.argv[1]); print((time.perf_counter() - t) * 1000)")
 
 

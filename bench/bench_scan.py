@@ -20,7 +20,7 @@ import numpy as np
 import pydicom
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from radiai_core.studies import scan
+from radiai_core.reading.studies import scan
 
 ROOT = Path(__file__).resolve().parents[1]
 

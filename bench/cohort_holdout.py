@@ -25,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from radiai_core.datasets import Sample, patient_split, read_table  # noqa: E402
+from radiai_core.training.datasets import Sample, patient_split, read_table  # noqa: E402
 
 
 def write_table(path: Path, train: list[Sample], val: list[Sample]) -> None:

@@ -17,10 +17,10 @@ import cv2
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from radiai_core.datasets import patient_split, read_table
-from radiai_core.io import load_image
-from radiai_core.models import Classifier
+from radiai_core.analysis.models import Classifier
+from radiai_core.reading.io import load_image
 from radiai_core.resources import models_dir
+from radiai_core.training.datasets import patient_split, read_table
 
 VARIANTS = {"identity": {}, "shift +x": {"dx": 0.04}, "shift -x": {"dx": -0.04},
             "shift +y": {"dy": 0.04}, "shift -y": {"dy": -0.04}, "zoom 0.93": {"s": 0.93},

@@ -32,7 +32,7 @@ def offline(command: list[str]) -> tuple[list[str], bool]:
 def compare(records: list[dict], samples: Path) -> list[str]:
     """Differences between a bundle's JSON records and the source pipeline on ``samples``
     (records are matched by file name; Windows paths are understood)."""
-    from radiai_core.pipeline import analyze
+    from radiai_core.analysis.pipeline import analyze
 
     got = {PureWindowsPath(r["path"]).name if "\\" in r["path"] else Path(r["path"]).name: r
            for r in records}

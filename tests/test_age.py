@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from radiai_core.age import describe_years, header_age, parse_age_string
-from radiai_core.image import ImageMeta
-from radiai_core.io import load_image
+from radiai_core.reading.age import describe_years, header_age, parse_age_string
+from radiai_core.reading.image import ImageMeta
+from radiai_core.reading.io import load_image
 
 from .samples import DICOM, KERMANY_NORMAL
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from radiai_core.history import History
-from radiai_core.models import load_models
-from radiai_core.pipeline import Analyzer
+from radiai_core.analysis.models import load_models
+from radiai_core.analysis.pipeline import Analyzer
+from radiai_core.results.history import History
 
 from .test_hostile import distinct_images
 

@@ -17,7 +17,7 @@ from radiai_core.errors import (
     TruncatedFileError,
     UnsupportedTransferSyntaxError,
 )
-from radiai_core.io import load_image
+from radiai_core.reading.io import load_image
 
 from .samples import DICOM
 

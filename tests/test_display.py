@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from radiai_core.display import apply_window, default_window, preset_window
-from radiai_core.io import load_image
+from radiai_core.reading.display import apply_window, default_window, preset_window
+from radiai_core.reading.io import load_image
 
 from .samples import DICOM, KERMANY_NORMAL
 
@@ -47,7 +47,7 @@ def test_invert_and_width_guard() -> None:
 
 
 def test_heat_colours_and_alpha() -> None:
-    from radiai_core.display import heat_rgba
+    from radiai_core.reading.display import heat_rgba
 
     heat = np.array([[0.0, 0.5, 1.0]], np.float32)
     rgba = heat_rgba(heat, opacity=0.4)

@@ -12,14 +12,14 @@ import pypdf
 import pypdfium2
 import pytest
 
-from radiai_core.anonymize import Pseudonymizer, person_name
+from radiai_core.analysis.models import load_models
+from radiai_core.analysis.pipeline import NOTICE, Analyzer
 from radiai_core.cli import main
 from radiai_core.errors import ExportError
-from radiai_core.history import History
-from radiai_core.io import load_image
-from radiai_core.models import load_models
-from radiai_core.pipeline import NOTICE, Analyzer
-from radiai_core.report import write_pdf
+from radiai_core.reading.anonymize import Pseudonymizer, person_name
+from radiai_core.reading.io import load_image
+from radiai_core.results.history import History
+from radiai_core.results.report import write_pdf
 
 from .conftest import PHI
 from .samples import DICOM, KERMANY_NORMAL

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from radiai_core.errors import RadiAIError
-from radiai_core.io import load_image
-from radiai_core.studies import scan
+from radiai_core.reading.io import load_image
+from radiai_core.reading.studies import scan
 
 from .fuzz import MUTATIONS, build_fuzz_corpus
 from .test_hostile import PEAK_RSS_LIMIT_MB, run_cli

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from radiai_core.models import load_models
-from radiai_core.pipeline import Analyzer
+from radiai_core.analysis.models import load_models
+from radiai_core.analysis.pipeline import Analyzer
 
 from .samples import DATA, DICOM, KERMANY_DIR, KERMANY_NORMAL
 
@@ -79,7 +79,7 @@ def test_held_out_images_outside_the_intended_use_are_refused(analyzer: Analyzer
 
 
 def _with_header(make_dicom, path: Path, **attrs) -> Path:
-    from radiai_core.io import load_image
+    from radiai_core.reading.io import load_image
 
     pixels = np.round(load_image(path).pixels * 255).astype(np.uint8)
     return make_dicom(f"{path.stem}.dcm", pixels, Modality="DX", **attrs)
@@ -112,8 +112,8 @@ def test_a_replaced_or_damaged_gate_file_is_refused(tmp_path) -> None:
     is not JSON is a clear ModelError, not a JSONDecodeError."""
     import shutil
 
+    from radiai_core.analysis.gate import ChestGate
     from radiai_core.errors import ModelError
-    from radiai_core.gate import ChestGate
     from radiai_core.resources import models_dir
 
     for name in ("scope.npz", "atypicality.npz", "inversion.npz"):
@@ -134,7 +134,7 @@ def test_a_replaced_or_damaged_gate_file_is_refused(tmp_path) -> None:
 def _skimage(name: str):
     import skimage.data
 
-    from radiai_core.io import load_image
+    from radiai_core.reading.io import load_image
 
     path = __import__("pathlib").Path(skimage.data.__file__).parent / name
     return load_image(path)
@@ -170,8 +170,8 @@ def test_too_small_and_negative_images_refused_with_their_reason(analyzer: Analy
     assert a.status == "rejected" and "too small" in a.message
     # The lung model is surer of the lungs of a negative once it is reversed back; on the
     # radiograph itself it is the other way round.
-    from radiai_core.gate import lung_confidence
-    from radiai_core.io import load_image
+    from radiai_core.analysis.gate import lung_confidence
+    from radiai_core.reading.io import load_image
 
     image = load_image(KERMANY_NORMAL)
     seg = analyzer.models.lung_mask
@@ -187,8 +187,8 @@ def test_inversion_head_tells_a_radiograph_from_its_negative(analyzer: Analyzer)
     """The shipped gate's inversion head (on the classifier's pooled features) puts the sample
     radiographs below its bound and their negatives above it; the gate then skips the
     extra lung-model pass of the inverse-gain feature, which it has no bound on."""
-    from radiai_core.image import XrayImage
-    from radiai_core.io import load_image
+    from radiai_core.reading.image import XrayImage
+    from radiai_core.reading.io import load_image
 
     gate = analyzer.models.gate
     bound = gate.bounds["inversion"]["max"]
@@ -214,7 +214,7 @@ def test_inversion_head_tells_a_radiograph_from_its_negative(analyzer: Analyzer)
 def test_a_bound_on_a_feature_not_measured_is_a_bug_not_a_pass(analyzer: Analyzer) -> None:
     from dataclasses import replace
 
-    from radiai_core.gate import GateFeatures
+    from radiai_core.analysis.gate import GateFeatures
 
     gate = analyzer.models.gate
     ok = GateFeatures(contrast=0.2, min_side=1024, colourfulness=0.0, lung_fraction=0.25,
@@ -232,15 +232,15 @@ def test_a_bound_on_a_feature_not_measured_is_a_bug_not_a_pass(analyzer: Analyze
 
 def test_contrast_on_a_subsample_equals_the_full_image(analyzer: Analyzer) -> None:
     """Contrast is measured on a subsample: the same figure as on every pixel."""
-    from radiai_core.gate import contrast
-    from radiai_core.io import load_image
+    from radiai_core.analysis.gate import contrast
+    from radiai_core.reading.io import load_image
 
     pixels = load_image(DICOM["j2k_mono1"]).pixels  # 1841 × 1955
     assert abs(contrast(pixels) - float(pixels.std())) < 0.005
 
 
 def test_atypicality_is_the_distance_to_the_nearer_population(tmp_path) -> None:
-    from radiai_core.gate import Atypicality
+    from radiai_core.analysis.gate import Atypicality
 
     rng = np.random.default_rng(0)
     children = rng.normal(0.0, 1.0, (200, 6))
@@ -262,8 +262,8 @@ def test_a_replaced_classifier_head_is_refused(tmp_path) -> None:
     """The classifier's dense head (the heat maps' weights) is checked like its LiteRT file."""
     import shutil
 
+    from radiai_core.analysis.models import Classifier
     from radiai_core.errors import ModelError
-    from radiai_core.models import Classifier
     from radiai_core.resources import models_dir
 
     folder = tmp_path / "classifier"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from radiai_core.io import load_image
-from radiai_core.models import Classifier
+from radiai_core.analysis.models import Classifier
+from radiai_core.reading.io import load_image
 from radiai_core.resources import models_dir
 
 from .samples import KERMANY_BACTERIAL

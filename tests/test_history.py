@@ -9,10 +9,10 @@ import stat
 import numpy as np
 import pytest
 
+from radiai_core.analysis.models import load_models
+from radiai_core.analysis.pipeline import Analyzer
 from radiai_core.errors import HistoryError
-from radiai_core.history import SCHEMA_VERSION, History
-from radiai_core.models import load_models
-from radiai_core.pipeline import Analyzer
+from radiai_core.results.history import SCHEMA_VERSION, History
 
 from .conftest import PHI
 from .samples import DICOM, KERMANY_BACTERIAL, KERMANY_NORMAL
@@ -152,7 +152,7 @@ def test_an_older_schema_is_migrated_and_a_newer_one_refused(db_path) -> None:
 
 
 def test_a_version_1_database_with_rows_is_migrated_keeping_them(analyzer, db_path) -> None:
-    from radiai_core.history import MIGRATIONS
+    from radiai_core.results.history import MIGRATIONS
 
     with History(db_path) as h:
         aid = h.record(analyzer.analyze(KERMANY_BACTERIAL))  # positive: it has a heat map

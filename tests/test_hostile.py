@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from radiai_core.history import History
-from radiai_core.privacy import REDACTED, RedactingFilter
+from radiai_core.reading.privacy import REDACTED, RedactingFilter
+from radiai_core.results.history import History
 
 from .conftest import PHI
 from .hostile import build_corpus
@@ -152,9 +152,9 @@ def test_no_network_anywhere(monkeypatch, tmp_path, phi_dicom) -> None:
         monkeypatch.setattr(socket.socket, name, refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    from radiai_core.analysis.models import load_models
+    from radiai_core.analysis.pipeline import Analyzer
     from radiai_core.cli import main
-    from radiai_core.models import load_models
-    from radiai_core.pipeline import Analyzer
 
     a = Analyzer(load_models()).analyze(phi_dicom)  # fresh models: loading is covered too
     assert a.status == "ok"
@@ -179,10 +179,10 @@ def test_patient_names_and_ids_never_reach_the_log(tmp_path, phi_dicom, monkeypa
     root.setLevel(logging.DEBUG)
     try:
         (phi_dicom.parent / "Müller_Jürgen_1x1.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
-        from radiai_core import pipeline
+        from radiai_core.analysis import pipeline
 
         def boom(self, source, cam_label=None):  # a bug in the middle of an analysis
-            from radiai_core.io import load_image
+            from radiai_core.reading.io import load_image
 
             image = load_image(source)
             raise RuntimeError(f"simulated bug while reading {image.meta.path} of "
@@ -203,7 +203,7 @@ def test_patient_names_and_ids_never_reach_the_log(tmp_path, phi_dicom, monkeypa
 
 def test_app_log_file_is_private_and_redacted(tmp_path, monkeypatch, phi_dicom) -> None:
     from app.crash import configure_logging
-    from radiai_core.io import load_image
+    from radiai_core.reading.io import load_image
 
     monkeypatch.setenv("RADIAI_LOG_DIR", str(tmp_path / "logs"))
     root = logging.getLogger()

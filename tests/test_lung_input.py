@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from radiai_core.io import load_image
-from radiai_core.lung_input import lung_view
-from radiai_core.models import LungSegmenter
-from radiai_core.regions import clean_lung_mask
+from radiai_core.analysis.lung_input import lung_view
+from radiai_core.analysis.models import LungSegmenter
+from radiai_core.analysis.regions import clean_lung_mask
+from radiai_core.reading.io import load_image
 from radiai_core.resources import models_dir
 
 from .samples import KERMANY_NORMAL
@@ -72,8 +72,8 @@ def test_empty_mask_falls_back_to_plain_and_bad_mode_is_refused(front_and_mask) 
 
 def test_training_inputs_follow_the_lung_input_setting() -> None:
     """The training set is prepared with the same lung view the app will apply."""
-    from radiai_core.datasets import read_table
     from radiai_core.training.classifier import ClassifierConfig, preprocess_samples
+    from radiai_core.training.datasets import read_table
 
     from .samples import KERMANY_DIR
 

@@ -50,9 +50,9 @@ os.environ["RADIAI_DATA_DIR"] = {str(tmp_path)!r}
 from PyQt5.QtWidgets import QApplication
 app = QApplication([])
 from app.main_window import MainWindow
-from radiai_core.pipeline import analyze
-from radiai_core.history import History
-from radiai_core.report import write_pdf
+from radiai_core.analysis.pipeline import analyze
+from radiai_core.results.history import History
+from radiai_core.results.report import write_pdf
 from radiai_core.cli import main
 a = analyze({str(ROOT / "tests/data/dicom" / spec_list("SAMPLES")[0])!r})
 with History() as h:

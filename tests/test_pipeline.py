@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from radiai_core.models import load_models
-from radiai_core.pipeline import Analyzer
+from radiai_core.analysis.models import load_models
+from radiai_core.analysis.pipeline import Analyzer
 from radiai_core.resources import models_dir
 
 from .samples import DICOM, KERMANY_BACTERIAL, KERMANY_DIR, KERMANY_NORMAL
@@ -88,7 +88,7 @@ def test_sensible_on_the_labelled_samples(analyzer: Analyzer) -> None:
 
 def test_litert_equals_keras(analyzer: Analyzer) -> None:
     """Whenever weights change, the runtime files must reproduce the Keras models to 1e-4."""
-    from radiai_core.io import load_image
+    from radiai_core.reading.io import load_image
     from radiai_core.training.export import max_difference
 
     clf = analyzer.models.classifier

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from radiai_core.io import load_image
-from radiai_core.preprocess import Clahe, Compose, Normalize, Resize, classifier_chain
+from radiai_core.analysis.preprocess import Clahe, Compose, Normalize, Resize, classifier_chain
+from radiai_core.reading.io import load_image
 
 from .samples import DICOM, KERMANY_NORMAL
 

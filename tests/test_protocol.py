@@ -8,11 +8,11 @@ import json
 import numpy as np
 import pytest
 
+from radiai_core.analysis.models import load_models
+from radiai_core.analysis.pipeline import Analyzer
 from radiai_core.cli import main
-from radiai_core.io import load_image
-from radiai_core.models import load_models
-from radiai_core.pipeline import Analyzer
-from radiai_core.protocol import (
+from radiai_core.reading.io import load_image
+from radiai_core.training.protocol import (
     STRESSES,
     cohort,
     explained_finding,
@@ -52,7 +52,7 @@ def test_every_stress_gives_a_radiograph_and_is_repeatable() -> None:
 
 
 def test_cohorts_from_file_names() -> None:
-    from radiai_core.datasets import read_table
+    from radiai_core.training.datasets import read_table
 
     cohorts = {cohort(s) for s in read_table(KERMANY_DIR / "index.csv")}
     assert {"normal NORMAL2-IM- series", "bacterial pneumonia", "viral pneumonia"} <= cohorts
@@ -103,7 +103,7 @@ def test_evaluate_with_the_protocol(tmp_path) -> None:
 
 
 def test_the_threshold_rule_takes_the_highest_threshold_at_the_median_sensitivity() -> None:
-    from radiai_core.protocol import rule_threshold
+    from radiai_core.training.protocol import rule_threshold
 
     y = np.array([1] * 20 + [0] * 20)
     good = np.r_[np.linspace(0.6, 1.0, 20), np.linspace(0.0, 0.5, 20)]

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from radiai_core.errors import ImageTooLargeError, NotAnImageError, TruncatedFileError
-from radiai_core.io import load_image
+from radiai_core.reading.io import load_image
 
 from .samples import KERMANY_BACTERIAL, KERMANY_NORMAL
 

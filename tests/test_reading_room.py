@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from radiai_core.anonymize import patient_line
-from radiai_core.io import load_image
-from radiai_core.pipeline import explained_label
-from radiai_core.regions import mask_contours
+from radiai_core.analysis.pipeline import explained_label
+from radiai_core.analysis.regions import mask_contours
+from radiai_core.reading.anonymize import patient_line
+from radiai_core.reading.io import load_image
 
 from .conftest import PHI, write_pediatric_dicom
 from .samples import DICOM, KERMANY_NORMAL
@@ -55,7 +55,7 @@ def test_smooth_lung_outlines_stay_on_the_mask() -> None:
 
 def test_values_and_windows_in_the_file_units(tmp_path) -> None:
     """The readout shows stored values (integers), not [0, 1] floats or 1.256e+04."""
-    from radiai_core.display import Window, default_window, value_text, window_text
+    from radiai_core.reading.display import Window, default_window, value_text, window_text
 
     jpeg = load_image(KERMANY_NORMAL)
     raw = np.asarray(__import__("PIL.Image", fromlist=["Image"]).open(KERMANY_NORMAL))

@@ -1,4 +1,4 @@
-"""The one runner of every face: analyse, record, report failure (radiai_core.batch.Runner)."""
+"""The one runner of every face: analyse, record, report failure (results.batch.Runner)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import threading
 
 import pytest
 
-from radiai_core.batch import Runner
-from radiai_core.history import History
-from radiai_core.models import load_models
-from radiai_core.pipeline import Analyzer
+from radiai_core.analysis.models import load_models
+from radiai_core.analysis.pipeline import Analyzer
+from radiai_core.results.batch import Runner
+from radiai_core.results.history import History
 
 from .samples import DICOM, KERMANY_BACTERIAL, KERMANY_NORMAL
 

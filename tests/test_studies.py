@@ -11,7 +11,7 @@ import pydicom
 import pytest
 from pydicom.fileset import FileSet
 
-from radiai_core.studies import NO_PATIENT, scan
+from radiai_core.reading.studies import NO_PATIENT, scan
 
 from .samples import DICOM, KERMANY_NORMAL
 

@@ -15,13 +15,13 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from radiai_core import pipeline
+from radiai_core.analysis import pipeline
+from radiai_core.analysis.models import load_models
+from radiai_core.analysis.pipeline import Analyzer
 from radiai_core.cli import main
-from radiai_core.datasets import read_multilabel_table
 from radiai_core.errors import DataError, ModelError
-from radiai_core.history import History
-from radiai_core.models import load_models
-from radiai_core.pipeline import Analyzer
+from radiai_core.results.history import History
+from radiai_core.training.datasets import read_multilabel_table
 
 from .samples import KERMANY_BACTERIAL, KERMANY_NORMAL, SEVEN_DIR, SEVEN_TITLE
 

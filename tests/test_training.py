@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from radiai_core.datasets import patient_split, read_table
 from radiai_core.errors import DataError, RadiAIError
 from radiai_core.training.classifier import ClassifierConfig, train_classifier
+from radiai_core.training.datasets import patient_split, read_table
 from radiai_core.training.lung_mask import LungMaskConfig, train_lung_mask
 
 from .samples import DATA, KERMANY_DIR
@@ -182,7 +182,7 @@ def _gate_data(root: Path) -> Path:
 def test_gate_fit_smoke_writes_a_usable_gate(tmp_path) -> None:
     """`radiai train gate` on the test samples: bounds, the inversion head, the scope heads
     (every body class), checksums of every file, and a report by category and question."""
-    from radiai_core.gate import ChestGate
+    from radiai_core.analysis.gate import ChestGate
     from radiai_core.resources import models_dir
     from radiai_core.training.gate import BODY_CLASSES, fit_gate
 
@@ -202,9 +202,9 @@ def test_gate_fit_smoke_writes_a_usable_gate(tmp_path) -> None:
         assert row["refused"] == (row["reason"] is not None) == (row["question"] is not None)
     assert (tmp_path / "cache" / "features.npz").is_file()
     # The inversion head, fitted on the fit images and their negatives, tells them apart.
-    from radiai_core.io import load_image
-    from radiai_core.models import load_models
-    from radiai_core.pipeline import Analyzer
+    from radiai_core.analysis.models import load_models
+    from radiai_core.analysis.pipeline import Analyzer
+    from radiai_core.reading.io import load_image
     from radiai_core.training.gate import _features, _negated
 
     models = load_models()

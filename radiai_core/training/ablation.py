@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
+from ..analysis.models import Classifier, LungSegmenter
 from ..errors import DataError
-from ..evaluate import Predictions, metrics, youden_threshold
-from ..models import Classifier, LungSegmenter
 from ..resources import models_dir
+from .evaluate import Predictions, metrics, youden_threshold
 from .finalize import classifier_predictions, holdout_samples
 
 log = logging.getLogger(__name__)

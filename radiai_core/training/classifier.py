@@ -12,12 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..datasets import Sample, ordered_labels, patient_split, read_multilabel_table, read_table
+from ..analysis.lung_input import lung_view
+from ..analysis.manifest import sha256_file
+from ..analysis.preprocess import Compose, classifier_chain
 from ..errors import DataError, RadiAIError
-from ..io import load_image
-from ..lung_input import lung_view
-from ..manifest import sha256_file
-from ..preprocess import Compose, classifier_chain
+from ..reading.io import load_image
 from .common import (
     file_logger,
     load_state,
@@ -26,6 +25,7 @@ from .common import (
     setup_tensorflow,
     standardise,
 )
+from .datasets import Sample, ordered_labels, patient_split, read_multilabel_table, read_table
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class ClassifierConfig:
     clahe_clip: float = 2.0
     clahe_tiles: int = 8
     limit: int | None = None  # use only this many training images (smoke tests)
-    lung_input: str = "plain"  # plain | masked | crop (see radiai_core.lung_input)
+    lung_input: str = "plain"  # plain | masked | crop (see radiai_core.analysis.lung_input)
     lung_model: str | None = None  # lung-mask model folder for masked/crop (default: shipped)
     init_weights: str | None = None  # start from this .keras model's weights (fresh schedule)
     fine_map: bool = False  # last transition without pooling: a 2x finer feature map
@@ -93,7 +93,7 @@ def preprocess_samples(samples: list[Sample], cfg: ClassifierConfig) -> np.ndarr
     front, back = Compose(chain.steps[:2]), Compose(chain.steps[2:-1])  # Normalize comes later
     seg = None
     if cfg.lung_input != "plain":
-        from ..models import LungSegmenter
+        from ..analysis.models import LungSegmenter
         from ..resources import models_dir
 
         seg = LungSegmenter(cfg.lung_model or models_dir() / "lung_mask")

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..privacy import protect
+from ..reading.privacy import protect
 
 
 def setup_tensorflow(seed: int) -> None:

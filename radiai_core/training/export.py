@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..analysis.manifest import sha256_file
 from ..errors import ModelError
-from ..manifest import sha256_file
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from ..datasets import Sample, patient_split, read_multilabel_table, read_table
-from ..evaluate import (
+from ..analysis.lung_input import lung_view
+from ..analysis.manifest import sha256_file
+from ..analysis.models import Classifier, LungSegmenter
+from ..reading.io import load_image
+from ..resources import models_dir
+from .common import recalibrate_batchnorm
+from .datasets import Sample, patient_split, read_multilabel_table, read_table
+from .evaluate import (
     Predictions,
     bootstrap_ci,
     metrics,
@@ -20,12 +26,6 @@ from ..evaluate import (
     plot_roc_and_confusion,
     youden_threshold,
 )
-from ..io import load_image
-from ..lung_input import lung_view
-from ..manifest import sha256_file
-from ..models import Classifier, LungSegmenter
-from ..resources import models_dir
-from .common import recalibrate_batchnorm
 from .export import export_classifier, export_lung_mask, max_difference
 
 log = logging.getLogger(__name__)

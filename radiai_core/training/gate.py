@@ -17,9 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..datasets import patient_split, read_table
-from ..errors import DataError, RadiAIError
-from ..gate import (
+from ..analysis.gate import (
     QUESTIONS,
     RULES,
     Atypicality,
@@ -30,11 +28,13 @@ from ..gate import (
     ScopeHeads,
     scope_vector,
 )
-from ..image import ImageMeta, XrayImage
-from ..io import load_image
-from ..manifest import sha256_file
-from ..models import Classifier, LungSegmenter, ModelSet
-from ..pipeline import Analyzer
+from ..analysis.manifest import sha256_file
+from ..analysis.models import Classifier, LungSegmenter, ModelSet
+from ..analysis.pipeline import Analyzer
+from ..errors import DataError, RadiAIError
+from ..reading.image import ImageMeta, XrayImage
+from ..reading.io import load_image
+from .datasets import patient_split, read_table
 from .lung_mask import read_pairs, split_pairs
 
 log = logging.getLogger(__name__)
@@ -257,7 +257,7 @@ def _grey(name: str, pixels: np.ndarray, colour: float | None = None) -> XrayIma
 
 
 def _from_rgb(name: str, arr: np.ndarray) -> XrayImage:
-    from ..raster_io import colourfulness
+    from ..reading.raster_io import colourfulness
 
     arr = np.asarray(arr)
     top = 65535.0 if arr.dtype == np.uint16 else (255.0 if arr.dtype == np.uint8 else None)

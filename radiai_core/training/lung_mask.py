@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..analysis.manifest import sha256_file
+from ..analysis.preprocess import Clahe, Resize
 from ..errors import DataError, RadiAIError
-from ..io import load_image
-from ..manifest import sha256_file
-from ..preprocess import Clahe, Resize
+from ..reading.io import load_image
 from .common import file_logger, load_state, plot_curves, save_state, setup_tensorflow
 
 log = logging.getLogger(__name__)

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from PyQt5.QtCore import QSettings
 
-from radiai_core.findings import Findings
-from radiai_core.image import XrayImage
-from radiai_core.io import load_image
-from radiai_core.models import ModelInfo
-from radiai_core.pipeline import Analysis
-from radiai_core.regions import Box
+from radiai_core.analysis.findings import Findings
+from radiai_core.analysis.models import ModelInfo
+from radiai_core.analysis.pipeline import Analysis
+from radiai_core.analysis.regions import Box
+from radiai_core.reading.image import XrayImage
+from radiai_core.reading.io import load_image
 from radiai_core.resources import models_dir
 
 

@@ -12,9 +12,9 @@ import pytest
 from PyQt5.QtGui import QImage
 from PyQt5.QtWidgets import QMessageBox
 
-from radiai_core.anonymize import Pseudonymizer, person_name
-from radiai_core.history import History
-from radiai_core.io import load_image
+from radiai_core.reading.anonymize import Pseudonymizer, person_name
+from radiai_core.reading.io import load_image
+from radiai_core.results.history import History
 
 from ..conftest import PHI
 from ..samples import DICOM, KERMANY_DIR
@@ -112,7 +112,7 @@ def test_pdf_and_png_of_the_current_view(qtbot, make_window, phi_dicom, tmp_path
     assert w.exports.export_png(str(png))
     # The PNG is the PDF's picture of the view (one renderer): the whole image in the
     # viewer's window, with the overlays shown, and no patient text drawn on it.
-    from radiai_core.snapshot import render
+    from radiai_core.results.snapshot import render
 
     img = QImage(str(png))
     _, over = render(a, w.viewer.window, max_side=2048)

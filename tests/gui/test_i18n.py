@@ -131,7 +131,7 @@ def test_the_cores_sentences_read_in_korean() -> None:
     (the data stay English; the reader sees Korean)."""
     import re
 
-    from radiai_core.gate import BODY_REASONS, LATERAL_REASON, RULES, Age
+    from radiai_core.analysis.gate import BODY_REASONS, LATERAL_REASON, RULES, Age
 
     reasons = [r for _, _, r in RULES] + list(BODY_REASONS.values()) + [
         LATERAL_REASON, f"{LATERAL_REASON} (View Position LL in the DICOM header)",

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from radiai_core.pipeline import default_analyzer
+from radiai_core.analysis.pipeline import default_analyzer
 from radiai_core.resources import models_dir
 
 from ..samples import DICOM, KERMANY_BACTERIAL, KERMANY_NORMAL
@@ -74,8 +74,8 @@ def test_a_dropped_in_seven_label_model_is_in_the_window(qtbot, make_window,
                                                           seven_label_models) -> None:
     """The site's 7-label model next to the shipped one (tests/conftest.py trains it): its
     title, its labels with bars, what it calls; a click on one of its labels shows that map."""
-    from radiai_core.models import load_models
-    from radiai_core.pipeline import Analyzer
+    from radiai_core.analysis.models import load_models
+    from radiai_core.analysis.pipeline import Analyzer
 
     from ..samples import SEVEN_TITLE
 

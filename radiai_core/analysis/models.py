@@ -14,13 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ModelError
+from ..errors import ModelError
+from ..resources import models_dir
 from .gate import ChestGate
 from .lung_input import MODES
 from .manifest import ModelInfo, check_file, manifest_kind, read_manifest
 from .preprocess import Clahe, Compose, Normalize, Resize
 from .regions import clean_lung_mask
-from .resources import models_dir
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from pydicom.pixels import (
 )
 from pydicom.uid import UID, ImplicitVRLittleEndian
 
-from .errors import (
+from ..errors import (
     DamagedFileError,
     IgnoredFileError,
     ImageTooLargeError,
@@ -34,8 +34,8 @@ from .errors import (
     UnsupportedImageError,
     UnsupportedTransferSyntaxError,
 )
+from ..limits import MAX_PIXELS
 from .image import ImageMeta, XrayImage
-from .limits import MAX_PIXELS
 from .privacy import remember
 
 log = logging.getLogger(__name__)

@@ -23,12 +23,12 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ..analysis.pipeline import Analyzer
+from ..errors import DataError
+from ..reading.image import XrayImage
+from ..reading.io import load_image
 from .datasets import Sample
-from .errors import DataError
 from .evaluate import metrics, predict_table
-from .image import XrayImage
-from .io import load_image
-from .pipeline import Analyzer
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .display import Window, apply_window, default_window, heat_rgba
-from .errors import ExportError
-from .pipeline import Analysis
+from ..analysis.pipeline import Analysis
+from ..errors import ExportError
+from ..reading.display import Window, apply_window, default_window, heat_rgba
 
 BOX_RGB = (255, 215, 0)
 LUNG_RGB = (0, 200, 255)

@@ -12,13 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from . import i18n
-from .anonymize import Pseudonymizer
-from .display import Window
-from .errors import ExportError
-from .findings import Findings
-from .pipeline import NOTICE, Analysis
-from .resources import project_root
+from .. import i18n
+from ..analysis.findings import Findings
+from ..analysis.pipeline import NOTICE, Analysis
+from ..errors import ExportError
+from ..reading.anonymize import Pseudonymizer
+from ..reading.display import Window
+from ..resources import project_root
 from .snapshot import render
 
 log = logging.getLogger(__name__)

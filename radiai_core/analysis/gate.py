@@ -9,9 +9,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .age import describe_years, header_age
-from .errors import ModelError
-from .image import ImageMeta
+from ..errors import ModelError
+from ..reading.age import describe_years, header_age
+from ..reading.image import ImageMeta
 from .manifest import ModelInfo, read_manifest, verified
 
 

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .anonymize import Pseudonymizer
-from .errors import ExportError, RadiAIError
-from .image import XrayImage, iso_date
-from .io import load_image
-from .pipeline import Analysis
+from ..analysis.pipeline import Analysis
+from ..errors import ExportError, RadiAIError
+from ..reading.anonymize import Pseudonymizer
+from ..reading.image import XrayImage, iso_date
+from ..reading.io import load_image
 
 log = logging.getLogger(__name__)
 

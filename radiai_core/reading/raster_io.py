@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import (
+from ..errors import (
     DamagedFileError,
     ImageTooLargeError,
     NotAnImageError,
@@ -17,8 +17,8 @@ from .errors import (
     TruncatedFileError,
     UnsupportedImageError,
 )
+from ..limits import MAX_PIXELS
 from .image import ImageMeta, XrayImage
-from .limits import MAX_PIXELS
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import os
 import stat
 from pathlib import Path
 
-from .errors import EmptyFileError, FileAccessError, IgnoredFileError, NotAnImageError
+from ..errors import EmptyFileError, FileAccessError, IgnoredFileError, NotAnImageError
 from .image import XrayImage
 from .raster_io import RASTER_MAGIC, load_raster
 

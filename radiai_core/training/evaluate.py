@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import DataError, RadiAIError
 from .datasets import Sample, read_table
-from .errors import DataError, RadiAIError
 
 log = logging.getLogger(__name__)
 

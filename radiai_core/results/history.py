@@ -16,15 +16,15 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .errors import FileAccessError, HistoryError
-from .findings import Findings
-from .gate import Age
-from .image import ImageMeta, iso_date
-from .io import load_image
-from .manifest import ModelInfo
-from .pipeline import Analysis
-from .regions import Box
-from .resources import data_dir
+from ..analysis.findings import Findings
+from ..analysis.gate import Age
+from ..analysis.manifest import ModelInfo
+from ..analysis.pipeline import Analysis
+from ..analysis.regions import Box
+from ..errors import FileAccessError, HistoryError
+from ..reading.image import ImageMeta, iso_date
+from ..reading.io import load_image
+from ..resources import data_dir
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import RadiAIError
 from .dicom_io import check_header, check_modality, damaged_header, dicom_meta, read_dataset
-from .errors import RadiAIError
 from .io import sniff
 from .raster_io import check_size, read_size
 

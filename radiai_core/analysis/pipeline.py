@@ -12,10 +12,10 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ..reading.image import XrayImage
+from ..reading.io import load_image
 from .findings import Findings, explained_label, split_cam_label
 from .gate import Age, GateFeatures, contrast, lung_confidence, lung_features
-from .image import XrayImage
-from .io import load_image
 from .lung_input import LungView, lung_view
 from .models import Classifier, ClassifierGroup, ModelInfo, ModelSet, load_models
 from .regions import Box, boxes_from_heatmap, clean_lung_mask

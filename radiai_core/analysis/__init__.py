@@ -1,0 +1,14 @@
+"""Analysis: an ``XrayImage`` through the model set becomes an ``Analysis``, the one result type.
+
+``models.load_models`` reads a models folder (every subfolder a model its manifest describes:
+classifiers, the lung mask, the scope gate); ``pipeline.Analyzer`` runs CLAHE, the lung mask, the
+gate (``gate``), every classifier and Grad-CAM (``regions`` for boxes), and returns one
+``findings.Findings`` per classifier (or ensemble) of the set.
+"""
+
+from .findings import Findings
+from .models import ModelSet, load_models
+from .pipeline import NOTICE, Analysis, Analyzer, analyze, default_analyzer
+
+__all__ = ["NOTICE", "Analysis", "Analyzer", "Findings", "ModelSet", "analyze",
+           "default_analyzer", "load_models"]
