@@ -9,6 +9,7 @@ from PyQt5.QtWidgets import (
     QGridLayout,
     QLabel,
     QProgressBar,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -62,6 +63,11 @@ class FindingsPanel(QWidget):
         self.model.setWordWrap(True)
         self.model.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.notice = QLabel(f"<i>{t(NOTICE)}</i>")
+        self.notice.setWordWrap(True)
+        # A long file name (one unbreakable word) must not widen the panel past its dock: it is
+        # cut at the edge (its tooltip has it whole) while the bars keep their room.
+        for label in (self.patient, self.title):
+            label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         layout = QVBoxLayout(self)
         layout.addWidget(self.patient)
         layout.addWidget(self.title)
@@ -136,6 +142,7 @@ class FindingsPanel(QWidget):
         row = self.rows.rowCount()
         if titled:
             head = QLabel(f"<b>{escape(f.title)}</b>")
+            head.setWordWrap(True)
             self.rows.addWidget(head, row, 0, 1, 2)
             row += 1
         for i, (label, p) in enumerate(f.ranked()):
@@ -148,15 +155,19 @@ class FindingsPanel(QWidget):
             text.linkActivated.connect(self.heat_requested.emit)
             text.setAccessibleName(shown)
             bar = QProgressBar()
+            bar.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)  # fits the dock's width
+            bar.setMinimumWidth(48)
             bar.setRange(0, 1000)
             bar.setValue(int(round(p * 1000)))
             bar.setFormat(f"{p:.1%}")
             if f.multi_label:
                 threshold = f.thresholds.get(label, 0.5)
                 bar.setToolTip(t("threshold {threshold}").format(threshold=f"{threshold:.2f}"))
-                if f.is_positive(label):
-                    bar.setFormat(f"{p:.1%} ≥ {threshold:.2f}")
+                if f.is_positive(label):  # over its threshold: a red bar, the name in bold
+                    bar.setAlignment(Qt.AlignCenter)
                     bar.setStyleSheet("QProgressBar::chunk { background: #c0392b; }")
+                    if label != f.cam_label:
+                        text.setText(f"<b><a href='{escape(ref)}'>{escape(shown)}</a></b>")
             self.rows.addWidget(text, row, 0)
             self.rows.addWidget(bar, row, 1)
             self.bars[ref] = bar

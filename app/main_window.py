@@ -15,12 +15,14 @@ from PyQt5.QtWidgets import (
     QCheckBox,
     QDockWidget,
     QFileDialog,
+    QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -125,9 +127,15 @@ class MainWindow(QMainWindow):
         self.opacity.valueChanged.connect(self._overlay_changed)
         ol.addWidget(QLabel(t("Heat map opacity")))
         ol.addWidget(self.opacity)
+        # A model set of any size: the findings scroll instead of being squeezed.
+        scroll = QScrollArea(self)
+        scroll.setWidget(self.findings)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         side = QWidget(self)
         sl = QVBoxLayout(side)
-        sl.addWidget(self.findings, 1)
+        sl.addWidget(scroll, 1)
         sl.addWidget(overlay)
 
         self.history_panel = HistoryPanel(self.history_path, self)

@@ -3,7 +3,7 @@
 Usage (after installing the package), on a real X server (Xvfb here):
     xvfb-run -a -s "-screen 0 1680x1050x24" env QT_QPA_PLATFORM=xcb python docs/make_screenshot.py
 (``QT_QPA_PLATFORM=offscreen`` works without one); ``--lang ko`` makes docs/screenshot-ko.png
-in Korean. It opens the bundled pediatric JPEGs and
+in Korean, ``--out PATH`` writes elsewhere. It opens the bundled pediatric JPEGs and
 shows a pneumonia case, whose call is positive (so the heat map and the regions are drawn).
 """
 
@@ -51,7 +51,8 @@ def main() -> int:
         for _ in range(50):
             app.processEvents()
             time.sleep(0.01)
-        out = ROOT / "docs" / ("screenshot.png" if lang == "en" else f"screenshot-{lang}.png")
+        out = (Path(sys.argv[sys.argv.index("--out") + 1]) if "--out" in sys.argv else
+               ROOT / "docs" / ("screenshot.png" if lang == "en" else f"screenshot-{lang}.png"))
         ok = w.grab().save(str(out))
         w.shutdown()
     print(f"wrote {out}" if ok else "could not write the screenshot")
