@@ -50,18 +50,20 @@ def main() -> None:
     total = statistics.median(stages["total"])
     print(f"end to end median {total:.0f} ms; target ≤ 200 ms: "
           f"{'met' if total <= 200 else 'NOT met'}")
-    # The compute limit (bench_compute.py, next to this script): both models' FLOPs at this
+    # The compute limit (bench_compute.py, next to this script): every model's FLOPs at this
     # machine's GEMM speed; a gate with an inverse-gain bound adds a second lung-mask pass.
     from bench_compute import count_flops, matmul_gflops
 
     gflops = matmul_gflops()
     seg_f = count_flops(analyzer.models.lung_mask.folder / "lung_mask.tflite")[0]
-    clf_f = count_flops(analyzer.models.classifier.folder / "classifier.tflite")[0]
+    classifiers = analyzer.models.classifiers  # every classifier of the set runs once
+    clf_f = sum(count_flops(c.folder / c.manifest["runtime"]["litert"])[0] for c in classifiers)
     gate = analyzer.models.gate
     seg_passes = 2 if gate is not None and gate.uses("inverse_gain") else 1
     flops = seg_passes * seg_f + clf_f
     limit = flops / (gflops * 1e9) * 1000
-    print(f"compute limit: {flops / 1e9:.2f} GFLOP (lung mask ×{seg_passes}, classifier ×1) at "
+    print(f"compute limit: {flops / 1e9:.2f} GFLOP (lung mask ×{seg_passes}, "
+          f"{len(classifiers)} classifier(s) ×1) at "
           f"{gflops:.0f} GFLOP/s = {limit:.1f} ms; end to end = {total / limit:.2f}× the limit "
           f"(target ≤ 3×)")
     from memory import peak_rss_line
