@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,6 @@ def finalize_classifier(run_model_dir: Path, csv_path: Path, dest: Path,
 
     from .classifier import (
         ClassifierConfig,
-        predict_probabilities,
         preprocess_samples,
         validation_metrics,
     )
@@ -91,19 +91,9 @@ def finalize_classifier(run_model_dir: Path, csv_path: Path, dest: Path,
     train, val = patient_split(read_table(csv_path), cfg.val_fraction, cfg.seed)
     x_va = preprocess_samples(val, cfg)
     y_va = np.array([manifest["labels"].index(s.label) for s in val])
-    before = validation_metrics(predict_probabilities(model, x_va), y_va, manifest["labels"])
-    recalibrate_batchnorm(model, preprocess_samples(train, cfg))
-    after = validation_metrics(predict_probabilities(model, x_va), y_va, manifest["labels"])
-    model.save(dest / "classifier.keras")
-    manifest["sha256"] = sha256_file(dest / "classifier.keras")
-    manifest["batchnorm"] = {"rule": "moving statistics recomputed as the average over the "
-                                     "training images",
-                             "validation_before": before, "validation_after": after}
-    manifest["positive_call"] = positive_call
-    (dest / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    export_classifier(dest)
-    manifest = json.loads((dest / "manifest.json").read_text(encoding="utf-8"))
-    (dest / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    manifest = _recalibrated_export(
+        model, train, x_va, lambda p: validation_metrics(p, y_va, manifest["labels"]), cfg,
+        dest, manifest, positive_call)
     clf = Classifier(dest)
     val = holdout_samples(csv_path, manifest)
     seg = None
@@ -132,6 +122,28 @@ def finalize_classifier(run_model_dir: Path, csv_path: Path, dest: Path,
     return m
 
 
+def _recalibrated_export(model: Any, train: list[Sample], x_va: np.ndarray,
+                         score: Callable[[np.ndarray], dict[str, float]], cfg: Any, dest: Path,
+                         manifest: dict[str, Any], positive_call: str) -> dict[str, Any]:
+    """Recompute the model's BatchNorm statistics on the training images (``score`` of the
+    validation probabilities before and after goes into the manifest), save it into ``dest``
+    and export it to LiteRT; returns the manifest as written."""
+    from .classifier import predict_probabilities, preprocess_samples
+
+    before = score(predict_probabilities(model, x_va))
+    recalibrate_batchnorm(model, preprocess_samples(train, cfg))
+    after = score(predict_probabilities(model, x_va))
+    model.save(dest / "classifier.keras")
+    manifest["sha256"] = sha256_file(dest / "classifier.keras")
+    manifest["batchnorm"] = {"rule": "moving statistics recomputed as the average over the "
+                                     "training images",
+                             "validation_before": before, "validation_after": after}
+    manifest["positive_call"] = positive_call
+    (dest / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    export_classifier(dest)
+    return json.loads((dest / "manifest.json").read_text(encoding="utf-8"))
+
+
 def _finalize_multilabel(run_model_dir: Path, csv_path: Path, dest: Path,
                          manifest: dict[str, Any], cfg: Any, positive_call: str
                          ) -> dict[str, Any]:
@@ -141,25 +153,16 @@ def _finalize_multilabel(run_model_dir: Path, csv_path: Path, dest: Path,
     import keras
     from sklearn.metrics import roc_auc_score, roc_curve
 
-    from .classifier import multilabel_metrics, predict_probabilities, preprocess_samples
+    from .classifier import multilabel_metrics, preprocess_samples
 
     labels = manifest["labels"]
     model = keras.models.load_model(run_model_dir / "classifier.keras", compile=False)
     train, val = patient_split(read_multilabel_table(csv_path)[1], cfg.val_fraction, cfg.seed)
     x_va = preprocess_samples(val, cfg)
     y_va = np.array([s.targets for s in val], np.float32)
-    before = multilabel_metrics(predict_probabilities(model, x_va), y_va, labels)
-    recalibrate_batchnorm(model, preprocess_samples(train, cfg))
-    after = multilabel_metrics(predict_probabilities(model, x_va), y_va, labels)
-    model.save(dest / "classifier.keras")
-    manifest["sha256"] = sha256_file(dest / "classifier.keras")
-    manifest["batchnorm"] = {"rule": "moving statistics recomputed as the average over the "
-                                     "training images",
-                             "validation_before": before, "validation_after": after}
-    manifest["positive_call"] = positive_call
-    (dest / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    export_classifier(dest)
-    manifest = json.loads((dest / "manifest.json").read_text(encoding="utf-8"))
+    manifest = _recalibrated_export(model, train, x_va,
+                                    lambda p: multilabel_metrics(p, y_va, labels), cfg, dest,
+                                    manifest, positive_call)
     clf = Classifier(dest)
     seg = (LungSegmenter(cfg.lung_model or models_dir() / "lung_mask")
            if cfg.lung_input != "plain" else None)
