@@ -160,3 +160,47 @@ def test_a_models_folder_is_read_by_kind_with_clear_messages(seven_label_run: Pa
     (root / "site2" / "manifest.json").write_text(json.dumps(m))
     with pytest.raises(ModelError, match="has other labels"):
         load_models(root)
+
+
+def test_evaluate_measures_the_site_model_label_by_label(seven_label_models: Path,
+                                                         seven_label_run: Path, tmp_path,
+                                                         monkeypatch, capsys) -> None:
+    """`radiai evaluate --model findings7` on a multi-label table of children (the Kermany
+    samples: normal, or pneumonia): each label's AUC where the table has both classes, at the
+    thresholds in the model's manifest."""
+    from .samples import KERMANY_DIR
+
+    rows = list(csv.DictReader(open(KERMANY_DIR / "index.csv", encoding="utf-8")))
+    table = tmp_path / "children.csv"
+    with open(table, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["path", "patient_id", *NIA])
+        for r in rows:
+            w.writerow([str(KERMANY_DIR / r["path"]), r["patient_id"],
+                        *[int(lab == ("normal" if r["label"] == "normal" else "pneumonia"))
+                          for lab in NIA]])
+    monkeypatch.setenv("RADIAI_MODELS", str(seven_label_models))
+    monkeypatch.setenv("RADIAI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(pipeline, "_default", None)
+    out = io.StringIO()
+    assert main(["evaluate", "--csv", str(table), "--model", "findings7", "--json"],
+                out=out) == 0
+    m = json.loads(out.getvalue())
+    manifest = json.loads((seven_label_run / "findings7" / "manifest.json").read_text())
+    assert m["model"] == "findings7" and m["thresholds"] == manifest["thresholds"]
+    assert m["n"] + len(m["rejected"]) + len(m["errors"]) == len(rows)
+    assert m["n"] >= 15  # children: the gate lets them through
+    for lab in ("normal", "pneumonia"):
+        assert 0.0 <= m["per_label"][lab]["auc"] <= 1.0
+    assert m["per_label"]["rds"]["positives"] == 0 and "auc" not in m["per_label"]["rds"]
+    text = io.StringIO()
+    assert main(["evaluate", "--csv", str(table), "--model", "findings7"], out=text) == 0
+    assert f"model findings7 ({SEVEN_TITLE})" in text.getvalue()
+    # What cannot be measured says why, in one line.
+    assert main(["evaluate", "--csv", str(table), "--model", "nia"]) == 1
+    assert "has no model 'nia'; it has classifier, findings7" in capsys.readouterr().err
+    assert main(["evaluate", "--csv", str(table), "--model", "findings7", "--protocol"]) == 1
+    assert "--protocol measures the primary classifier only" in capsys.readouterr().err
+    assert main(["evaluate", "--csv", str(SEVEN_DIR / "index.csv"), "--model",
+                 "classifier"]) == 1
+    assert "has no column(s) label" in capsys.readouterr().err

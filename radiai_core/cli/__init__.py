@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", required=True, type=Path,
                    help="table with path (relative to the CSV) and label, optionally "
                         "patient_id and split")
+    p.add_argument("--model", metavar="KEY",
+                   help="evaluate this model of the set (its folder name, e.g. findings7) "
+                        "instead of the primary classifier; a multi-label model reads a table "
+                        "of 0/1 label columns")
     p.add_argument("--split", help="use only rows with this split value (e.g. val)")
     p.add_argument("--holdout", action="store_true",
                    help="use only the patient-grouped validation split the shipped classifier "

@@ -1,4 +1,5 @@
-"""`radiai evaluate`: the primary classifier's metrics on a labelled table, and the protocol."""
+"""`radiai evaluate`: a classifier's metrics on a labelled table (the primary one, or any model
+of the set with --model), and the model-selection protocol."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     from ..training.evaluate import metrics, plot_roc_and_confusion, predict_table, select_rows
 
     analyzer = default_analyzer()
+    if args.model is not None:
+        return _evaluate_model(args, analyzer, out)
     clf = analyzer.models.classifier
     if args.holdout:
         from ..training.finalize import holdout_samples
@@ -52,6 +55,70 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
         m["protocol"] = _protocol(args, analyzer, samples, out)
     if args.json:
         out.write(json.dumps(m) + "\n")
+    return 0
+
+
+def _evaluate_model(args: argparse.Namespace, analyzer: Any, out: TextIO) -> int:
+    """``--model KEY``: one model of the set on a table of its labels; a multi-label model on
+    a table of 0/1 label columns, label by label at the thresholds in its manifest."""
+    import numpy as np
+
+    from ..errors import DataError, RadiAIError
+    from ..training.evaluate import metrics, per_label_metrics, predict_table, select_rows
+
+    groups = {g.key: g for g in analyzer.models.groups}
+    if args.model not in groups:
+        raise RadiAIError(f"the model set has no model {args.model!r}; it has "
+                          f"{', '.join(groups)}.")
+    if args.protocol:
+        raise RadiAIError("--protocol measures the primary classifier only; leave out --model.")
+    lead = groups[args.model].lead
+    if args.holdout:
+        from ..training.finalize import holdout_samples
+
+        samples = holdout_samples(args.csv, lead.manifest)
+    else:
+        samples = select_rows(args.csv, args.split, multi_label=lead.multi_label)
+    if lead.multi_label:
+        from ..training.datasets import read_multilabel_table
+
+        columns = read_multilabel_table(args.csv)[0]
+        if columns != lead.labels:
+            raise DataError(f"has the label columns {columns}; model {args.model!r} has "
+                            f"{lead.labels} (same names, same order).", args.csv)
+    pred = predict_table(analyzer.analyze, lead.labels, samples, args.csv, model=args.model)
+    m: dict[str, Any] = {"model": args.model, "n": len(pred.samples)}
+    if lead.multi_label:
+        y = np.array([s.targets for s in pred.samples], float).reshape(-1, len(lead.labels))
+        m["per_label"], m["thresholds"] = per_label_metrics(y, pred.probs, lead.labels,
+                                                            lead.thresholds)
+    else:
+        m.update(metrics(pred, lead.threshold, lead.negative_label))
+    m["errors"] = [{"path": p, "message": msg} for p, msg in pred.errors]
+    m["rejected"] = [{"path": p, "message": msg} for p, msg in pred.rejected]
+    if args.json:
+        out.write(json.dumps(m) + "\n")
+        return 0
+    out.write(f"model {args.model} ({lead.title}): n = {m['n']} images ({len(pred.errors)} "
+              f"unreadable, {len(pred.rejected)} refused by the gate)\n")
+    if lead.multi_label:
+        out.write(f"{'label':<16}{'positives':>10}{'AUC':>8}{'threshold':>11}{'sens':>7}"
+                  f"{'spec':>7}\n")
+        for lab, v in m["per_label"].items():
+            cells = [f"{v[k]:.3f}" if k in v else "—" for k in ("auc", "sensitivity",
+                                                                 "specificity")]
+            out.write(f"{lab:<16}{v['positives']:>10}{cells[0]:>8}"
+                      f"{m['thresholds'][lab]:>11.3f}{cells[1]:>7}{cells[2]:>7}\n")
+    else:
+        out.write(f"top-1 accuracy {m['accuracy_top1']:.3f}\n")
+        if "auc" in m:
+            out.write(f"abnormal vs {lead.negative_label}: AUC {m['auc']:.4f}; at threshold "
+                      f"{m['threshold']:.3f}: sensitivity {m['sensitivity']:.3f}, "
+                      f"specificity {m['specificity']:.3f}\n")
+    for e in m["errors"]:
+        out.write(f"ERROR  {e['path']}: {e['message']}\n")
+    for e in m["rejected"]:
+        out.write(f"REFUSED {e['path']}: {e['message']}\n")
     return 0
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError, RadiAIError
-from .datasets import Sample, read_table
+from .datasets import Sample, read_multilabel_table, read_table
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +103,11 @@ def youden_threshold(pred: Predictions, negative: str = "normal") -> float:
     return float(min(max(thr[best], 0.0), 1.0))
 
 
-def select_rows(csv_path: str | Path, split: str | None = None) -> list[Sample]:
-    """Rows of a table, optionally only those of one ``split``."""
-    samples = read_table(csv_path)
+def select_rows(csv_path: str | Path, split: str | None = None,
+                multi_label: bool = False) -> list[Sample]:
+    """Rows of a table (a multi-label one: 0/1 label columns), optionally only those of one
+    ``split``."""
+    samples = read_multilabel_table(csv_path)[1] if multi_label else read_table(csv_path)
     if split:
         samples = [s for s in samples if s.split == split]
         if not samples:
@@ -115,9 +117,12 @@ def select_rows(csv_path: str | Path, split: str | None = None) -> list[Sample]:
 
 def predict_table(analyze: Callable[[Path], Any], labels: list[str], samples: list[Sample],
                   csv_path: str | Path = "",
-                  progress: Callable[[int, int], None] | None = None) -> Predictions:
-    """Run ``analyze`` (path → Analysis) on every sample; errors and refusals are kept apart."""
-    unknown = sorted({s.label for s in samples} - set(labels))
+                  progress: Callable[[int, int], None] | None = None,
+                  model: str | None = None) -> Predictions:
+    """Run ``analyze`` (path → Analysis) on every sample and keep the probabilities of
+    ``model`` (a key of the model set; default: the primary classifier); errors and refusals
+    are kept apart. A multi-label sample's truth is its ``targets``, not checked here."""
+    unknown = sorted({s.label for s in samples if not s.targets} - set(labels))
     if unknown:
         raise DataError(f"has labels {unknown} that the model does not know ({labels}).",
                         csv_path)
@@ -132,10 +137,49 @@ def predict_table(analyze: Callable[[Path], Any], labels: list[str], samples: li
             rejected.append((str(s.path), a.message))
             continue
         kept.append(s)
-        probs.append([a.probabilities[lab] for lab in labels])
+        found = (a.findings[0] if model is None
+                 else next(f for f in a.findings if f.key == model))
+        probs.append([found.probabilities[lab] for lab in labels])
         if progress:
             progress(i + 1, len(samples))
     return Predictions(labels, kept, np.array(probs).reshape(-1, len(labels)), errors, rejected)
+
+
+def per_label_metrics(y: np.ndarray, probs: np.ndarray, labels: list[str],
+                      thresholds: dict[str, float] | None = None
+                      ) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
+    """A multi-label model's figures, label by label, against 0/1 ``y``: positives, AUC where
+    both classes are present, sensitivity and specificity at its threshold. Without
+    ``thresholds`` each is chosen here (Youden J where both classes are present, else 0.5, and
+    the rule is said). Returns (figures per label, thresholds used)."""
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    used: dict[str, float] = {}
+    per_label: dict[str, dict[str, Any]] = {}
+    for j, lab in enumerate(labels):
+        truth, score = y[:, j], probs[:, j]
+        row: dict[str, Any] = {"positives": int(truth.sum()), "n": len(truth)}
+        both = 0 < truth.sum() < len(truth)
+        if both:
+            row["auc"] = float(roc_auc_score(truth, score))
+        if thresholds is not None:
+            used[lab] = float(thresholds.get(lab, 0.5))
+        elif both:
+            fpr, tpr, thr = roc_curve(truth, score)
+            used[lab] = float(min(max(thr[int(np.argmax(tpr - fpr))], 0.0), 1.0))
+            row["threshold_rule"] = "Youden J on the validation split"
+        else:
+            used[lab] = 0.5
+            row["threshold_rule"] = ("0.5: the validation split has no "
+                                     + ("positive" if truth.sum() == 0 else "negative")
+                                     + " image of this label")
+        called = score >= used[lab]
+        if truth.sum():
+            row["sensitivity"] = float(called[truth == 1].mean())
+        if (truth == 0).any():
+            row["specificity"] = float((~called[truth == 0]).mean())
+        per_label[lab] = row
+    return per_label, used
 
 
 def plot_roc_and_confusion(pred: Predictions, m: dict[str, Any], out_dir: Path,

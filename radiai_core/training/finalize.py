@@ -23,6 +23,7 @@ from .evaluate import (
     Predictions,
     bootstrap_ci,
     metrics,
+    per_label_metrics,
     plot_calibration,
     plot_roc_and_confusion,
     youden_threshold,
@@ -151,7 +152,6 @@ def _finalize_multilabel(run_model_dir: Path, csv_path: Path, dest: Path,
     export, then per label on the validation split through the shipped runtime: its AUC and a
     Youden threshold where the split has both classes, 0.5 where it has not (said so)."""
     import keras
-    from sklearn.metrics import roc_auc_score, roc_curve
 
     from .classifier import multilabel_metrics, preprocess_samples
 
@@ -167,28 +167,7 @@ def _finalize_multilabel(run_model_dir: Path, csv_path: Path, dest: Path,
     seg = (LungSegmenter(cfg.lung_model or models_dir() / "lung_mask")
            if cfg.lung_input != "plain" else None)
     probs = classifier_predictions(clf, val, seg).probs
-    thresholds: dict[str, float] = {}
-    per_label: dict[str, dict[str, Any]] = {}
-    for j, lab in enumerate(labels):
-        truth, score = y_va[:, j], probs[:, j]
-        row: dict[str, Any] = {"positives": int(truth.sum()), "n": len(truth)}
-        if 0 < truth.sum() < len(truth):
-            fpr, tpr, thr = roc_curve(truth, score)
-            best = int(np.argmax(tpr - fpr))
-            thresholds[lab] = float(min(max(thr[best], 0.0), 1.0))
-            row.update(auc=float(roc_auc_score(truth, score)),
-                       threshold_rule="Youden J on the validation split")
-        else:
-            thresholds[lab] = 0.5
-            row["threshold_rule"] = ("0.5: the validation split has no "
-                                     + ("positive" if truth.sum() == 0 else "negative")
-                                     + " image of this label")
-        called = score >= thresholds[lab]
-        if truth.sum():
-            row["sensitivity"] = float(called[truth == 1].mean())
-        if (truth == 0).any():
-            row["specificity"] = float((~called[truth == 0]).mean())
-        per_label[lab] = row
+    per_label, thresholds = per_label_metrics(y_va, probs, labels)
     aucs = [r["auc"] for r in per_label.values() if "auc" in r]
     m: dict[str, Any] = {"per_label": per_label, "n": len(val),
                          "auc_macro": float(np.mean(aucs)) if aucs else None}
