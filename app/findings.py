@@ -35,6 +35,15 @@ def short_name(path: str, limit: int = 36) -> str:
     return f"{name[:keep]}…{name[-keep:]}"
 
 
+def positives_text(f: Findings) -> str:
+    """What a multi-label model calls, translated and escaped for rich text: the labels at or
+    above their thresholds, or that there are none."""
+    if not f.positives:
+        return t("No label above its threshold")
+    names = ", ".join(escape(t(f.name(p))) for p in f.positives)
+    return t("Above threshold: {labels}").format(labels=names)
+
+
 class FindingsPanel(QWidget):
     """The findings of the image on screen, one block per model of the set (titled when there
     are several); a click on a finding's name asks for its heat map (``heat_requested(ref)``,
@@ -190,12 +199,8 @@ class FindingsPanel(QWidget):
                     + t("(score {score}, threshold {threshold})").format(
                         score=f"{f.abnormal_score:.2f}", threshold=f"{f.threshold:.2f}"))
         if f.multi_label:
-            if f.positives:
-                names = ", ".join(escape(t(f.name(p))) for p in f.positives)
-                return ("<span style='color:#c0392b'><b>"
-                        + t("Above threshold: {labels}").format(labels=names) + "</b></span>")
-            return ("<span style='color:#1e8449'><b>" + t("No label above its threshold")
-                    + "</b></span>")
+            colour = "#c0392b" if f.positives else "#1e8449"
+            return f"<span style='color:{colour}'><b>{positives_text(f)}</b></span>"
         return ""
 
     def _show_models(self, a: Analysis) -> None:

@@ -30,7 +30,7 @@ from radiai_core.i18n import localized
 from radiai_core.reading.anonymize import person_name
 from radiai_core.results.history import History, HistoryEntry
 
-from .findings import short_name
+from .findings import positives_text, short_name
 from .i18n import N_, t
 
 
@@ -51,11 +51,7 @@ def _call_text(f: Findings) -> str:
     if f.call is not None and f.threshold is not None:
         return t("Call: <b>{call}</b> (threshold {threshold})").format(
             call=escape(t(f.call)), threshold=f"{f.threshold:.2f}")
-    if f.multi_label:
-        names = ", ".join(escape(t(f.name(p))) for p in f.positives)
-        return (t("Above threshold: {labels}").format(labels=names) if f.positives
-                else t("No label above its threshold"))
-    return ""
+    return positives_text(f) if f.multi_label else ""
 
 
 def _positives(e: HistoryEntry) -> str:

@@ -68,14 +68,16 @@ class Findings:
     def to_dict(self, exact: bool = False) -> dict[str, Any]:
         """JSON-ready (no pixels), probabilities to 6 decimals unless ``exact`` (the history
         stores them as computed); ``from_dict`` reads it back."""
-        digits = 17 if exact else 6
+        def num(v: float) -> float:
+            return v if exact else round(v, 6)
+
         return {
             "key": self.key, "title": self.title, "labels": list(self.labels),
             "display_names": dict(self.display_names),
-            "probabilities": {k: round(v, digits) for k, v in self.probabilities.items()},
+            "probabilities": {k: num(v) for k, v in self.probabilities.items()},
             "multi_label": self.multi_label, "negative_label": self.negative_label,
             "abnormal_score": (None if self.abnormal_score is None
-                               else round(self.abnormal_score, digits)),
+                               else num(self.abnormal_score)),
             "threshold": self.threshold, "thresholds": dict(self.thresholds),
             "call": self.call, "positives": list(self.positives), "cam_label": self.cam_label,
             "boxes": [asdict(b) if exact else b.to_dict() for b in self.boxes],

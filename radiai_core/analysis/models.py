@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -222,10 +223,11 @@ class ModelSet:
         """The primary classifier: the gate's features and the lung view come from it."""
         return self.classifiers[0]
 
-    @property
+    @cached_property
     def groups(self) -> list[ClassifierGroup]:
         """The classifiers as the findings an analysis reports: one group per key (a model,
-        or an ensemble), the primary's first, then in folder order."""
+        or an ensemble), the primary's first, then in folder order (formed once, checked when
+        formed)."""
         by_key: dict[str, list[Classifier]] = {}
         for clf in self.classifiers:
             by_key.setdefault(clf.key, []).append(clf)

@@ -162,11 +162,6 @@ class Analyzer:
         self.models = models
 
     @property
-    def labels(self) -> list[str]:
-        """The primary classifier's labels, in its output order."""
-        return list(self.models.classifier.labels)
-
-    @property
     def outputs(self) -> list[tuple[str, list[str]]]:
         """(key, labels) of every model's findings, in the order an analysis lists them."""
         return [(g.key, list(g.lead.labels)) for g in self.models.groups]
