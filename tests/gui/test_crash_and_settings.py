@@ -63,3 +63,52 @@ def test_missing_xcb_libraries_are_named_instead_of_qt_aborting(monkeypatch, cap
     assert err.count("\n") == 1 and "sudo apt install libxcb-test9" in err
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")  # another platform needs none of them
     assert app_main.missing_xcb_packages() == []
+
+
+def test_crash_details_are_redacted_like_the_log(monkeypatch, tmp_path, phi_dicom) -> None:
+    """The crash dialog and its Copy details show the traceback without the patient's name or
+    id (the log file already leaves them out)."""
+    from app import crash
+    from radiai_core.reading.io import load_image
+
+    from ..conftest import PHI
+
+    load_image(phi_dicom)  # its patient's name and id are now known to the redaction
+    shown = []
+    monkeypatch.setattr(crash, "show_crash_dialog", lambda text, parent=None: shown.append(text))
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    crash.install_excepthook()
+    try:
+        raise FileNotFoundError(f"cannot open {phi_dicom} for {PHI['PatientID']}")
+    except FileNotFoundError:
+        sys.excepthook(*sys.exc_info())
+    assert "FileNotFoundError" in shown[0] and "[redacted]" in shown[0]
+    for secret in ("Müller", "Jürgen", PHI["PatientID"]):
+        assert secret not in shown[0], secret
+
+
+def test_every_log_file_is_private_after_a_rollover(monkeypatch, tmp_path) -> None:
+    """A rotated log file (radiai.log.1) and the new radiai.log started by the rollover are
+    readable by the user only, also under a permissive umask."""
+    import os
+    import stat
+
+    from app import crash
+
+    old = os.umask(0o022)
+    handler = crash.PrivateRotatingFileHandler(tmp_path / "radiai.log", maxBytes=200,
+                                               backupCount=2, encoding="utf-8")
+    try:
+        logger = logging.getLogger("radiai-test-rotation")
+        logger.propagate = False
+        logger.addHandler(handler)
+        for i in range(20):
+            logger.warning("line %d of a log that rolls over quickly", i)
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+        os.umask(old)
+    files = sorted(tmp_path.glob("radiai.log*"))
+    assert [f.name for f in files] == ["radiai.log", "radiai.log.1", "radiai.log.2"]
+    for f in files:
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600, f.name
