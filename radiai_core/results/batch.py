@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from ..errors import ExportError, RadiAIError
 from ..reading.anonymize import Pseudonymizer
 from ..reading.image import XrayImage, iso_date
 from ..reading.io import load_image
+from .private_file import open_private
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +146,7 @@ class CsvTable:
                              f"{pre}positives"]
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            self._file = open(fd, "w", encoding="utf-8", newline="")
+            self._file = open_private(self.path, encoding="utf-8", newline="")
         except OSError as exc:
             raise ExportError(f"cannot be written ({exc.strerror or exc}).", self.path) from None
         self._writer = csv.DictWriter(self._file, self.columns)

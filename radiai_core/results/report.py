@@ -19,6 +19,7 @@ from ..errors import ExportError
 from ..reading.anonymize import Pseudonymizer
 from ..reading.display import Window
 from ..resources import project_root
+from .private_file import open_private
 from .snapshot import render
 
 log = logging.getLogger(__name__)
@@ -142,17 +143,17 @@ def write_pdf(analyses: Sequence[Analysis], path: str | Path,
     font, bold = _fonts(lang)
     tmp = path.with_name(f".{path.name}.part")
     try:
-        c = canvas.Canvas(str(tmp), pagesize=A4, pageCompression=1)
-        c.setTitle("RadiAI snapshot")
-        c.setAuthor("RadiAI")
-        c.setSubject(NOTICE)
-        c.setCreator("RadiAI")
-        for i, a in enumerate(analyses):
-            window = windows[i] if windows is not None else None
-            _page(c, a, pseudonyms, window, when, font, bold, i + 1, len(analyses), lang)
-            c.showPage()
-        c.save()
-        tmp.chmod(0o600)
+        with open_private(tmp, binary=True) as out:  # user-only from its first byte
+            c = canvas.Canvas(out, pagesize=A4, pageCompression=1)
+            c.setTitle("RadiAI snapshot")
+            c.setAuthor("RadiAI")
+            c.setSubject(NOTICE)
+            c.setCreator("RadiAI")
+            for i, a in enumerate(analyses):
+                window = windows[i] if windows is not None else None
+                _page(c, a, pseudonyms, window, when, font, bold, i + 1, len(analyses), lang)
+                c.showPage()
+            c.save()
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import cv2
@@ -11,6 +10,7 @@ import numpy as np
 from ..analysis.pipeline import Analysis
 from ..errors import ExportError
 from ..reading.display import Window, apply_window, default_window, heat_rgba
+from .private_file import open_private
 
 BOX_RGB = (255, 215, 0)
 LUNG_RGB = (0, 200, 255)
@@ -70,8 +70,7 @@ def write_png(a: Analysis, path: str | Path, window: Window | None = None, inver
     if not ok:
         raise ExportError("could not be encoded as PNG.", path)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with open(fd, "wb") as f:
+        with open_private(path, binary=True) as f:
             f.write(buf.tobytes())
     except OSError as exc:
         raise ExportError(f"cannot be written ({exc.strerror or exc}).", path) from None
