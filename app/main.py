@@ -9,17 +9,52 @@ from collections.abc import Sequence
 
 _T_MAIN = time.time()  # for the start-up benchmark: when Python reached RadiAI's code
 
-SUBCOMMANDS = {"inspect", "analyze", "evaluate", "train", "-h", "--help"}
+COMMANDS = ("inspect", "analyze", "evaluate", "train")
+SUBCOMMANDS = {*COMMANDS, "-h", "--help", "-V", "--version"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``radiai``: a subcommand runs in the CLI (no Qt), anything else opens the viewer."""
+    """``radiai``: a subcommand runs in the CLI (no Qt); existing files and folders (or none)
+    open the viewer; any other word is a usage error (exit 2) before Qt is loaded."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and (argv[0] in SUBCOMMANDS or argv[0] in ("-v", "--verbose")):
         from radiai_core.cli import main as cli_main
 
         return cli_main(argv)
+    unknown = unknown_words(argv)
+    if unknown:
+        sys.stderr.write(f"radiai: {unknown}\n")
+        return 2
     return run_gui(argv)
+
+
+def unknown_words(argv: Sequence[str]) -> str | None:
+    """Why ``argv`` cannot open the viewer (a word that is neither a command nor an existing
+    file or folder), or None when every word is a path that exists."""
+    import difflib
+
+    for word in argv:
+        if os.path.exists(word):
+            continue
+        guess = difflib.get_close_matches(word.lstrip("-"), COMMANDS, n=1)
+        hint = f" (did you mean 'radiai {guess[0]}'?)" if guess else ""
+        return (f"no such command or file: '{word}'{hint}. Commands: {', '.join(COMMANDS)}; "
+                "'radiai [PATH ...]' opens the viewer on existing files or folders; "
+                "'radiai --help' says more.")
+    return None
+
+
+def no_display() -> str | None:
+    """Why no window can be shown here (Linux or another X11 system with neither DISPLAY nor
+    WAYLAND_DISPLAY set, and no QT_QPA_PLATFORM chosen: e.g. over SSH), or None. Qt would abort
+    with exit code 134 and advice to reinstall."""
+    if sys.platform.startswith(("win", "darwin")) or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("the viewer needs a display and there is none here (DISPLAY is not set, e.g. over "
+            "SSH without X forwarding). The commands work without one: radiai analyze PATH ... "
+            "(see radiai --help).")
 
 
 #: What Qt 5's xcb platform plugin loads on Linux, with the Debian/Ubuntu package of each: a
@@ -54,6 +89,10 @@ def run_gui(paths: Sequence[str]) -> int:
     # TensorFlow/Mesa crash under Xvfb without this (see NOTES-stack); harmless elsewhere.
     """Open the viewer (on ``paths``, if any) and run it until it closes; returns the exit code."""
     os.environ.setdefault("QT_XCB_GL_INTEGRATION", "none")
+    reason = no_display()
+    if reason is not None:
+        sys.stderr.write(f"radiai: {reason}\n")
+        return 2
     missing = missing_xcb_packages()
     if missing:
         sys.stderr.write("radiai: the viewer cannot open a window: the system lacks "

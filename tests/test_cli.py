@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -98,3 +99,50 @@ def test_entry_point_exit_status_and_no_traceback(tmp_path) -> None:
 def test_no_subcommand_prints_help() -> None:
     code, text = run()
     assert code == 2 and "inspect" in text
+
+
+def _radiai(*argv: str, drop: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """The `radiai` entry point (app.main, as installed) in a child process."""
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    return subprocess.run([sys.executable, "-m", "app", *argv], capture_output=True, text=True,
+                          timeout=300, env=env)
+
+
+def test_no_display_is_one_line_and_exit_2_not_qts_abort() -> None:
+    """Over SSH (no DISPLAY, no QT_QPA_PLATFORM) Qt would abort with exit 134."""
+    proc = _radiai(drop=("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "needs a display" in proc.stderr
+    assert "radiai analyze" in proc.stderr and "Reinstalling" not in proc.stderr
+
+
+def test_unknown_words_are_a_usage_error_before_qt(tmp_path) -> None:
+    proc = _radiai("analyse", str(KERMANY_NORMAL))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("radiai: no such command or file: 'analyse'")
+    assert "did you mean 'radiai analyze'" in proc.stderr and "Traceback" not in proc.stderr
+    proc = _radiai(str(tmp_path / "missing.dcm"))
+    assert proc.returncode == 2 and "missing.dcm" in proc.stderr
+
+
+def test_version_and_help_through_the_radiai_entry_point() -> None:
+    from importlib.metadata import version
+
+    proc = _radiai("--version")
+    assert proc.returncode == 0 and proc.stdout.strip() == f"radiai {version('radiai')}"
+    proc = _radiai("--help")
+    text = " ".join(proc.stdout.split())  # argparse wraps at the terminal's width
+    assert proc.returncode == 0
+    assert "usage: radiai [PATH ...]" in text and "PATH ...' with existing files or folders, " \
+        "opens the viewer" in text
+
+
+def test_cam_of_a_label_the_model_lacks_is_a_usage_error_naming_the_labels(tmp_path) -> None:
+    """Checked before any file is read: the missing file is not even reported."""
+    proc = subprocess.run([sys.executable, "-m", "radiai_core.cli", "analyze", "--no-history",
+                           "--cam", "pneumonia", str(tmp_path / "missing.dcm")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    assert proc.stdout == "" and "Traceback" not in proc.stderr and "bug" not in proc.stderr
+    assert proc.stderr.strip() == ("radiai analyze: --cam 'pneumonia' is not a label of the "
+                                   "models; the labels are: normal, bacterial, viral")

@@ -15,7 +15,7 @@ from .analyze import cmd_analyze, cmd_inspect
 from .evaluate import cmd_evaluate
 from .train import cmd_train
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "version"]
 
 
 def _run_arguments(p: argparse.ArgumentParser, size: int, epochs: int, batch: int, lr: float,
@@ -33,11 +33,28 @@ def _run_arguments(p: argparse.ArgumentParser, size: int, epochs: int, batch: in
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
 
 
+def version() -> str:
+    """RadiAI's version, from the installed package's metadata (pyproject.toml)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed_version
+
+    try:
+        return installed_version("radiai")
+    except PackageNotFoundError:  # run from sources that were never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``radiai`` argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="radiai", description="RadiAI chest radiograph "
-                                     "reading assistant (decision support, not a diagnosis).")
+    parser = argparse.ArgumentParser(
+        prog="radiai", usage="radiai [PATH ...]  |  radiai [-v] COMMAND ...",
+        description="RadiAI chest radiograph reading assistant (decision support, not a "
+                    "diagnosis). 'radiai' alone, or 'radiai PATH ...' with existing files or "
+                    "folders, opens the viewer (on those images); a COMMAND below runs in the "
+                    "terminal without a window.",
+        epilog="'radiai COMMAND --help' says more about one command.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument("-V", "--version", action="version", version=f"radiai {version()}")
     sub = parser.add_subparsers(dest="command")
     p = sub.add_parser("inspect", help="print metadata and pixel statistics of files/folders")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from ..analysis.findings import Findings
+from ..analysis.findings import Findings, label_ref
 from ..errors import RadiAIError
 from ..reading.io import load_image
 from ..reading.studies import list_files
@@ -176,7 +176,8 @@ def _unique(folder: Path, stem: str, suffix: str) -> Path:
 
 def _anonymised_record(d: dict[str, Any], item, pseudonyms) -> dict[str, Any]:
     if item.analysis is None:
-        return {**d, "path": pseudonyms.file_reference(item.path)}
+        return {**d, "path": pseudonyms.file_reference(item.path),
+                "message": pseudonyms.message(d.get("message") or "", item.path)}
     details = pseudonyms.details(item.analysis.image.meta)
     return {**d, "path": details.reference, "patient_id": details.patient_id,
             "study_uid": None, "sop_uid": None}
@@ -190,6 +191,13 @@ def cmd_analyze(args: argparse.Namespace, out: TextIO) -> int:
     from ..results.batch import BatchItem, CsvTable, Runner
 
     analyzer = default_analyzer()  # model problems stop here, before any file is read
+    if args.cam is not None:  # a usage error, also before any file is read
+        valid = [label_ref(key, label, i == 0)
+                 for i, (key, labels) in enumerate(analyzer.outputs) for label in labels]
+        if args.cam not in valid:
+            sys.stderr.write(f"radiai analyze: --cam {args.cam!r} is not a label of the models; "
+                             f"the labels are: {', '.join(valid)}\n")
+            return 2
     pseudonyms = Pseudonymizer(enabled=args.anonymize)
     if args.pdf_dir is not None:
         args.pdf_dir.mkdir(parents=True, exist_ok=True)
