@@ -2,31 +2,63 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-from PyQt5.QtWidgets import QFileDialog, QMessageBox
+from PyQt5.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from radiai_core.analysis.pipeline import Analysis
 from radiai_core.errors import RadiAIError
 from radiai_core.reading.anonymize import Pseudonymizer
 from radiai_core.results.report import write_pdf
 from radiai_core.results.snapshot import write_png
 
 from .i18n import t
-from .workers import CsvWorker, TaskWorker
+from .viewer import ViewState
+from .workers import CsvWorker, Jobs, TaskWorker
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+#: The files a CSV export covers: the images to analyse, and the files the scan already found
+#: unusable as (path, message, kind) (they get a row each too).
+CsvSources = tuple[list[str], list[tuple[str, str, str]]]
+
+
+@dataclass(frozen=True)
+class ExportContext:
+    """What the exports need from the window that hosts them, and nothing more: the exports
+    never reach into the window (no import of it, no attribute of it).
+
+    ``analysis()`` is the analysis on screen (None when there is none) and ``view()`` how it is
+    shown; ``anonymize()`` whether exports are anonymised; ``csv_sources()`` the files a CSV
+    export covers; ``last_folder()`` the folder the reader last opened. ``status`` shows a line
+    in the window's status bar, ``busy`` and ``progress`` drive its progress bar and Cancel
+    button, ``history_changed`` says that the CSV export stored analyses.
+    """
+
+    parent: QWidget
+    jobs: Jobs
+    analysis: Callable[[], Analysis | None]
+    view: Callable[[], ViewState]
+    anonymize: Callable[[], bool]
+    csv_sources: Callable[[], CsvSources]
+    last_folder: Callable[[], str]
+    status: Callable[[str], None]
+    busy: Callable[[bool], None]
+    progress: Callable[[int, int], None]
+    history_changed: Callable[[], None]
+    make_analyzer: Callable[[], Any]
+    history_path: Path | None = None
 
 
 class Exports:
-    """File → Export PDF / PNG / CSV for a window: the dialogs (suggested names, the folder
-    the reader last saved to), then the core's writers. The PDF and the PNG draw the view
-    through the same renderer (``radiai_core.results.snapshot.render``); the PDF and the CSV are
-    written in workers."""
+    """File → Export PDF / PNG / CSV: the dialogs (suggested names, the folder the reader last
+    saved to), then the core's writers. The PDF and the PNG draw the view through the same
+    renderer (``radiai_core.results.snapshot.render``); the PDF and the CSV are written in
+    workers. Everything it needs from its window comes through one ``ExportContext``."""
 
-    def __init__(self, window: MainWindow) -> None:
-        self.w = window
+    def __init__(self, context: ExportContext) -> None:
+        self.c = context
         self.csv_worker: CsvWorker | None = None
         self.folder: str | None = None  # where the reader saved last, this session
 
@@ -35,8 +67,10 @@ class Exports:
         """The suggested file: in the folder the reader last saved to in this session, else
         beside the image (the study's folder). An anonymised export is never suggested beside
         its source, whose folder may name the patient: the home folder then."""
-        a = self.w.current_analysis
-        anonymise = self.w.anonymize_action.isChecked()
+        a = self.c.analysis()
+        if a is None:
+            return ""
+        anonymise = self.c.anonymize()
         ref = Pseudonymizer(anonymise).details(a.image.meta).reference
         folder = self.folder or str(Path.home() if anonymise else Path(a.path).parent)
         return str(Path(folder) / f"{ref}{suffix}")
@@ -44,16 +78,17 @@ class Exports:
     def _save_dialog(self, title: str, suggested: str, filters: str) -> str:
         """A save dialog; afterwards the window has the keyboard again (Ctrl+H did nothing
         until it was clicked)."""
-        path, _ = QFileDialog.getSaveFileName(self.w, title, suggested, filters)
-        self.w.activateWindow()
-        self.w.raise_()
+        parent = self.c.parent
+        path, _ = QFileDialog.getSaveFileName(parent, title, suggested, filters)
+        parent.activateWindow()
+        parent.raise_()
         if path:
             self.folder = str(Path(path).parent)
         return path
 
     def _need_analysis(self) -> bool:
-        if self.w.current_analysis is None:
-            QMessageBox.information(self.w, "RadiAI", t("Open and analyse an image first."))
+        if self.c.analysis() is None:
+            QMessageBox.information(self.c.parent, "RadiAI", t("Open and analyse an image first."))
             return False
         return True
 
@@ -61,7 +96,7 @@ class Exports:
         """File → Export PDF (the shown analysis)."""
         if not self._need_analysis():
             return
-        path = self._save_dialog("Export PDF snapshot", self.suggested_name(".pdf"),
+        path = self._save_dialog(t("Export PDF snapshot"), self.suggested_name(".pdf"),
                                  "PDF (*.pdf)")
         if path:
             self.export_pdf(path)
@@ -70,18 +105,20 @@ class Exports:
         """File → Export PNG snapshot of the view."""
         if not self._need_analysis():
             return
-        path = self._save_dialog("Export PNG snapshot of the view",
+        path = self._save_dialog(t("Export PNG snapshot of the view"),
                                  self.suggested_name(".png"), "PNG (*.png)")
         if path:
             self.export_png(path)
 
     def choose_csv(self) -> None:
         """File → Export CSV (the selected study, or everything open)."""
-        if not self.w.browser.image_paths() and self.w.last_scan is None:
-            QMessageBox.information(self.w, "RadiAI", t("Open a folder or radiographs first."))
+        paths, errors = self.c.csv_sources()
+        if not paths and not errors:
+            QMessageBox.information(self.c.parent, "RadiAI",
+                                    t("Open a folder or radiographs first."))
             return
-        folder = self.folder or self.w.settings.value("last_folder", "")
-        path = self._save_dialog("Analyse into a CSV table",
+        folder = self.folder or self.c.last_folder()
+        path = self._save_dialog(t("Analyse into a CSV table"),
                                  str(Path(folder) / "radiai-batch.csv"), "CSV (*.csv)")
         if path:
             self.export_csv(path)
@@ -89,30 +126,29 @@ class Exports:
     # --- writing ---------------------------------------------------------------------------
     def export_pdf(self, path: str) -> None:
         """Write the current analysis as a PDF page (in a worker), in the current window."""
-        a = self.w.current_analysis
+        a = self.c.analysis()
         if a is None:
             return
-        self.w.status_text.setText(t("Writing the PDF…"))
-        worker = TaskWorker(write_pdf, [a], path,
-                            Pseudonymizer(self.w.anonymize_action.isChecked()),
-                            [self.w.viewer.window], what="the PDF export")
-        self.w.jobs.start(worker, result=lambda p: self.w.status_text.setText(
-            f"PDF written: {p}"), failed=self._warn)
+        self.c.status(t("Writing the PDF…"))
+        worker = TaskWorker(write_pdf, [a], path, Pseudonymizer(self.c.anonymize()),
+                            [self.c.view().window], what="the PDF export")
+        self.c.jobs.start(worker, result=lambda p: self.c.status(
+            t("PDF written: {path}").format(path=p)), failed=self._warn)
 
     def export_png(self, path: str) -> bool:
         """The view as the PDF draws it (window, inversion and overlays as shown, the whole
         image, no patient text) as a PNG; False, with the reason shown, when it could not be
         written."""
-        a, v = self.w.current_analysis, self.w.viewer
+        a = self.c.analysis()
         if a is None:
             return False
+        v = self.c.view()
         try:
-            write_png(a, path, v.window, v.inverted, v.show_heat, v.show_mask, v.show_boxes,
-                      v.heat_opacity)
+            write_png(a, path, v.window, v.inverted, v.heat, v.mask, v.boxes, v.opacity)
         except RadiAIError as exc:
             self._warn("", str(exc))
             return False
-        self.w.status_text.setText(f"Snapshot written: {path}")
+        self.c.status(t("Snapshot written: {path}").format(path=path))
         return True
 
     def export_csv(self, path: str) -> None:
@@ -120,36 +156,38 @@ class Exports:
         found, unreadable ones included; in a worker with progress and cancel."""
         if self.csv_worker is not None:
             return
-        browser, scan = self.w.browser, self.w.last_scan
-        paths = browser.selected_study_paths() or browser.image_paths()
-        errors = [] if browser.selected_study_paths() else [
-            (s.path, s.reason, s.kind) for s in (scan.skipped if scan else [])]
-        worker = CsvWorker(paths, errors, self.w.make_analyzer, Path(path),
-                           self.w.anonymize_action.isChecked(), self.w.history_path)
+        paths, errors = self.c.csv_sources()
+        worker = CsvWorker(paths, errors, self.c.make_analyzer, Path(path), self.c.anonymize(),
+                           self.c.history_path)
         self.csv_worker = worker
-        self.w.show_busy(True)
-        self.w.status_text.setText(f"Analysing {len(paths)} image(s) into {Path(path).name}…")
-        self.w.jobs.start(worker, progress=self.w.show_progress,
-                          status=self.w.status_text.setText,
+        self.c.busy(True)
+        self.c.status(t("Analysing {n} image(s) into {name}…").format(
+            n=len(paths), name=Path(path).name))
+        self.c.jobs.start(worker, progress=self.c.progress, status=self.c.status,
                           result=lambda r, p=path: self._csv_written(p, *r),
                           failed=self._warn, finished=self._csv_finished)
 
-    def cancel(self) -> None:
-        """Stop the CSV export after the current file (what is written stays)."""
+    def cancel(self) -> bool:
+        """Stop the CSV export after the current file (what is written stays); True when one
+        was running."""
         if self.csv_worker is not None:
             self.csv_worker.cancel()
+            return True
+        return False
 
     def _csv_written(self, path: str, rows: int, cancelled: bool, history_problem: str) -> None:
-        self.w.history_panel.request_refresh()
-        self.w.status_text.setText(f"{'Cancelled: ' if cancelled else ''}{rows} row(s) "
-                                   f"written to {path}."
-                                   + (f" Not stored in the history: {history_problem}"
-                                      if history_problem else ""))
+        self.c.history_changed()
+        text = (t("Cancelled: {rows} row(s) written to {path}.") if cancelled
+                else t("{rows} row(s) written to {path}.")).format(rows=rows, path=path)
+        if history_problem:
+            text += " " + t("Not stored in the history: {problem}").format(
+                problem=history_problem)
+        self.c.status(text)
 
     def _csv_finished(self, _cancelled: bool) -> None:
         self.csv_worker = None
-        self.w.show_busy(False)
+        self.c.busy(False)
 
     def _warn(self, _path: str, message: str) -> None:
-        self.w.status_text.setText(message)
-        QMessageBox.warning(self.w, "RadiAI", message)
+        self.c.status(message)
+        QMessageBox.warning(self.c.parent, "RadiAI", message)

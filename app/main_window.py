@@ -36,7 +36,7 @@ from radiai_core.reading.studies import ScanResult
 from radiai_core.results.history import History
 
 from .browser import SkippedList, StudyBrowser
-from .exports import Exports
+from .exports import CsvSources, ExportContext, Exports
 from .findings import FindingsPanel
 from .history_view import HistoryPanel
 from .i18n import LANGUAGES, N_, chosen_language, t
@@ -89,8 +89,18 @@ class MainWindow(QMainWindow):
         self.summaries: dict[str, dict] = {}  # path → Analysis.to_dict() (no pixel arrays)
         self.current_analysis: Analysis | None = None
         self.last_scan: ScanResult | None = None
-        self.exports = Exports(self)
         self._build_widgets()
+        self.exports = Exports(ExportContext(
+            parent=self, jobs=self.jobs, analysis=lambda: self.current_analysis,
+            view=self.viewer.view_state, anonymize=lambda: self.anonymize_action.isChecked(),
+            csv_sources=self._csv_sources,
+            last_folder=lambda: str(self.settings.value("last_folder", "") or ""),
+            status=self.status_text.setText,
+            busy=lambda on: self.show_busy(on or self.scan_worker is not None
+                                           or self.batch_worker is not None),
+            progress=self.show_progress,
+            history_changed=self.history_panel.request_refresh,
+            make_analyzer=lambda: self.make_analyzer(), history_path=self.history_path))
         self._build_actions()
         self._restore()
         h = self.history_panel
@@ -386,6 +396,16 @@ class MainWindow(QMainWindow):
             self.thumb_worker = ThumbnailWorker(paths)
             self.jobs.start(self.thumb_worker,
                             result=lambda pair: self.browser.set_thumbnail(*pair))
+
+    def _csv_sources(self) -> CsvSources:
+        """What a CSV export covers: the selected study, or everything open with the files
+        the scan found unusable."""
+        selected = self.browser.selected_study_paths()
+        if selected:
+            return selected, []
+        scan = self.last_scan
+        return self.browser.image_paths(), [(s.path, s.reason, s.kind)
+                                            for s in (scan.skipped if scan else [])]
 
     def _on_scan_failed(self, _path: str, message: str) -> None:
         QMessageBox.warning(self, "RadiAI", message)

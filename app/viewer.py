@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PyQt5.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt5.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPixmap
@@ -43,6 +45,19 @@ def _qimage_rgba(rgba: np.ndarray) -> QImage:
     data = np.ascontiguousarray(rgba)
     h, w = data.shape[:2]
     return QImage(data.data, w, h, 4 * w, QImage.Format_RGBA8888).copy()
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """How the view shows its image: the window, inversion and which overlays, at what
+    opacity (what an export of "the view as shown" needs)."""
+
+    window: Window | None
+    inverted: bool
+    heat: bool
+    mask: bool
+    boxes: bool
+    opacity: float
 
 
 #: Boxes in cyan: they stay visible over the yellow and red of the heat map.
@@ -165,6 +180,11 @@ class ImageViewer(QGraphicsView):
         if opacity is not None:
             self.heat_opacity = opacity
         self._render_overlays()
+
+    def view_state(self) -> ViewState:
+        """The window, inversion and overlays as shown now."""
+        return ViewState(self.window, self.inverted, self.show_heat, self.show_mask,
+                         self.show_boxes, self.heat_opacity)
 
     # --- zoom -------------------------------------------------------------------------------
     def fit(self) -> None:

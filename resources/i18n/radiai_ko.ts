@@ -431,5 +431,45 @@
         <source>no abnormal finding</source>
         <translation>이상 소견 없음</translation>
     </message>
+    <message>
+        <source>Export PDF snapshot</source>
+        <translation>PDF 스냅샷 내보내기</translation>
+    </message>
+    <message>
+        <source>Export PNG snapshot of the view</source>
+        <translation>보기 화면을 PNG 스냅샷으로 내보내기</translation>
+    </message>
+    <message>
+        <source>Analyse into a CSV table</source>
+        <translation>CSV 표로 분석하기</translation>
+    </message>
+    <message>
+        <source>PDF written: {path}</source>
+        <translation>PDF 저장됨: {path}</translation>
+    </message>
+    <message>
+        <source>Snapshot written: {path}</source>
+        <translation>스냅샷 저장됨: {path}</translation>
+    </message>
+    <message>
+        <source>Analysing {n} image(s) into {name}…</source>
+        <translation>영상 {n}장을 {name}(으)로 분석하는 중…</translation>
+    </message>
+    <message>
+        <source>Cancelled: {rows} row(s) written to {path}.</source>
+        <translation>취소됨: {path}에 {rows}행을 저장했습니다.</translation>
+    </message>
+    <message>
+        <source>{rows} row(s) written to {path}.</source>
+        <translation>{path}에 {rows}행을 저장했습니다.</translation>
+    </message>
+    <message>
+        <source>Not stored in the history: {problem}</source>
+        <translation>기록에 저장되지 않음: {problem}</translation>
+    </message>
+    <message>
+        <source>indeterminate — read without the AI's call</source>
+        <translation>판정 보류 — AI 판정 없이 판독하세요</translation>
+    </message>
 </context>
 </TS>
