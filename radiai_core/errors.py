@@ -113,3 +113,10 @@ class ExportError(RadiAIError):
     """An export (PDF, PNG, CSV) could not be written."""
 
     kind = "export"
+
+
+class NodeError(RadiAIError):
+    """The DICOM node cannot start, reach its peer, or keep what it received (bad address,
+    port in use, TLS files unreadable, data folder full)."""
+
+    kind = "node"

@@ -95,7 +95,8 @@ def test_every_package_declares_its_public_names() -> None:
     import importlib.util
 
     for name in ("radiai_core", "radiai_core.reading", "radiai_core.analysis",
-                 "radiai_core.results", "radiai_core.training", "radiai_core.cli"):
+                 "radiai_core.results", "radiai_core.training", "radiai_core.node",
+                 "radiai_core.cli"):
         package = importlib.import_module(name)
         assert package.__doc__ and package.__all__, name
         for public in package.__all__:

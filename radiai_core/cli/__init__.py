@@ -13,6 +13,7 @@ from ..errors import RadiAIError
 from ..reading.privacy import protect
 from .analyze import cmd_analyze, cmd_inspect
 from .evaluate import cmd_evaluate
+from .listen import add_listen_parser
 from .train import cmd_train
 
 __all__ = ["build_parser", "main", "version"]
@@ -169,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the call a classifier with a negative label makes when its score "
                         "reaches the threshold (default: pneumonia; e.g. abnormal)")
     f.set_defaults(func=cmd_train)
+    add_listen_parser(sub)
     return parser
 
 
