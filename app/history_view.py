@@ -65,6 +65,8 @@ class HistoryPanel(QWidget):
 
     reopen_requested = pyqtSignal(int)
     message = pyqtSignal(str)
+    #: Analyses were deleted from the history (the window checks the one it shows).
+    deleted = pyqtSignal()
 
     def __init__(self, history_path: Path | None = None, parent=None) -> None:
         super().__init__(parent)
@@ -317,6 +319,7 @@ class HistoryPanel(QWidget):
             self.history.delete_analysis(self.entry.id)
             self.entry = None
             self.refresh()
+            self.deleted.emit()
             self.message.emit(f"Analysis of {name} deleted from the history.")
 
     def delete_current_patient(self) -> None:
@@ -332,6 +335,7 @@ class HistoryPanel(QWidget):
             self.history.delete_patient(item.data(0, ID_ROLE))
             self.entry = None
             self.refresh()
+            self.deleted.emit()
             self.message.emit(f"{title} deleted from the history.")
 
     def close_history(self) -> None:

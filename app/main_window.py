@@ -29,7 +29,7 @@ from PyQt5.QtWidgets import (
 )
 
 from radiai_core.analysis.pipeline import Analysis, default_analyzer
-from radiai_core.errors import RadiAIError
+from radiai_core.errors import HistoryError, RadiAIError
 from radiai_core.reading.dicom_io import tag_listing
 from radiai_core.reading.display import Window, window_text
 from radiai_core.reading.studies import ScanResult
@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self.scan_token = 0
         self.summaries: dict[str, dict] = {}  # path → Analysis.to_dict() (no pixel arrays)
         self.current_analysis: Analysis | None = None
+        self.reopened_id: int | None = None  # the history's id of the analysis on screen
         self.last_scan: ScanResult | None = None
         self._build_widgets()
         self.exports = Exports(ExportContext(
@@ -150,6 +151,7 @@ class MainWindow(QMainWindow):
 
         self.history_panel = HistoryPanel(self.history_path, self)
         self.history_panel.reopen_requested.connect(self.reopen_analysis)
+        self.history_panel.deleted.connect(self._on_history_deleted)
         self.history_panel.message.connect(lambda text: self.status_text.setText(text))
         self._history_refresh = QTimer(self)  # at most one refresh a second during a batch
         self._history_refresh.setSingleShot(True)
@@ -315,11 +317,28 @@ class MainWindow(QMainWindow):
             act.triggered.connect(lambda _=False, path=p: self.open_paths([path]))
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        """Save the layout and stop every worker before closing."""
+        """Save the layout and stop every worker before closing; while "Analyse all" or a CSV
+        export runs, ask first."""
+        if not self.confirm_quit():
+            event.ignore()
+            return
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("state", self.saveState())
         self.shutdown()
         super().closeEvent(event)
+
+    def confirm_quit(self) -> bool:
+        """True when the window may close: nothing long runs, or the reader agrees to stop it."""
+        if self.batch_worker is None and self.exports.csv_worker is None:
+            return True
+        what = (t("Analyse all is running ({done} of {total} done).").format(
+                    done=self.progress.value(), total=self.progress.maximum())
+                if self.batch_worker is not None else t("The CSV export is running."))
+        answer = QMessageBox.question(
+            self, t("Quit RadiAI?"),
+            what + " " + t("Quit and stop it? What is done is kept in the history."),
+            QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        return answer == QMessageBox.Yes
 
     def shutdown(self, timeout_ms: int = 10000) -> None:
         """Cancel all work and wait for the worker threads to end."""
@@ -431,6 +450,9 @@ class MainWindow(QMainWindow):
         """Load, show and analyse one image (in a worker)."""
         self.current_path = path
         self.current_analysis = None
+        self.reopened_id = None
+        if self.viewer.image is None or self.viewer.image.meta.path != path:
+            self.viewer.set_image(None)  # never the previous patient's image while it loads
         self.findings.show_pending(path)
         if self.view_worker is not None:
             self.view_worker.cancel()
@@ -440,7 +462,7 @@ class MainWindow(QMainWindow):
         self.view_worker = worker
         self.jobs.start(worker, result=self._on_view_result, failed=self._on_view_error,
                         status=self.status_text.setText)
-        self._show_tags(path)
+        self.tags.setPlainText("")
 
     def explain(self, label: str) -> None:
         """Show the heat map and regions of the finding ``label`` for the image on screen (the
@@ -463,17 +485,24 @@ class MainWindow(QMainWindow):
         self.viewer.set_analysis(a)
         self.findings.show_analysis(a)
 
-    def _show_tags(self, path: str) -> None:
+    def _show_tags(self, image) -> None:
+        """The DICOM tags of an image that was read (a file that could not be read has none:
+        its bytes are not shown as tags)."""
+        if image.meta.format != "DICOM":
+            self.tags.setPlainText(t("(not a DICOM file: no tags)"))
+            return
         try:
-            self.tags.setPlainText(tag_listing(path))
-        except RadiAIError:
-            self.tags.setPlainText("(not a DICOM file: no tags)")
+            self.tags.setPlainText(tag_listing(image.meta.path))
+        except RadiAIError as exc:
+            self.tags.setPlainText(t("(the tags cannot be read: {message})").format(
+                message=exc.message))
 
     def _on_view_image(self, image) -> None:
         if image.meta.path == self.current_path:
             self.viewer.set_image(image)
             self.findings.show_patient(image.meta)
             self.invert_action.setChecked(False)
+            self._show_tags(image)
 
     def _on_view_result(self, a: Analysis) -> None:
         self.summaries[a.path] = a.to_dict()
@@ -489,12 +518,19 @@ class MainWindow(QMainWindow):
             self.analysis_shown.emit(a.path)
 
     def _on_view_error(self, path: str, message: str) -> None:
+        """The image on screen could not be read or analysed: the message names the file, in
+        the findings panel, the view, the status bar and the file's row."""
+        named = f"{Path(path).name}: {message}" if path else message
         if not path or path == self.current_path:
-            self.findings.show_error(message)
+            self.findings.show_error(named)
             if path:
                 self.viewer.set_image(None)
+                self.viewer.set_note(t("Cannot show {name}").format(name=named))
                 self.findings.show_patient(None)
-            self.status_text.setText(message if not path else f"{Path(path).name}: {message}")
+                self.tags.setPlainText(t("(the file cannot be read: no tags)"))
+            self.status_text.setText(named)
+        if path:
+            self.browser.set_result(path, t("unreadable"), named)
 
     def analyse_all(self) -> None:
         """Analyse every image open, in a worker (progress, cancel, history)."""
@@ -521,7 +557,7 @@ class MainWindow(QMainWindow):
         self.batch_errors += 1
         self.skipped.add(path or "(models)", message)
         if path:
-            self.browser.set_result(path, "not read", message)
+            self.browser.set_result(path, t("unreadable"), f"{Path(path).name}: {message}")
 
     def _on_batch_done(self, cancelled: bool) -> None:
         n = self.progress.value()
@@ -539,12 +575,14 @@ class MainWindow(QMainWindow):
         self.status_text.setText(text.format(n=n, unreadable=unreadable, ignored=ignored))
 
     def cancel_work(self) -> None:
-        """Cancel scanning, Analyse all and the CSV export."""
-        for w in (self.scan_worker, self.batch_worker):
-            if w is not None:
-                w.cancel()
-        self.exports.cancel()
-        self.status_text.setText(t("Cancelling…"))
+        """Cancel scanning, Analyse all and the CSV export (when none runs, say so)."""
+        running = [w for w in (self.scan_worker, self.batch_worker) if w is not None]
+        for w in running:
+            w.cancel()
+        if self.exports.cancel() or running:
+            self.status_text.setText(t("Cancelling…"))
+        else:
+            self.status_text.setText(t("Nothing to cancel."))
 
     # --- history ----------------------------------------------------------------------------
     def _on_recorded(self, _path: str, _analysis_id: int) -> None:
@@ -561,14 +599,31 @@ class MainWindow(QMainWindow):
         """Show a stored analysis: its image read again, its stored overlays and findings."""
         self.status_text.setText(t("Reopening…"))
         self.jobs.start(TaskWorker(_reopen, self.history_path, analysis_id, what="reopening"),
-                        result=self._on_reopened, failed=self._on_reopen_failed)
+                        result=lambda a, i=analysis_id: self._on_reopened(a, i),
+                        failed=self._on_reopen_failed)
 
     def _on_reopen_failed(self, _path: str, message: str) -> None:
         self.status_text.setText(message)
         QMessageBox.warning(self, "RadiAI", message)
 
-    def _on_reopened(self, a: Analysis) -> None:
+    def _on_history_deleted(self) -> None:
+        """Analyses were deleted from the history: if the one on screen was reopened from it
+        and is gone, the view no longer says that it comes from the history."""
+        if self.reopened_id is None:
+            return
+        self.jobs.start(TaskWorker(_stored, self.history_path, self.reopened_id,
+                                   what="checking the history"),
+                        result=self._on_stored_checked)
+
+    def _on_stored_checked(self, found: tuple[int, bool]) -> None:
+        analysis_id, stored = found
+        if analysis_id == self.reopened_id and not stored:
+            self.reopened_id = None
+            self.viewer.set_note(t("Deleted from the history (shown as it was stored)"))
+
+    def _on_reopened(self, a: Analysis, analysis_id: int | None = None) -> None:
         self.current_path = a.path
+        self.reopened_id = analysis_id
         self.current_analysis = a
         self.viewer.set_image(a.image)
         self.viewer.set_analysis(a)
@@ -579,7 +634,7 @@ class MainWindow(QMainWindow):
         self.findings.show_patient(a.image.meta)
         self.invert_action.setChecked(False)
         self.findings.show_analysis(a)
-        self._show_tags(a.path)
+        self._show_tags(a.image)
         self.status_text.setText(t("Reopened {name} from the history.").format(
             name=Path(a.path).name))
 
@@ -634,6 +689,16 @@ def result_text(a: Analysis) -> tuple[str, str]:
     tip = "\n".join((f"{g.title}: " if len(a.findings) > 1 else "") + g.summary()
                      for g in a.findings)
     return short, tip
+
+
+def _stored(history_path: Path | None, analysis_id: int) -> tuple[int, bool]:
+    """Runs in a worker: whether the history still holds analysis ``analysis_id``."""
+    with History(history_path) as h:
+        try:
+            h.entry(analysis_id)
+        except HistoryError:
+            return analysis_id, False
+    return analysis_id, True
 
 
 def _reopen(history_path: Path | None, analysis_id: int) -> Analysis:

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
-from PyQt5.QtCore import QPointF, QRectF, Qt, pyqtSignal
-from PyQt5.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPixmap
+from PyQt5.QtCore import QPointF, QRect, QRectF, Qt, pyqtSignal
+from PyQt5.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetrics,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPixmap,
+)
 from PyQt5.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
@@ -17,6 +28,7 @@ from PyQt5.QtWidgets import (
     QGraphicsView,
 )
 
+from radiai_core.analysis.findings import Decision, Findings
 from radiai_core.analysis.pipeline import Analysis
 from radiai_core.analysis.preprocess import to_uint8
 from radiai_core.analysis.regions import mask_contours
@@ -60,6 +72,68 @@ class ViewState:
     opacity: float
 
 
+#: The gate's questions whose refusal means "not a frontal chest radiograph" (a CT slice, a
+#: lateral view, another body part, a blank or inverted image: ``gate.QUESTIONS``): such an
+#: image gets no lung contour, which would be a shape drawn on something that has no lungs to
+#: outline. An adult refused as an adult is a frontal chest film and keeps its contour.
+NOT_A_FRONTAL_CHEST = ("chest", "frontal")
+
+
+def shows_lung_contour(a: Analysis) -> bool:
+    """Whether the view draws the lung contour of ``a``: it has a mask, and the image was
+    analysed or refused for a reason other than not being a frontal chest radiograph."""
+    return a.mask is not None and not (a.status != "ok" and a.refused_by in NOT_A_FRONTAL_CHEST)
+
+
+def not_called(f: Findings, label: str) -> str | None:
+    """Why the model does not call the finding ``label`` whose map is shown ("below",
+    "indeterminate", "other"), or None when it does (or makes no call at all). A softmax
+    model's positive decision calls its abnormal labels; a multi-label model calls the labels
+    at or above their thresholds."""
+    if f.multi_label:
+        return None if f.is_positive(label) else "below"
+    if f.decision is None:
+        return None
+    if label == f.negative_label:
+        return None if f.decision is Decision.NEGATIVE else "other"
+    if f.decision is Decision.POSITIVE:
+        return None
+    return "indeterminate" if f.decision is Decision.INDETERMINATE else "below"
+
+
+def heat_map_line(f: Findings, label: str) -> str:
+    """The view's line naming the finding whose heat map is shown; a finding the model does
+    not call says so (the reader asked for its map; it is not evidence of a call)."""
+    name = t(f.name(label))
+    why = not_called(f, label)
+    if why is None:
+        return t("Heat map: {name}").format(name=name)
+    p = f"{f.probabilities.get(label, 0.0):.1%}"
+    text = {"below": "Heat map: {name} {p} — below threshold, not called: map shown on request",
+            "indeterminate": "Heat map: {name} {p} — indeterminate, not called: map shown on "
+                             "request",
+            "other": "Heat map: {name} {p} — not called: map shown on request"}[why]
+    return t(text).format(name=name, p=p)
+
+
+def wrap_text(text: str, metrics: QFontMetrics, width: int) -> list[str]:
+    """``text`` broken at spaces into lines at most ``width`` pixels wide (a word wider than
+    that is cut in its middle with an ellipsis)."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        if metrics.horizontalAdvance(word) > width:
+            word = metrics.elidedText(word, Qt.ElideMiddle, width)
+        candidate = f"{line} {word}" if line else word
+        if line and metrics.horizontalAdvance(candidate) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = candidate
+    lines.append(line)
+    return lines
+
+
 #: Boxes in cyan: they stay visible over the yellow and red of the heat map.
 BOX_COLOUR = QColor(0, 230, 255)
 
@@ -91,6 +165,9 @@ class ImageViewer(QGraphicsView):
         self.setDragMode(QGraphicsView.ScrollHandDrag)
         self.setRenderHint(QPainter.SmoothPixmapTransform)
         self.setMouseTracking(True)
+        # The banner is drawn in the viewport's pixels over the scene: a pan must repaint the
+        # whole viewport (a scroll by blitting copied the banner along: two copies, fragments).
+        self.setViewportUpdateMode(QGraphicsView.FullViewportUpdate)
         self.image: XrayImage | None = None
         self.note: str | None = None
         self.analysis: Analysis | None = None
@@ -106,10 +183,16 @@ class ImageViewer(QGraphicsView):
         self._overlay_items: list = []
         self._wl_anchor: QPointF | None = None
         self._wl_start: Window | None = None
+        # How much there is to see in each part of the shown image (edges: text markers, ribs,
+        # lung detail), summed over a coarse grid: the banner goes where it hides least.
+        self._detail: np.ndarray | None = None
+        self._detail_step = 1
+        self._banner_place: tuple[int, int] | None = None  # (corner, wrap width)
 
     # --- content ----------------------------------------------------------------------------
     def set_note(self, note: str | None) -> None:
-        """A line for the corner until the image changes (e.g. "Stored analysis…")."""
+        """A line for the banner until the image changes (e.g. "Stored analysis…"); with no
+        image, the banner says only this (e.g. why the file could not be shown)."""
         self.note = note
         self.viewport().update()
 
@@ -120,10 +203,12 @@ class ImageViewer(QGraphicsView):
         self.note = None
         self.inverted = False
         self.window = default_window(image) if image is not None else None
+        self._banner_place = None
         self._render()
         self._render_overlays()
         self.fit()
         self._image_changed()
+        self.viewport().update()  # the banner: never the previous image's patient
 
     def _image_changed(self) -> None:
         """A new image: the readout of the old one is gone; its own window is in force."""
@@ -182,9 +267,12 @@ class ImageViewer(QGraphicsView):
         self._render_overlays()
 
     def view_state(self) -> ViewState:
-        """The window, inversion and overlays as shown now."""
-        return ViewState(self.window, self.inverted, self.show_heat, self.show_mask,
-                         self.show_boxes, self.heat_opacity)
+        """The window, inversion and overlays as shown now (no lung contour where the view
+        draws none)."""
+        a = self.analysis
+        mask = self.show_mask and (a is None or shows_lung_contour(a))
+        return ViewState(self.window, self.inverted, self.show_heat, mask, self.show_boxes,
+                         self.heat_opacity)
 
     # --- zoom -------------------------------------------------------------------------------
     def fit(self) -> None:
@@ -271,10 +359,24 @@ class ImageViewer(QGraphicsView):
     def _render(self) -> None:
         if self.image is None or self.window is None:
             self._pix.setPixmap(QPixmap())
+            self._detail = None
             return
         shown = apply_window(self.image, self.window, self.inverted)
         self._pix.setPixmap(QPixmap.fromImage(_qimage_grey(shown)))
         self.setSceneRect(QRectF(0, 0, self.image.shape[1], self.image.shape[0]))
+        self._measure_detail(to_uint8(shown))
+
+    def _measure_detail(self, shown: np.ndarray) -> None:
+        """The detail map of the shown image (edge strength on a grid of at most 256 cells a
+        side) as a summed-area table, for ``_banner_cost``."""
+        step = max(1, math.ceil(max(shown.shape) / 256))
+        small = shown[::step, ::step].astype(np.float32)
+        edges = np.zeros_like(small)
+        edges[:, 1:] += np.abs(np.diff(small, axis=1))
+        edges[1:, :] += np.abs(np.diff(small, axis=0))
+        table = np.zeros((small.shape[0] + 1, small.shape[1] + 1), np.float64)
+        table[1:, 1:] = edges.cumsum(0).cumsum(1)
+        self._detail, self._detail_step = table, step
 
     def _render_overlays(self) -> None:
         for item in self._overlay_items:
@@ -291,7 +393,7 @@ class ImageViewer(QGraphicsView):
                 heat_rgba(a.heatmap, self.heat_opacity))))
         else:
             self._heat.setPixmap(QPixmap())
-        if self.show_mask and a.mask is not None:
+        if self.show_mask and shows_lung_contour(a):
             path = QPainterPath()
             for contour in mask_contours(a.mask, smooth=True):
                 path.moveTo(*map(float, contour[0]))
@@ -310,45 +412,134 @@ class ImageViewer(QGraphicsView):
                 rect.setZValue(3)
                 self.scene().addItem(rect)
                 self._overlay_items.append(rect)
-                # A share of the heat map inside the lungs, not a probability: said so.
-                self._add_label(t("{share} of map").format(share=f"{b.score:.0%}"),
-                                float(b.x), float(b.y))
+                # A share of the heat map's mass, not a probability: said so; a box whose
+                # mass lies mostly outside the lung contour says that too.
+                text = (t("{share} of map") if b.in_lungs
+                        else t("{share} of map, outside the lungs"))
+                self._add_label(text.format(share=f"{b.score:.0%}"), float(b.x), float(b.y))
 
     def corner_lines(self) -> list[str]:
         """What the view's top-left corner says: the patient, and which finding the heat map
         and boxes show (or that there are none), whatever the zoom or pan."""
         if self.image is None:
-            return []
+            return [self.note] if self.note else []
         lines = [localized(patient_line(self.image.meta))]
         if self.note:
             lines.append(self.note)
         a = self.analysis
         if a is not None and a.image is self.image:
             if a.status != "ok":
-                lines.append(t("Refused: no findings (lung contour only)"))
+                lines.append(t("Refused: no findings (lung contour only)")
+                             if shows_lung_contour(a) else
+                             t("Refused: not a frontal chest radiograph (no findings, no lung "
+                               "contour)"))
             elif a.cam_label and (self.show_heat or self.show_boxes):
-                lines.append(t("Heat map: {name}").format(name=t(a.explained.name(a.cam_label))))
+                lines.append(heat_map_line(a.explained, a.cam_label))
             elif not a.cam_label:
                 lines.append(t("No positive finding: no heat map"))
         return lines
 
+    # --- the banner -------------------------------------------------------------------------
+    BANNER_MARGIN = 4
+    BANNER_PAD = 6
+
+    @staticmethod
+    def banner_font() -> QFont:
+        """The banner's font (one pixel size at any zoom)."""
+        font = QFont()
+        font.setPixelSize(13)
+        return font
+
+    def banner_lines(self) -> list[str]:
+        """The banner's lines as drawn: ``corner_lines`` wrapped to the room it is given (a
+        long line is broken, never cut at the view's edge)."""
+        return self.banner_layout()[1]
+
+    def banner_rect(self) -> QRect:
+        """Where the banner is drawn, in viewport pixels (empty when there is none)."""
+        return self.banner_layout()[0]
+
+    def _wrapped(self, width: int) -> tuple[int, int, list[str]]:
+        """(width, height, lines) of the banner wrapped to ``width`` pixels of text."""
+        metrics = QFontMetrics(self.banner_font())
+        lines = [part for line in self.corner_lines()
+                 for part in wrap_text(line, metrics, width)]
+        w = max(metrics.horizontalAdvance(line) for line in lines) + 2 * self.BANNER_PAD
+        return w, metrics.height() * len(lines) + self.BANNER_PAD, lines
+
+    def banner_layout(self) -> tuple[QRect, list[str]]:
+        """The banner's rectangle (viewport pixels) and lines. Of the view's four corners, the
+        banner takes the one where it hides the least of the image: beside the image when
+        there is room (wrapped to the margin's width), never over a text marker such as the
+        laterality "R" when another corner is emptier, not over a suspected region; the top
+        left when all are alike. It stays where it is while the reader pans unless another
+        place hides clearly less."""
+        if not self.corner_lines():
+            return QRect(), []
+        vw, vh, m = self.viewport().width(), self.viewport().height(), self.BANNER_MARGIN
+        room = 2 * (m + self.BANNER_PAD)
+        widths = [max(40, vw - room)]
+        if self.image is not None and not self._pix.pixmap().isNull():
+            shown = self.mapFromScene(self.sceneRect()).boundingRect()
+            for margin in (shown.left(), vw - shown.right() - 1):  # room beside the image
+                if 120 + room <= margin < vw:
+                    widths.append(margin - room)
+        candidates = []
+        for width in widths:
+            w, h, lines = self._wrapped(width)
+            for corner, (x, y) in enumerate(((m, m), (vw - m - w, m), (m, vh - m - h),
+                                             (vw - m - w, vh - m - h))):
+                rect = QRect(x, y, w, h)
+                candidates.append(((corner, width), rect, lines, self._banner_cost(rect)))
+        best = min(c[3] for c in candidates)
+        kept = next((c for c in candidates if c[0] == self._banner_place), None)
+        if kept is None or kept[3] > best * 1.5 + 1e-9:
+            # Alike places (within 5 % of the emptiest): the first, top left and widest first.
+            kept = next(c for c in candidates if c[3] <= best * 1.05 + 1e-9)
+            self._banner_place = kept[0]
+        return kept[1], kept[2]
+
+    def _banner_cost(self, rect: QRect) -> float:
+        """How much of the image a banner at ``rect`` (viewport pixels) would hide: the edge
+        strength under it, the image area it covers, and the suspected regions it covers."""
+        if self._detail is None or self.image is None:
+            return 0.0
+        area = self.mapToScene(rect).boundingRect().intersected(self.sceneRect())
+        if area.isEmpty():
+            return 0.0
+        s = self._detail_step
+        rows, cols = self._detail.shape[0] - 1, self._detail.shape[1] - 1
+        x0, x1 = int(area.left() // s), min(cols, math.ceil(area.right() / s))
+        y0, y1 = int(area.top() // s), min(rows, math.ceil(area.bottom() / s))
+        table = self._detail
+        edges = table[y1, x1] - table[y0, x1] - table[y1, x0] + table[y0, x0]
+        cells = max(0, x1 - x0) * max(0, y1 - y0)
+        mean = table[-1, -1] / max(1, rows * cols)
+        cost = float(edges) + 0.1 * mean * cells  # a little for any image covered at all
+        a = self.analysis
+        if a is not None and a.status == "ok" and self.show_boxes:
+            for b in a.boxes:
+                hidden = area.intersected(QRectF(b.x, b.y, b.w, b.h))
+                if not hidden.isEmpty():
+                    cost += 10 * mean * hidden.width() * hidden.height() / (s * s)
+        return cost
+
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 - Qt
-        """The corner text (patient, what the overlays show), fixed in the view at one size."""
-        lines = self.corner_lines()
+        """The banner (patient, what the overlays show), fixed in the view at one size, in the
+        corner where it hides the least."""
+        box, lines = self.banner_layout()
         if not lines:
             return
         painter.save()
-        painter.resetTransform()  # viewport pixels: fixed in the corner, one size at any zoom
-        font = QFont()
-        font.setPixelSize(13)
-        painter.setFont(font)
+        painter.resetTransform()  # viewport pixels: fixed in its corner, one size at any zoom
+        painter.setFont(self.banner_font())
         metrics = painter.fontMetrics()
-        width = max(metrics.horizontalAdvance(t) for t in lines) + 12
-        height = metrics.height() * len(lines) + 8
-        painter.fillRect(QRectF(4, 4, width, height), QColor(0, 0, 0, 170))
+        painter.fillRect(box, QColor(0, 0, 0, 170))
         painter.setPen(QColor(255, 255, 255))
         for i, text in enumerate(lines):
-            painter.drawText(10, 8 + metrics.ascent() + i * metrics.height(), text)
+            painter.drawText(box.left() + self.BANNER_PAD,
+                             box.top() + self.BANNER_PAD // 2 + metrics.ascent()
+                             + i * metrics.height(), text)
         painter.restore()
 
     def _add_label(self, text: str, x: float, y: float) -> None:

@@ -471,5 +471,65 @@
         <source>indeterminate — read without the AI's call</source>
         <translation>판정 보류 — AI 판정 없이 판독하세요</translation>
     </message>
+    <message>
+        <source>Heat map: {name} {p} — below threshold, not called: map shown on request</source>
+        <translation>히트맵: {name} {p} — 임계값 미만, 판정하지 않음: 요청에 따라 표시</translation>
+    </message>
+    <message>
+        <source>Heat map: {name} {p} — indeterminate, not called: map shown on request</source>
+        <translation>히트맵: {name} {p} — 판정 보류, 판정하지 않음: 요청에 따라 표시</translation>
+    </message>
+    <message>
+        <source>Heat map: {name} {p} — not called: map shown on request</source>
+        <translation>히트맵: {name} {p} — 판정하지 않음: 요청에 따라 표시</translation>
+    </message>
+    <message>
+        <source>Refused: not a frontal chest radiograph (no findings, no lung contour)</source>
+        <translation>분석 제외: 흉부 정면 방사선 사진이 아님(소견 없음, 폐 윤곽 없음)</translation>
+    </message>
+    <message>
+        <source>(not a DICOM file: no tags)</source>
+        <translation>(DICOM 파일이 아님: 태그 없음)</translation>
+    </message>
+    <message>
+        <source>(the tags cannot be read: {message})</source>
+        <translation>(태그를 읽을 수 없음: {message})</translation>
+    </message>
+    <message>
+        <source>(the file cannot be read: no tags)</source>
+        <translation>(파일을 읽을 수 없음: 태그 없음)</translation>
+    </message>
+    <message>
+        <source>Cannot show {name}</source>
+        <translation>{name}을(를) 표시할 수 없음</translation>
+    </message>
+    <message>
+        <source>unreadable</source>
+        <translation>읽을 수 없음</translation>
+    </message>
+    <message>
+        <source>Nothing to cancel.</source>
+        <translation>취소할 작업이 없습니다.</translation>
+    </message>
+    <message>
+        <source>Analyse all is running ({done} of {total} done).</source>
+        <translation>전체 분석이 진행 중입니다({total}장 중 {done}장 완료).</translation>
+    </message>
+    <message>
+        <source>The CSV export is running.</source>
+        <translation>CSV 내보내기가 진행 중입니다.</translation>
+    </message>
+    <message>
+        <source>Quit RadiAI?</source>
+        <translation>RadiAI를 종료할까요?</translation>
+    </message>
+    <message>
+        <source>Quit and stop it? What is done is kept in the history.</source>
+        <translation>작업을 중단하고 종료할까요? 완료된 분석은 기록에 남습니다.</translation>
+    </message>
+    <message>
+        <source>Deleted from the history (shown as it was stored)</source>
+        <translation>기록에서 삭제됨(저장되어 있던 그대로 표시)</translation>
+    </message>
 </context>
 </TS>
