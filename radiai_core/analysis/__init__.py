@@ -6,9 +6,9 @@ gate (``gate``), every classifier and Grad-CAM (``regions`` for boxes), and retu
 ``findings.Findings`` per classifier (or ensemble) of the set.
 """
 
-from .findings import Findings
+from .findings import Decision, Findings
 from .models import ModelSet, load_models
 from .pipeline import NOTICE, Analysis, Analyzer, analyze, default_analyzer
 
-__all__ = ["NOTICE", "Analysis", "Analyzer", "Findings", "ModelSet", "analyze",
+__all__ = ["NOTICE", "Analysis", "Analyzer", "Decision", "Findings", "ModelSet", "analyze",
            "default_analyzer", "load_models"]

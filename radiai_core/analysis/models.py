@@ -17,10 +17,10 @@ import numpy as np
 
 from ..errors import ModelError
 from ..resources import models_dir
+from .findings import Decision
 from .gate import ChestGate
-from .lung_input import MODES
-from .manifest import ModelInfo, check_file, manifest_kind, read_manifest
-from .preprocess import Clahe, Compose, Normalize, Resize
+from .manifest import Ledger, ModelInfo, manifest_kind, read_manifest
+from .preprocess import Compose, Preprocessing, PreprocessingError
 from .regions import clean_lung_mask
 
 log = logging.getLogger(__name__)
@@ -49,8 +49,7 @@ def _runtime_chatter_silenced() -> Iterator[None]:
 class LiteModel:
     """A LiteRT interpreter with a lock: one invocation at a time per loaded model."""
 
-    def __init__(self, path: Path, expected_sha256: str | None) -> None:
-        check_file(path, expected_sha256)
+    def __init__(self, path: Path) -> None:
         from ai_edge_litert.interpreter import Interpreter
 
         with _runtime_chatter_silenced():
@@ -67,14 +66,22 @@ class LiteModel:
             return [self._interp.get_tensor(o["index"]).copy() for o in self._outputs]
 
 
-def _chain(prep: dict[str, Any], size: int) -> tuple[Compose, Compose]:
-    """(shared front: squash to the canonical size + CLAHE, model-specific back: resize +
-    standardise) from a manifest's preprocessing entry."""
-    canonical = int(prep.get("canonical_size", 224))
-    front = Compose([Resize(canonical, canonical),
-                     Clahe(float(prep.get("clahe_clip_limit", 2.0)),
-                           tuple(prep.get("clahe_tile_grid", (8, 8))))])
-    return front, Compose([Resize(size, size), Normalize()])
+def _preprocessing(folder: Path, manifest: dict[str, Any]) -> Preprocessing:
+    """The model's input chain as its manifest defines it; a ModelError naming the folder when
+    it asks for something this RadiAI does not implement."""
+    try:
+        return Preprocessing.from_manifest(manifest)
+    except PreprocessingError as exc:
+        raise ModelError(f"manifest.json's preprocessing {exc}; this model cannot be run "
+                         "as it was trained.", folder) from None
+
+
+def _required_text(folder: Path, manifest: dict[str, Any], key: str, why: str) -> str:
+    """A manifest entry that must be a non-empty string."""
+    value = manifest.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ModelError(f"manifest.json has no {key!r} entry ({why}).", folder)
+    return value
 
 
 class Classifier:
@@ -92,35 +99,58 @@ class Classifier:
             raise ModelError("manifest.json lists fewer than two labels.", folder)
         self.display_names: dict[str, str] = {lab: m.get("display_names", {}).get(lab, lab)
                                               for lab in self.labels}
-        self.negative_label: str | None = m.get("negative_label")
-        if self.negative_label is not None and self.negative_label not in self.labels:
-            raise ModelError(f"manifest.json names {self.negative_label!r} as the negative "
-                             "label but does not list it among its labels.", folder)
         self.multi_label = bool(m.get("multi_label", False))
+        negative = m.get("negative_label")
+        if not self.multi_label:
+            # A softmax model calls "positive_call" when 1 − p(negative label) reaches its
+            # threshold: both words must be the model's own, never a default.
+            negative = _required_text(folder, m, "negative_label",
+                                      "the label that means no finding, e.g. \"normal\"")
+            self.positive_call: str = _required_text(
+                folder, m, "positive_call", "what a positive call is named, e.g. "
+                "\"pneumonia\"; give it to `radiai train finalize --positive-call`")
+        else:
+            self.positive_call = str(m.get("positive_call") or "")
+        if negative is not None and negative not in self.labels:
+            raise ModelError(f"manifest.json names {negative!r} as the negative "
+                             "label but does not list it among its labels.", folder)
+        self.negative_label: str | None = negative
         self.threshold: float = float(m.get("threshold", 0.5))
         given = m.get("thresholds", {})
         self.thresholds: dict[str, float] = {lab: float(given.get(lab, self.threshold))
                                              for lab in self.labels}
-        self.positive_call: str = m.get("positive_call", "abnormal")
+        band = m.get("indeterminate")
+        self.indeterminate: tuple[float, float] | None = None
+        if band is not None:
+            try:
+                low, high = float(band["low"]), float(band["high"])
+            except (KeyError, TypeError, ValueError):
+                raise ModelError("manifest.json's 'indeterminate' entry needs numbers 'low' "
+                                 "and 'high'.", folder) from None
+            if not low <= self.threshold <= high:
+                raise ModelError(f"manifest.json's indeterminate band [{low}, {high}] does "
+                                 f"not hold its threshold {self.threshold}.", folder)
+            self.indeterminate = (low, high)
         self.key: str = str(m.get("ensemble") or folder.name)
         self.title: str = str(m.get("title") or m["name"])
-        self.input_size = int(m["input"]["size"])
-        self.front, self.back = _chain(m.get("preprocessing", {}), self.input_size)
-        self.lung_input: str = m.get("preprocessing", {}).get("lung_input", "plain")
-        if self.lung_input not in MODES:
-            raise ModelError(f"manifest.json asks for lung input {self.lung_input!r}; this "
-                             f"RadiAI knows {', '.join(MODES)}.", folder)
+        self.preprocessing = _preprocessing(folder, m)
+        self.input_size = self.preprocessing.input_size
+        self.front, self.back = self.preprocessing.front, self.preprocessing.back
+        self.lung_input: str = self.preprocessing.lung_input
         rt = m["runtime"]
-        if "head" not in rt:
-            raise ModelError("manifest.json's runtime entry names no head file (head.npz); "
-                             "export the model with `radiai train finalize classifier`.", folder)
-        self._model = LiteModel(folder / rt["litert"], rt.get("litert_sha256"))
-        head = np.load(check_file(folder / rt["head"], rt.get("head_sha256")))
+        if "head" not in rt or "litert" not in rt:
+            raise ModelError("manifest.json's runtime entry names no LiteRT file or no head "
+                             "file (head.npz); export the model with `radiai train finalize "
+                             "classifier`.", folder)
+        ledger = Ledger(folder)
+        self._model = LiteModel(ledger.check(rt["litert"], rt.get("litert_sha256")))
+        self.litert_sha256: str = ledger.hashes[rt["litert"]]
+        head = np.load(ledger.check(rt["head"], rt.get("head_sha256")))
         self.head_weights = head["weights"].astype(np.float32)  # (features, classes)
         if self.head_weights.shape[1] != len(self.labels):
             raise ModelError(f"head has {self.head_weights.shape[1]} outputs but the manifest "
                              f"lists {len(self.labels)} labels.", folder)
-        self.info = ModelInfo(m["name"], m["version"], m.get("sha256", ""), "classifier")
+        self.info = ledger.info(m, "classifier")
 
     def predict(self, front: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities (classes,) and last feature map (h, w, k) for a front-processed image."""
@@ -149,6 +179,16 @@ class Classifier:
             return None
         return float(1.0 - probs[self.labels.index(self.negative_label)])
 
+    def decide(self, score: float) -> Decision:
+        """The typed decision of a softmax model on its abnormality score: positive at or
+        above the threshold, negative below, indeterminate inside the manifest's band (when it
+        has one: the scores where the model is not reliable enough to call either way)."""
+        if self.indeterminate is not None:
+            low, high = self.indeterminate
+            if low <= score < high:
+                return Decision.INDETERMINATE
+        return Decision.POSITIVE if score >= self.threshold else Decision.NEGATIVE
+
 
 class LungSegmenter:
     """The U-Net lung mask (LiteRT): a lung probability map from a front-processed image."""
@@ -157,12 +197,14 @@ class LungSegmenter:
         m = read_manifest(folder, "lung_mask")
         self.folder = folder
         self.manifest = m
-        self.input_size = int(m["input"]["size"])
         self.threshold = float(m.get("threshold", 0.5))
-        self.front, self.back = _chain(m.get("preprocessing", {}), self.input_size)
+        prep = _preprocessing(folder, m)
+        self.input_size = prep.input_size
+        self.front, self.back = prep.front, prep.back
         rt = m["runtime"]
-        self._model = LiteModel(folder / rt["litert"], rt.get("litert_sha256"))
-        self.info = ModelInfo(m["name"], m["version"], m.get("sha256", ""), "lung_mask")
+        ledger = Ledger(folder)
+        self._model = LiteModel(ledger.check(rt["litert"], rt.get("litert_sha256")))
+        self.info = ledger.info(m, "lung_mask")
 
     def predict(self, front: np.ndarray) -> np.ndarray:
         """Lung probability map (size, size) for a front-processed image."""
@@ -241,21 +283,76 @@ class ModelSet:
         return [*(c.info for c in self.classifiers), self.lung_mask.info, *gate]
 
 
-PRIMARY = "classifier"  # the folder of the primary classifier in a models folder
+PRIMARY = "classifier"  # the primary classifier's folder when the gate names none
+
+
+def check_gate_binding(gate: ChestGate, primary: Classifier) -> None:
+    """Refuse a gate beside a classifier it was not fitted on: its features (and so its
+    thresholds) mean nothing on another classifier's.
+
+    The gate's manifest records the classifier it was fitted on (``fit.classifier_sha256``, the
+    sha256 of its training weights as that classifier's manifest gives it, and, from gates
+    fitted by this version on, ``fit.classifier_litert_sha256``, the sha256 of the LiteRT file
+    whose features it reads). Every recorded value must match.
+
+    Raises
+    ------
+    ModelError
+        The gate records no classifier, or another one; the message names both and says how
+        to refit the gate.
+    """
+    fit = gate.manifest.get("fit", {})
+    refit = ("Refit the gate on this classifier: `radiai train gate --models "
+             f"{primary.folder.parent} --data DATA --out {gate.folder}` "
+             "(docs/train-your-own.md), or restore the classifier the gate was fitted on.")
+    recorded = {"classifier_sha256": (fit.get("classifier_sha256"),
+                                      primary.manifest.get("sha256")),
+                "classifier_litert_sha256": (fit.get("classifier_litert_sha256"),
+                                             primary.litert_sha256)}
+    if all(want is None for want, _ in recorded.values()):
+        raise ModelError("records no classifier it was fitted on, so it cannot be checked "
+                         f"against {primary.folder.name}/. " + refit, gate.folder)
+    for entry, (want, have) in recorded.items():
+        if want is not None and want != have:
+            raise ModelError(
+                f"was fitted on another classifier (its fit.{entry} is {str(want)[:12]}…) "
+                f"than the one in {primary.folder.name}/ ({primary.info.name} "
+                f"{primary.info.version}, {str(have)[:12]}…); its scope decisions would be "
+                "made on features it never saw. " + refit, gate.folder)
 
 
 def load_models(root: str | Path | None = None) -> ModelSet:
-    """Load every model folder of ``root`` (default: the bundled models, or ``RADIAI_MODELS``)
-    by the kind its manifest names: any number of classifiers (``classifier/`` is the primary
-    one; the others follow in folder-name order), one lung mask, one gate. A new classifier
-    folder dropped in is analysed and reported with no code change.
+    """Load every model folder of ``root`` by the kind its manifest names.
+
+    Any number of classifiers, one lung mask, one gate. The primary classifier is the one the
+    gate names (``fit.classifier_folder``; ``classifier/`` for gates that name none): its
+    features are what the gate decides on, and the gate must have been fitted on exactly it.
+    The other classifiers follow in folder-name order. A new classifier folder dropped in is
+    analysed and reported with no code change.
+
+    Parameters
+    ----------
+    root
+        A models folder; default the bundled models, or ``RADIAI_MODELS`` when set.
+
+    Returns
+    -------
+    ModelSet
+        The loaded models, every file checked against its manifest's sha256.
 
     Raises
     ------
     ModelError
         A folder, a manifest or a file it lists is missing, unreadable or does not match its
-        sha256, a folder holds no model, or a kind is missing or doubled; the message names
-        it and says what to do.
+        sha256; a folder holds no model; a kind is missing or doubled; the primary classifier
+        is missing; the gate was fitted on another classifier; a manifest asks for
+        preprocessing this RadiAI does not implement. The message names the folder and says
+        what to do.
+
+    Examples
+    --------
+    >>> models = load_models()                                    # doctest: +SKIP
+    >>> [(i.kind, i.sha256[:12]) for i in models.infos]           # doctest: +SKIP
     """
     root = Path(root) if root is not None else models_dir()
     if not root.is_dir():
@@ -276,9 +373,18 @@ def load_models(root: str | Path | None = None) -> ModelSet:
         if len(found[kind]) > 1:
             raise ModelError(f"has {len(found[kind])} {kind} model folders "
                              f"({', '.join(p.name for p in found[kind])}); keep one.", root)
-    folders = sorted(found["classifier"], key=lambda p: (p.name != PRIMARY, p.name))
-    log.info("models in %s: %s", root, ", ".join(p.name for p in folders))
-    models = ModelSet([Classifier(f) for f in folders], LungSegmenter(found["lung_mask"][0]),
-                      ChestGate(found["gate"][0]))
+    gate = ChestGate(found["gate"][0])
+    primary = str(gate.manifest.get("fit", {}).get("classifier_folder") or PRIMARY)
+    if primary not in {p.name for p in found["classifier"]}:
+        raise ModelError(f"has no classifier folder {primary}/, the primary classifier the "
+                         f"gate in {found['gate'][0].name}/ was fitted on; restore it "
+                         "(reinstall RadiAI) or refit the gate on the classifier you have.",
+                         root)
+    folders = sorted(found["classifier"], key=lambda p: (p.name != primary, p.name))
+    log.info("models in %s: %s (primary: %s)", root, ", ".join(p.name for p in folders),
+             primary)
+    classifiers = [Classifier(f) for f in folders]
+    check_gate_binding(gate, classifiers[0])
+    models = ModelSet(classifiers, LungSegmenter(found["lung_mask"][0]), gate)
     models.groups  # noqa: B018 - forming the groups checks each ensemble's members
     return models

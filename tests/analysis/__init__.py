@@ -1,0 +1,1 @@
+"""Tests of radiai_core.analysis, one file per module."""
