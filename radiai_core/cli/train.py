@@ -43,6 +43,15 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
 
         model_dir = fit_gate(args.models, args.data, args.out, limit=args.limit,
                              cache=args.cache)
+    elif args.what == "threshold":
+        from ..training.threshold import choose_threshold
+
+        p = choose_threshold(args.models, args.csv, args.rule)
+        out.write(f"threshold {p['threshold']:.3f} by the {p['rule']} rule on "
+                  f"{p['chosen_on']['n_images']} validation images; "
+                  + ", ".join(f"{k} {v:.3f}" for k, v in p["figures_there"].items())
+                  + f" ({p['figures_note']})\n")
+        return 0
     elif args.what == "compare":
         from ..training.ablation import compare_runs, format_table
 
@@ -66,7 +75,8 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
             if args.csv is None:
                 raise RadiAIError("finalize classifier needs --csv (the training table).")
             finalize_classifier(args.run / "model", args.csv, args.dest,
-                                positive_call=args.positive_call)
+                                positive_call=args.positive_call,
+                                negative_label=args.negative_label)
         else:
             if args.csv is None:
                 raise RadiAIError("finalize lung-mask needs --csv (the mask pairs table).")

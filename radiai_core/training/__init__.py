@@ -6,4 +6,4 @@ Nothing is imported here: TensorFlow loads only when a recipe runs.
 """
 
 __all__ = ["ablation", "classifier", "common", "datasets", "evaluate", "export", "finalize",
-           "gate", "lung_mask", "protocol"]
+           "gate", "lung_mask", "protocol", "threshold"]

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..analysis.lung_input import lung_view
 from ..analysis.manifest import sha256_file
-from ..analysis.preprocess import Compose, classifier_chain
+from ..analysis.preprocess import Preprocessing
 from ..errors import DataError, RadiAIError
 from ..reading.io import load_image
 from .common import (
@@ -84,13 +84,21 @@ def build_model(size: int, n_classes: int, fine_map: bool = False, multi_label: 
     return keras.Model(inp, out, name="densenet121_cxr")
 
 
+def preprocessing(cfg: ClassifierConfig) -> Preprocessing:
+    """The input chain of a training config: the one definition the manifest records and
+    serving reads back (``Preprocessing.from_manifest``)."""
+    return Preprocessing(input_size=cfg.size, canonical_size=CANONICAL_SIZE,
+                         clip_limit=cfg.clahe_clip, tile_grid=(cfg.clahe_tiles, cfg.clahe_tiles),
+                         lung_input=cfg.lung_input)
+
+
 def preprocess_samples(samples: list[Sample], cfg: ClassifierConfig) -> np.ndarray:
     """Load and preprocess (squash to 224, CLAHE, lung view, resize) without the final
-    standardisation, which runs after augmentation. Unreadable files stop training with their
-    message."""
-    chain = classifier_chain(cfg.size, CANONICAL_SIZE, cfg.clahe_clip,
-                             (cfg.clahe_tiles, cfg.clahe_tiles))
-    front, back = Compose(chain.steps[:2]), Compose(chain.steps[2:-1])  # Normalize comes later
+    standardisation, which runs after augmentation (``common.standardise`` is the same
+    per-image standardisation as ``Preprocessing.back``). Unreadable files stop training
+    with their message."""
+    chain = preprocessing(cfg)
+    front, back = chain.front, chain.resize  # Normalize comes after augmentation
     seg = None
     if cfg.lung_input != "plain":
         from ..analysis.models import LungSegmenter
@@ -414,15 +422,11 @@ def _export(model, out: Path, cfg: ClassifierConfig, labels: list[str],
         "multi_label": cfg.multi_label,
         "input": {"size": cfg.size, "channels": 1},
         "feature_layer": FEATURE_LAYER,
-        "preprocessing": {"canonical_size": CANONICAL_SIZE, "clahe_clip_limit": cfg.clahe_clip,
-                          "clahe_tile_grid": [cfg.clahe_tiles, cfg.clahe_tiles],
-                          "resize": "squash (aspect ratio not kept)",
-                          "lung_input": cfg.lung_input,
-                          "normalize": "per-image standardisation"},
+        "preprocessing": preprocessing(cfg).to_manifest(),
         "training": {"csv": csv_path.name, "config": asdict(cfg),
                      "keras": keras.__version__, "history": history,
                      "n_validation": len(val)},
     }
     (model_dir / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    log.info("exported %s (sha256 %s)", weights, manifest["sha256"][:12])
+    log.info("exported %s (sha256 %s)", weights, str(manifest["sha256"])[:12])
     return model_dir

@@ -93,6 +93,40 @@ def bootstrap_ci(pred: Predictions, threshold: float, keys: tuple[str, ...],
             for k, v in draws.items() if v}
 
 
+#: The rules a shipped threshold may be chosen by, as the model card words them.
+RULES = {
+    "stress": ("among thresholds whose sensitivity, as the median over the stress suite "
+               "(radiai_core.training.protocol.STRESSES, on the validation split), is at least "
+               "0.95, the highest"),
+    "youden": "Youden J (max sensitivity + specificity − 1) on the validation split",
+}
+
+#: Said wherever figures are shown that were measured on the images that chose the threshold.
+SAME_IMAGES = ("measured on the validation images that chose the threshold: optimistic, not "
+               "an estimate for new patients (the cohort holdout is: see the model card)")
+
+
+def threshold_provenance(rule: str, threshold: float, cfg: dict[str, Any],
+                         csv_path: str | Path, n_images: int,
+                         figures: dict[str, float]) -> dict[str, Any]:
+    """Where a threshold came from, for its manifest: the rule (a key of ``RULES``) and its
+    words, the split it was chosen on (the training config's seed and fraction, grouped by
+    patient), the figures there flagged as measured on those same images, and when."""
+    import datetime as _dt
+
+    return {
+        "rule": rule, "rule_text": RULES[rule], "threshold": threshold,
+        "chosen_on": {"split": "validation", "csv": Path(csv_path).name,
+                      "seed": cfg["seed"], "val_fraction": cfg["val_fraction"],
+                      "grouped_by": "patient_id", "n_images": n_images},
+        "figures_there": figures, "figures_note": SAME_IMAGES,
+        "chosen_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "command": (f"radiai train threshold --models MODELS --csv {Path(csv_path).name} "
+                    f"--rule {rule}" if rule == "stress"
+                    else "radiai train finalize classifier (Youden)"),
+    }
+
+
 def youden_threshold(pred: Predictions, negative: str = "normal") -> float:
     """Threshold on 1 − p(negative) maximising sensitivity + specificity − 1."""
     from sklearn.metrics import roc_curve

@@ -12,20 +12,23 @@ from typing import Any
 
 import numpy as np
 
-from ..analysis.lung_input import lung_view
 from ..analysis.manifest import sha256_file
-from ..analysis.models import Classifier, LungSegmenter
+from ..analysis.models import Classifier, LungSegmenter, ModelSet
+from ..analysis.pipeline import Analyzer
+from ..errors import RadiAIError
 from ..reading.io import load_image
 from ..resources import models_dir
 from .common import recalibrate_batchnorm
 from .datasets import Sample, patient_split, read_multilabel_table, read_table
 from .evaluate import (
+    SAME_IMAGES,
     Predictions,
     bootstrap_ci,
     metrics,
     per_label_metrics,
     plot_calibration,
     plot_roc_and_confusion,
+    threshold_provenance,
     youden_threshold,
 )
 from .export import export_classifier, export_lung_mask, max_difference
@@ -55,26 +58,32 @@ def holdout_samples(csv_path: Path, manifest: dict[str, Any]) -> list[Sample]:
 
 def classifier_predictions(clf: Classifier, samples: list[Sample],
                            seg: LungSegmenter | None = None) -> Predictions:
-    """Probabilities of the shipped runtime, given the lung view its manifest asks for (the
-    gate is left out: validation images are all chest radiographs)."""
-    probs = []
-    for s in samples:
-        raw = load_image(s.path).pixels
-        front = clf.front(raw)
-        mask = None
-        if clf.lung_input != "plain":
-            if seg is None:
-                raise ValueError(f"a {clf.lung_input!r} classifier needs a lung segmenter")
-            mask = seg.mask(raw, front, clf.front)
-        probs.append(clf.predict(lung_view(front, mask, clf.lung_input).pixels)[0])
-    return Predictions(clf.labels, samples, np.array(probs))
+    """Probabilities of the shipped runtime through the one inference path every analysis
+    takes (``Analyzer.measure``: the same front, lung mask, lung view and LiteRT pass), with
+    the gate left out (validation images are all chest radiographs; a classifier being
+    finalized has no gate fitted on it yet). ``seg`` defaults to the shipped lung mask."""
+    seg = seg if seg is not None else LungSegmenter(models_dir() / "lung_mask")
+    analyzer = Analyzer(ModelSet([clf], seg, gate=None))
+    probs = [analyzer.measure(load_image(s.path)).probs for s in samples]
+    return Predictions(clf.labels, samples, np.array(probs).reshape(-1, len(clf.labels)))
 
 
 def finalize_classifier(run_model_dir: Path, csv_path: Path, dest: Path,
-                        positive_call: str = "pneumonia", n_boot: int = 1000) -> dict[str, Any]:
+                        positive_call: str | None = None, negative_label: str | None = None,
+                        n_boot: int = 1000) -> dict[str, Any]:
     """Copy the run's model, recompute its BatchNorm statistics on the training images,
     export LiteRT, then measure the shipped runtime on the validation split and choose the
-    threshold there (a multi-label model: one threshold per label)."""
+    threshold there by Youden's rule (a multi-label model: one threshold per label). A
+    softmax model needs its ``positive_call`` (what a positive decision is named) and a
+    negative label (``negative_label``, else the run's): they are written into its manifest,
+    never assumed.
+
+    Raises
+    ------
+    RadiAIError
+        A softmax model without a positive call or negative label, or a negative label that
+        is not one of its labels.
+    """
     import keras
 
     from .classifier import (
@@ -83,7 +92,20 @@ def finalize_classifier(run_model_dir: Path, csv_path: Path, dest: Path,
         validation_metrics,
     )
 
+    run_manifest = json.loads((run_model_dir / "manifest.json").read_text(encoding="utf-8"))
+    if not run_manifest["training"]["config"].get("multi_label"):
+        negative_label = negative_label or run_manifest.get("negative_label")
+        if not positive_call or not negative_label:
+            raise RadiAIError("finalizing a one-label-per-image classifier needs "
+                              "--positive-call (e.g. pneumonia) and a negative label (give "
+                              "--negative-label, e.g. normal).", run_model_dir)
+        if negative_label not in run_manifest["labels"]:
+            raise RadiAIError(f"has no label {negative_label!r} to be the negative one "
+                              f"(its labels: {', '.join(run_manifest['labels'])}).",
+                              run_model_dir)
     manifest = _copy_run(run_model_dir, dest, ("manifest.json", "validation_predictions.csv"))
+    if negative_label:
+        manifest["negative_label"] = negative_label
     cfg = ClassifierConfig(**manifest["training"]["config"])
     if cfg.multi_label:
         return _finalize_multilabel(run_model_dir, csv_path, dest, manifest, cfg,
@@ -117,6 +139,10 @@ def finalize_classifier(run_model_dir: Path, csv_path: Path, dest: Path,
     m["litert_max_abs_diff_vs_keras"] = max_difference(dest / "classifier.keras",
                                                        dest / "classifier.tflite", x)
     manifest["threshold"] = threshold
+    manifest["threshold_provenance"] = threshold_provenance(
+        "youden", threshold, manifest["training"]["config"], csv_path, len(val),
+        {k: m[k] for k in ("sensitivity", "specificity") if m.get(k) is not None})
+    m["figures_note"] = SAME_IMAGES
     manifest["metrics"] = {"validation": m}
     (dest / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     log.info("classifier finalized: %s", json.dumps({k: m.get(k) for k in keys}))
@@ -125,7 +151,8 @@ def finalize_classifier(run_model_dir: Path, csv_path: Path, dest: Path,
 
 def _recalibrated_export(model: Any, train: list[Sample], x_va: np.ndarray,
                          score: Callable[[np.ndarray], dict[str, float]], cfg: Any, dest: Path,
-                         manifest: dict[str, Any], positive_call: str) -> dict[str, Any]:
+                         manifest: dict[str, Any], positive_call: str | None
+                         ) -> dict[str, Any]:
     """Recompute the model's BatchNorm statistics on the training images (``score`` of the
     validation probabilities before and after goes into the manifest), save it into ``dest``
     and export it to LiteRT; returns the manifest as written."""
@@ -139,14 +166,15 @@ def _recalibrated_export(model: Any, train: list[Sample], x_va: np.ndarray,
     manifest["batchnorm"] = {"rule": "moving statistics recomputed as the average over the "
                                      "training images",
                              "validation_before": before, "validation_after": after}
-    manifest["positive_call"] = positive_call
+    if positive_call:
+        manifest["positive_call"] = positive_call
     (dest / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     export_classifier(dest)
     return json.loads((dest / "manifest.json").read_text(encoding="utf-8"))
 
 
 def _finalize_multilabel(run_model_dir: Path, csv_path: Path, dest: Path,
-                         manifest: dict[str, Any], cfg: Any, positive_call: str
+                         manifest: dict[str, Any], cfg: Any, positive_call: str | None
                          ) -> dict[str, Any]:
     """``finalize_classifier`` for a multi-label run: BatchNorm statistics recomputed, LiteRT
     export, then per label on the validation split through the shipped runtime: its AUC and a

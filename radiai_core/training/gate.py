@@ -168,8 +168,8 @@ class FeatureCache:
                 keys, gate, pooled = list(d["keys"]), d["gate"], d["pooled"]
             names = [f.name for f in fields(GateFeatures)]
             for k, g, v in zip(keys, gate, pooled, strict=True):
-                vals = {n: (None if np.isnan(x) else float(x)) for n, x in zip(names, g,
-                                                                              strict=True)}
+                vals: dict[str, Any] = {n: (None if np.isnan(x) else float(x))
+                                        for n, x in zip(names, g, strict=True)}
                 self.data[str(k)] = (GateFeatures(**vals), v)
 
     def get(self, item_path: Path, negated: bool = False) -> tuple[GateFeatures, np.ndarray]:
@@ -404,7 +404,8 @@ def fit_gate(models_root: Path, data_root: Path, out: Path, seed: int = 20261123
     atypicality.npz, inversion.npz, scope.npz, gate_report.json). ``limit`` caps each
     category and side (smoke runs); ``cache`` keeps the measured features for refits."""
     out.mkdir(parents=True, exist_ok=True)
-    analyzer = Analyzer(ModelSet([Classifier(models_root / "classifier")],
+    models_root_classifier = models_root / "classifier"
+    analyzer = Analyzer(ModelSet([Classifier(models_root_classifier)],
                                  LungSegmenter(models_root / "lung_mask"), gate=None))
     items = gate_items(data_root, seed)
     if limit:
@@ -508,7 +509,10 @@ def fit_gate(models_root: Path, data_root: Path, out: Path, seed: int = 20261123
                 "pca_components": int(atyp.components.shape[1]),
                 "negatives_refused_without_inverse_gain": caught,
                 "inverse_gain_rule": with_gain,
-                "classifier_sha256": analyzer.models.classifier.info.sha256,
+                # What the gate is bound to (analysis.models.check_gate_binding).
+                "classifier_folder": models_root_classifier.name,
+                "classifier_sha256": analyzer.models.classifier.manifest.get("sha256"),
+                "classifier_litert_sha256": analyzer.models.classifier.litert_sha256,
                 "seed": seed},
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")

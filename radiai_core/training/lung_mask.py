@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..analysis.manifest import sha256_file
-from ..analysis.preprocess import Clahe, Resize
+from ..analysis.preprocess import Preprocessing, Resize
 from ..errors import DataError, RadiAIError
 from ..reading.io import load_image
 from .common import file_logger, load_state, plot_curves, save_state, setup_tensorflow
@@ -80,10 +80,15 @@ def split_pairs(pairs: list[MaskPair], val_fraction: float,
             [p for p in pairs if p.patient_id in val_ids])
 
 
+def mask_preprocessing(size: int) -> Preprocessing:
+    """The U-Net's input chain: the one definition its manifest records and serving reads."""
+    return Preprocessing(input_size=size, canonical_size=CANONICAL_SIZE)
+
+
 def mask_input(pixels: np.ndarray, size: int) -> np.ndarray:
     """Image → U-Net input before standardisation: squash to the canonical 224, CLAHE, resize."""
-    x = Clahe()(Resize(CANONICAL_SIZE, CANONICAL_SIZE)(pixels))
-    return Resize(size, size)(x)
+    chain = mask_preprocessing(size)
+    return chain.resize(chain.front(pixels))
 
 
 def load_pairs(pairs: list[MaskPair], size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -260,9 +265,7 @@ def _export(model, out: Path, cfg: LungMaskConfig, history: list[dict], val: lis
         "labels": ["lungs"],
         "input": {"size": cfg.size, "channels": 1},
         "threshold": 0.5,
-        "preprocessing": {"canonical_size": CANONICAL_SIZE, "clahe_clip_limit": 2.0,
-                          "clahe_tile_grid": [8, 8], "resize": "squash (aspect ratio not kept)",
-                          "normalize": "per-image standardisation"},
+        "preprocessing": mask_preprocessing(cfg.size).to_manifest(),
         "training": {"csv": csv_path.name, "config": asdict(cfg), "keras": keras.__version__,
                      "history": history, "n_validation": len(val)},
         "metrics": {"val_dice_mean": float(val_dice.mean()),

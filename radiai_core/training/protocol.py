@@ -94,6 +94,16 @@ STRESSES: dict[str, Stress] = {
 }
 
 
+def _negative_label(analyzer: Analyzer) -> str:
+    """The primary classifier's negative label: the protocol measures a model that decides
+    pneumonia (or its positive call) against no finding."""
+    negative = analyzer.models.classifier.negative_label
+    if negative is None:
+        raise DataError("the protocol measures a classifier with a negative label; this one "
+                        "has none.", analyzer.models.classifier.folder)
+    return negative
+
+
 def stressed(image: XrayImage, name: str) -> XrayImage:
     """``image`` under the stress ``name`` (its metadata kept, its values = its pixels)."""
     pixels = np.ascontiguousarray(STRESSES[name](image.pixels), dtype=np.float32)
@@ -108,11 +118,14 @@ def stress_suite(analyzer: Analyzer, samples: list[Sample], names: list[str] | N
     images the gate refused, per stress. ``scores``, when given, receives per stress the
     (truth, pneumonia score) arrays, for ``rule_threshold``."""
     clf = analyzer.models.classifier
-    neg = clf.labels.index(clf.negative_label)
+    negative = _negative_label(analyzer)
+    neg = clf.labels.index(negative)
     out = {}
     for name in names or list(STRESSES):
-        pred = predict_table(lambda path, n=name: analyzer.analyze(stressed(load_image(path), n)),
-                             clf.labels, samples)
+        def analyze_stressed(path: Path, n: str = name) -> Any:
+            return analyzer.analyze(stressed(load_image(path), n))
+
+        pred = predict_table(analyze_stressed, clf.labels, samples)
         m = metrics(pred, clf.threshold, clf.negative_label)
         out[name] = {k: m.get(k) for k in ("n", "auc", "sensitivity", "specificity",
                                            "accuracy", "auc_bacterial_vs_viral")}
@@ -169,7 +182,7 @@ def cohort_figures(analyzer: Analyzer, samples: list[Sample]) -> dict[str, dict[
     against that cohort's normals; per pneumonia cohort: sensitivity."""
     clf = analyzer.models.classifier
     pred = predict_table(analyzer.analyze, clf.labels, samples)
-    score = 1.0 - pred.probs[:, clf.labels.index(clf.negative_label)]
+    score = 1.0 - np.asarray(pred.probs)[:, clf.labels.index(_negative_label(analyzer))]
     called = score >= clf.threshold
     cohorts = np.array([cohort(s) for s in pred.samples])
     pneumonia = np.array([s.label != clf.negative_label for s in pred.samples])
@@ -208,7 +221,7 @@ def explained_finding(analyzer: Analyzer, image: XrayImage) -> Any:
     if first.status != "ok":
         return first
     findings = {k: v for k, v in first.probabilities.items() if k != clf.negative_label}
-    label = max(findings, key=findings.get)
+    label = max(findings, key=lambda k: findings[k])
     return first if first.cam_label == label else analyzer.analyze(image, cam_label=label)
 
 
