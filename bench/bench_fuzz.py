@@ -12,6 +12,7 @@ import statistics
 import sys
 import tempfile
 import time
+import traceback
 from collections import Counter
 from pathlib import Path
 
@@ -49,12 +50,16 @@ def main() -> None:
                 outcome[analyzer.analyze(path).status] += 1
             except RadiAIError as exc:
                 outcome[exc.kind] += 1
+            except Exception:  # noqa: BLE001 - RadiAI's own bug: counted and shown, not hidden
+                outcome["bug"] += 1
+                traceback.print_exc()
             times.append(time.perf_counter() - t)
         worst = max(times)
         print(f"analyze per file: median {statistics.median(times) * 1000:.0f} ms, max "
               f"{worst * 1000:.0f} ms (target ≤ {TARGET_S:.0f} s)"
               f"{'' if worst <= TARGET_S else '  OVER TARGET'}")
-        print("answers: " + ", ".join(f"{k} {v}" for k, v in outcome.most_common()))
+        print("answers: " + ", ".join(f"{k} {v}" for k, v in outcome.most_common())
+              + f"; bugs (not the file's fault) {outcome['bug']}")
     print(peak_rss_line())
 
 

@@ -226,3 +226,42 @@ def test_preamble_but_broken_header(tmp_path) -> None:
     path.write_bytes(DICOM["nih_cardiomegaly"].read_bytes()[:200])
     with pytest.raises(RadiAIError, match=r"broken\.dcm: .*(truncated|damaged|pixel data)"):
         load_image(path)
+
+
+def _with_three_byte_rows(template_ds) -> pydicom.Dataset:
+    """A real header whose Rows (US) is replaced by 3 raw bytes pydicom cannot read as an
+    unsigned short: the file is damaged, found when the value is first converted."""
+    import copy
+
+    from pydicom.dataelem import RawDataElement
+    from pydicom.tag import Tag
+
+    ds = copy.deepcopy(template_ds)
+    tag = Tag(0x0028, 0x0010)  # Rows (US): 3 bytes cannot be an unsigned short
+    ds._dict[tag] = RawDataElement(tag, "US", 3, b"\x01\x02\x03", 0, False, True)
+    return ds
+
+
+def test_a_damaged_element_is_the_files_fault(tmp_path, template_ds) -> None:
+    from radiai_core.errors import DamagedFileError
+    from radiai_core.reading.dicom_io import damaged_header
+
+    ds = _with_three_byte_rows(template_ds)
+    with pytest.raises(DamagedFileError, match=r"odd\.dcm: is a damaged DICOM file: .*"
+                                               r"even multiple of bytes per value"):
+        with damaged_header(tmp_path / "odd.dcm"):
+            ds.Rows  # noqa: B018 - pydicom converts the raw element here
+
+
+@pytest.mark.parametrize("bug", [KeyError("window"), TypeError("unsupported operand"),
+                                 IndexError("list index out of range"),
+                                 AttributeError("'NoneType' object has no attribute 'x'")])
+def test_radiais_own_errors_are_bugs_not_damaged_files(tmp_path, template_ds, bug) -> None:
+    """The same exception types raised by RadiAI's code (not by pydicom) propagate as they
+    are: the faces log them with their traceback and report a bug, never "copy it again"."""
+    from radiai_core.reading.dicom_io import damaged_header, raised_by_decoder
+
+    with pytest.raises(type(bug)) as caught:
+        with damaged_header(tmp_path / "fine.dcm"):
+            raise bug
+    assert not raised_by_decoder(caught.value)

@@ -75,12 +75,42 @@ HEADER_ERRORS = (ValueError, NotImplementedError, TypeError, KeyError, IndexErro
                  BytesLengthException)
 
 
+#: The packages whose complaints are about the file: pydicom and the pixel decoders it calls.
+DECODER_PACKAGES = frozenset({"pydicom", "pylibjpeg", "libjpeg", "openjpeg", "rle"})
+
+
+def raised_by_decoder(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised by pydicom or a pixel decoder (a file it could not parse),
+    rather than by RadiAI's own code (a bug).
+
+    The traceback is read from RadiAI's deepest frame on: the error is the decoder's when a
+    decoder's frame lies below it (pydicom converting a damaged element when RadiAI asked for
+    its value). An error raised in RadiAI's own frame, or in a library RadiAI called directly
+    (NumPy, the builtins), is RadiAI's: it should have checked the value first.
+    """
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(str(tb.tb_frame.f_globals.get("__name__", "")).split(".")[0])
+        tb = tb.tb_next
+    ours = [i for i, name in enumerate(frames) if name in ("radiai_core", "app")]
+    below = frames[ours[-1] + 1:] if ours else frames
+    return any(name in DECODER_PACKAGES for name in below)
+
+
 @contextmanager
 def damaged_header(path: str | Path) -> Iterator[None]:
-    """Turn pydicom's complaints about a damaged header element into a DamagedFileError."""
+    """Turn pydicom's complaints about a damaged header element into a DamagedFileError.
+
+    Only pydicom's and the decoders' own errors (``raised_by_decoder``) are the file's fault;
+    the same exception types raised by RadiAI's code are bugs and propagate unchanged, to be
+    logged with their traceback and reported as bugs, never as the user's damaged file.
+    """
     try:
         yield
     except HEADER_ERRORS as exc:
+        if not raised_by_decoder(exc):
+            raise
         text = str(exc).split("\n")[0][:160] or type(exc).__name__
         raise DamagedFileError(f"is a damaged DICOM file: an element of its header cannot be "
                                f"read ({text}); copy it again from the archive.",
@@ -320,6 +350,8 @@ def _decode(ds: Dataset, meta: ImageMeta, path: Path) -> tuple[np.ndarray, np.nd
     except (ValueError, EOFError, RuntimeError, KeyError, AttributeError, TypeError,
             NotImplementedError, OSError, IndexError, OverflowError, struct.error,
             MemoryError) as exc:
+        if not raised_by_decoder(exc):
+            raise  # RadiAI's bug, not the file's
         text = str(exc).split("\n")[0]
         lowered = text.lower()
         if "less than expected" in lowered or "length" in lowered or isinstance(exc, EOFError):

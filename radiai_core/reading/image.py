@@ -76,7 +76,8 @@ class XrayImage:
     @property
     def shape(self) -> tuple[int, int]:
         """(rows, columns) of the pixels."""
-        return self.pixels.shape  # type: ignore[return-value]
+        rows, columns = self.pixels.shape[:2]
+        return int(rows), int(columns)
 
 
 def iso_date(dicom_date: str | None) -> str:
