@@ -1,4 +1,4 @@
-"""Lung-mask clean-up and suspected-region boxes from a class activation map."""
+"""Lung-mask clean-up and boxes around the peaks of a heat map."""
 
 from __future__ import annotations
 
@@ -10,18 +10,21 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Box:
-    """A suspected region in original image pixels. ``score`` is the share of the heat map's
-    mass (inside the lungs) that falls in this region, in (0, 1]."""
+    """A region around a peak of the heat map, in original image pixels. ``score`` is the share
+    of the map's whole mass that falls in the region, in (0, 1]; ``in_lungs`` is False when
+    most of that mass lies outside the lung contour (the faces label such a box)."""
 
     x: int
     y: int
     w: int
     h: int
     score: float
+    in_lungs: bool = True
 
-    def to_dict(self) -> dict[str, float | int]:
+    def to_dict(self) -> dict[str, float | int | bool]:
         """The box for JSON."""
-        return {"x": self.x, "y": self.y, "w": self.w, "h": self.h, "score": round(self.score, 4)}
+        return {"x": self.x, "y": self.y, "w": self.w, "h": self.h,
+                "score": round(self.score, 4), "in_lungs": self.in_lungs}
 
 
 def clean_lung_mask(prob: np.ndarray, threshold: float = 0.5,
@@ -39,37 +42,85 @@ def clean_lung_mask(prob: np.ndarray, threshold: float = 0.5,
     return filled.astype(bool)
 
 
+#: The map is called diffuse when the area at or above half its peak covers more than this
+#: share of the image: no region stands out, so no box is drawn.
+DIFFUSE_AREA = 0.25
+
+
+def is_diffuse(heat: np.ndarray, level: float = 0.5, max_area: float = DIFFUSE_AREA) -> bool:
+    """Whether a heat map (in [0, 1], peak 1) has no focal evidence: it is all zero, or its
+    area at or above ``level`` covers more than ``max_area`` of the image.
+
+    Parameters
+    ----------
+    heat : ndarray, shape (h, w)
+        The heat map.
+    level : float
+        The share of the peak that counts as "hot".
+    max_area : float
+        The largest hot share of the image that still counts as focal.
+
+    Returns
+    -------
+    bool
+    """
+    top = float(heat.max()) if heat.size else 0.0
+    return top <= 0 or float((heat >= level * top).mean()) > max_area
+
+
 def boxes_from_heatmap(heat: np.ndarray, mask: np.ndarray, out_shape: tuple[int, int],
                        level: float = 0.5, max_boxes: int = 3,
                        min_fraction: float = 0.002) -> list[Box]:
-    """Boxes around the regions where ``heat`` (in [0, 1]) is at least ``level`` inside
-    ``mask`` (same grid as ``heat``), scaled to ``out_shape`` (rows, columns) of the original
-    image and clipped to the mask's bounding box. Sorted by score, at most ``max_boxes``."""
+    """Boxes around the peaks of ``heat``: its connected regions at or above ``level`` of its
+    maximum, wherever they are (the map is not clipped to the lungs), scaled to ``out_shape``.
+
+    Parameters
+    ----------
+    heat : ndarray, shape (h, w)
+        The heat map, in [0, 1].
+    mask : ndarray of bool, shape (h, w)
+        The lung mask on the same grid; a box whose region has most of its mass outside it
+        gets ``in_lungs=False``.
+    out_shape : (int, int)
+        The original image's (rows, columns).
+    level : float
+        The share of the map's maximum a region must reach.
+    max_boxes : int
+        At most this many boxes, largest score first.
+    min_fraction : float
+        Regions smaller than this share of the grid are dropped.
+
+    Returns
+    -------
+    list of Box
+        Empty when the map is diffuse (``is_diffuse``) or all zero.
+
+    Raises
+    ------
+    ValueError
+        ``heat`` and ``mask`` differ in shape.
+    """
     if heat.shape != mask.shape:
         raise ValueError(f"heat map {heat.shape} and mask {mask.shape} differ in shape")
-    inside = np.where(mask, heat, 0.0).astype(np.float32)
-    total = float(inside.sum())
-    if total <= 0 or not mask.any():
+    h = np.maximum(heat.astype(np.float32), 0.0)
+    total = float(h.sum())
+    if total <= 0 or is_diffuse(h, level):
         return []
-    binary = (inside >= level).astype(np.uint8)
+    binary = (h >= level * float(h.max())).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    ys, xs = np.nonzero(mask)
-    mx0, mx1, my0, my1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
-    sy, sx = out_shape[0] / heat.shape[0], out_shape[1] / heat.shape[1]
+    sy, sx = out_shape[0] / h.shape[0], out_shape[1] / h.shape[1]
     boxes = []
     for i in range(1, n):
-        x, y, w, h, area = stats[i]
-        if area < min_fraction * heat.size:
+        x, y, w, hh, area = stats[i]
+        if area < min_fraction * h.size:
             continue
-        score = float(inside[labels == i].sum() / total)
-        x0, y0 = max(x, mx0), max(y, my0)
-        x1, y1 = min(x + w, mx1), min(y + h, my1)
-        if x1 <= x0 or y1 <= y0:
-            continue
-        bx, by = int(round(x0 * sx)), int(round(y0 * sy))
-        bw = max(1, min(int(round(x1 * sx)), out_shape[1]) - bx)
-        bh = max(1, min(int(round(y1 * sy)), out_shape[0]) - by)
-        boxes.append(Box(bx, by, bw, bh, score))
+        region = labels == i
+        mass = float(h[region].sum())
+        in_lungs = float(h[region & mask].sum()) >= 0.5 * mass
+        bx, by = int(round(x * sx)), int(round(y * sy))
+        bw = max(1, min(int(round((x + w) * sx)), out_shape[1]) - bx)
+        bh = max(1, min(int(round((y + hh) * sy)), out_shape[0]) - by)
+        boxes.append(Box(bx, by, bw, bh, mass / total, in_lungs))
     boxes.sort(key=lambda b: b.score, reverse=True)
     return boxes[:max_boxes]
 
