@@ -173,6 +173,8 @@ def test_a_version_1_database_with_rows_is_migrated_keeping_them(analyzer, db_pa
         ALTER TABLE analyses DROP COLUMN refused_by;
         ALTER TABLE analyses DROP COLUMN age;
         ALTER TABLE analyses DROP COLUMN findings;
+        DROP TABLE IF EXISTS image_paths;
+        DROP TABLE IF EXISTS deliveries;
     """)
     raw.execute("PRAGMA user_version = 1")
     raw.commit()
