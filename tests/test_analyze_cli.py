@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -74,7 +76,18 @@ def test_evaluate_json_and_plots(tmp_path) -> None:
             "per_class"} <= set(m)
     assert m["n"] == 20 and set(m["per_class"]) == {"normal", "bacterial", "viral"}
     assert sum(v["support"] for v in m["per_class"].values()) == 20
-    assert 0.0 <= m["auc"] <= 1.0 and "auc_bacterial_vs_viral" in m
+    # The AUC of the 20 samples, from their probabilities as `analyze --json` gives them.
+    from sklearn.metrics import roc_auc_score
+
+    rows = list(csv.DictReader(open(KERMANY_DIR / "index.csv", encoding="utf-8")))
+    code, lines = run("analyze", "--json", "--no-history",
+                      *[str(KERMANY_DIR / r["path"]) for r in rows])
+    scores = {Path(d["path"]).name: 1.0 - d["probabilities"]["normal"]
+              for d in map(json.loads, lines.splitlines()) if d.get("status") == "ok"}
+    truth = [r["label"] != "normal" for r in rows]
+    expected = roc_auc_score(truth, [scores[Path(r["path"]).name] for r in rows])
+    assert m["auc"] == pytest.approx(expected, abs=1e-6) and expected > 0.9
+    assert "auc_bacterial_vs_viral" in m
     for name in ("roc.png", "confusion.png"):
         img = np.asarray(Image.open(tmp_path / name))
         assert img.ndim == 3 and img.shape[0] > 200

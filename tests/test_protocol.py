@@ -87,7 +87,8 @@ def test_boxes_table_is_read_and_checked(tmp_path) -> None:
 
 def test_evaluate_with_the_protocol(tmp_path) -> None:
     boxes = tmp_path / "boxes.csv"
-    boxes.write_text(f"path,finding,x,y,w,h\n{KERMANY_BACTERIAL},Pneumonia,20,40,90,120\n")
+    # The whole image: the map's peak is inside it, and all of its mass.
+    boxes.write_text(f"path,finding,x,y,w,h\n{KERMANY_BACTERIAL},Pneumonia,0,0,224,224\n")
     out = io.StringIO()
     code = main(["evaluate", "--csv", str(KERMANY_DIR / "index.csv"), "--protocol", "--json",
                  "--boxes", str(boxes)], out=out)
@@ -99,7 +100,25 @@ def test_evaluate_with_the_protocol(tmp_path) -> None:
     assert p["cohorts"]["bacterial pneumonia"]["n"] == 8
     assert p["heat_map_on_lungs"]["n"] > 0
     g = p["pointing_game"]
-    assert g["n"] == 1 and g["hits"] in (0, 1) and "bypassed" in g["gate"]
+    assert g["n"] == 1 and g["hits"] == 1 and "bypassed" in g["gate"]
+    assert g["median_mass_in_box"] == pytest.approx(1.0) and g["median_box_share"] == 1.0
+
+
+def test_the_pointing_game_on_a_known_map() -> None:
+    """A map with its peak at (x 30, y 50) and a quarter of its mass in a known box."""
+    from types import SimpleNamespace
+
+    from radiai_core.training.protocol import pointing
+
+    heat = np.zeros((100, 100), np.float32)
+    heat[50, 30] = 3.0  # the peak
+    heat[80:82, 80:82] = 0.25  # 1.0 in all, far from the peak
+    a = SimpleNamespace(heatmap=heat)
+    hit = pointing(a, (20, 40, 20, 20))  # x 20-39, y 40-59: holds the peak
+    assert hit == {"hit": True, "mass_in_box": 0.75, "box_share": 0.04}
+    miss = pointing(a, (70, 70, 20, 20))
+    assert miss == {"hit": False, "mass_in_box": 0.25, "box_share": 0.04}
+    assert pointing(SimpleNamespace(heatmap=np.zeros((4, 4))), (0, 0, 4, 4)) is None
 
 
 def test_the_threshold_rule_takes_the_highest_threshold_at_the_median_sensitivity() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from radiai_core.analysis import pipeline
+from radiai_core.analysis import Decision, pipeline
 from radiai_core.analysis.models import load_models
 from radiai_core.analysis.pipeline import Analyzer
 from radiai_core.cli import main
@@ -68,8 +68,7 @@ def test_every_face_shows_the_dropped_in_model(seven_label_models: Path, tmp_pat
     assert shipped.call == a.call == "pneumonia" and shipped.cam_label is not None
     assert site.title == SEVEN_TITLE and site.labels == NIA and site.multi_label
     assert all(0.0 <= p <= 1.0 for p in site.probabilities.values())
-    assert site.positives == [lab for lab, p in site.ranked()
-                              if lab != "normal" and p >= site.thresholds[lab]]
+    assert site.decision is (Decision.POSITIVE if site.positives else Decision.NEGATIVE)
     assert site.cam_label is None and site.heatmap is None  # one heat map: the shipped call's
     # The reader asks for the site model's effusion map: only that one is drawn.
     b = analyzer.analyze(KERMANY_BACTERIAL, cam_label="findings7/effusion")
@@ -190,8 +189,17 @@ def test_evaluate_measures_the_site_model_label_by_label(seven_label_models: Pat
     assert m["model"] == "findings7" and m["thresholds"] == manifest["thresholds"]
     assert m["n"] + len(m["rejected"]) + len(m["errors"]) == len(rows)
     assert m["n"] >= 15  # children: the gate lets them through
+    # Each label's AUC, from the probabilities the model gives the same images here.
+    from sklearn.metrics import roc_auc_score
+
+    analyzer = Analyzer(load_models(seven_label_models))
+    kept = [r for r in rows if analyzer.analyze(KERMANY_DIR / r["path"]).status == "ok"]
+    probs = [analyzer.analyze(KERMANY_DIR / r["path"]).findings[1].probabilities
+             for r in kept]
     for lab in ("normal", "pneumonia"):
-        assert 0.0 <= m["per_label"][lab]["auc"] <= 1.0
+        truth = [(r["label"] == "normal") == (lab == "normal") for r in kept]
+        assert m["per_label"][lab]["auc"] == pytest.approx(
+            roc_auc_score(truth, [p[lab] for p in probs]), abs=1e-6)
     assert m["per_label"]["rds"]["positives"] == 0 and "auc" not in m["per_label"]["rds"]
     text = io.StringIO()
     assert main(["evaluate", "--csv", str(table), "--model", "findings7"], out=text) == 0
@@ -204,3 +212,37 @@ def test_evaluate_measures_the_site_model_label_by_label(seven_label_models: Pat
     assert main(["evaluate", "--csv", str(SEVEN_DIR / "index.csv"), "--model",
                  "classifier"]) == 1
     assert "has no column(s) label" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("thresholds", "expected"), [
+    (None, []),
+    ({}, "every label but normal, most probable first"),
+    ({"effusion": 0.0}, ["effusion"]),
+    ({"effusion": 0.0, "atelectasis": 0.0}, "effusion and atelectasis, most probable first"),
+])
+def test_a_multi_label_model_calls_the_labels_at_or_over_their_thresholds(
+        seven_label_models: Path, tmp_path: Path, thresholds: dict[str, float] | None,
+        expected: object) -> None:
+    """Known answers: with every threshold at 1.01 but the ones given (0.0), the model calls
+    exactly those labels (all but "normal" when none is given: every threshold 0.0; none
+    when ``thresholds`` is None: every threshold 1.01)."""
+    root = tmp_path / "models"
+    root.mkdir()
+    for name in ("classifier", "lung_mask", "gate"):
+        (root / name).symlink_to(seven_label_models / name, target_is_directory=True)
+    shutil.copytree(seven_label_models / "findings7", root / "findings7")
+    path = root / "findings7" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["thresholds"] = {lab: (1.01 if thresholds is None else
+                                    0.0 if not thresholds or lab in thresholds else 1.01)
+                              for lab in NIA}
+    path.write_text(json.dumps(manifest))
+    site = Analyzer(load_models(root)).analyze(KERMANY_BACTERIAL).findings[1]
+    p = site.probabilities
+    if expected == "every label but normal, most probable first":
+        expected = sorted((lab for lab in NIA if lab != "normal"), key=lambda k: -p[k])
+    elif isinstance(expected, str):
+        expected = sorted(["effusion", "atelectasis"], key=lambda k: -p[k])
+    assert site.positives == expected
+    assert site.decision is (Decision.POSITIVE if expected else Decision.NEGATIVE)
+

@@ -1,0 +1,1 @@
+"""Tests of radiai_core.training, one file per module."""
