@@ -290,3 +290,49 @@ def plot_calibration(pred: Predictions, out_png: Path, negative: str = "normal",
     fig.savefig(out_png, dpi=110)
     plt.close(fig)
     return {"ece": float(ece)}
+
+
+def validation_metrics(probs: np.ndarray, y: np.ndarray, labels: list[str]) -> dict[str, float]:
+    """Metrics of validation probabilities against the true labels (loss, accuracy, AUC…),
+    logged per epoch while training (``metrics`` is the shipped pipeline's full report)."""
+    from sklearn.metrics import log_loss, roc_auc_score
+
+    m: dict[str, float] = {
+        "loss": float(log_loss(y, np.clip(probs, 1e-7, 1), labels=list(range(len(labels))))),
+        "accuracy": float((probs.argmax(1) == y).mean()),
+    }
+    if "normal" in labels:
+        neg = labels.index("normal")
+        abnormal = (y != neg).astype(int)
+        if 0 < abnormal.sum() < len(y):
+            m["auc_abnormal"] = float(roc_auc_score(abnormal, 1 - probs[:, neg]))
+            m["accuracy_abnormal"] = float(((1 - probs[:, neg] >= 0.5) == abnormal).mean())
+    if {"bacterial", "viral"} <= set(labels):
+        b, v = labels.index("bacterial"), labels.index("viral")
+        sel = np.isin(y, [b, v])
+        if sel.any() and len(set(y[sel])) == 2:
+            pb = probs[sel, b] / np.clip(probs[sel, b] + probs[sel, v], 1e-7, None)
+            m["auc_bacterial_vs_viral"] = float(roc_auc_score(y[sel] == b, pb))
+    return m
+
+
+def multilabel_metrics(probs: np.ndarray, y: np.ndarray, labels: list[str]
+                       ) -> dict[str, float]:
+    """Metrics of a multi-label model's validation probabilities against 0/1 targets: mean
+    binary cross-entropy, per-label accuracy at 0.5, and the AUC of every label with both
+    classes present (their mean as ``auc_macro``)."""
+    from sklearn.metrics import roc_auc_score
+
+    p = np.clip(probs, 1e-7, 1 - 1e-7)
+    m: dict[str, float] = {
+        "loss": float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean()),
+        "accuracy": float(((probs >= 0.5) == (y >= 0.5)).mean()),
+    }
+    aucs = {}
+    for j, lab in enumerate(labels):
+        if 0 < y[:, j].sum() < len(y):
+            aucs[lab] = float(roc_auc_score(y[:, j], probs[:, j]))
+            m[f"auc_{lab}"] = aucs[lab]
+    if aucs:
+        m["auc_macro"] = float(np.mean(list(aucs.values())))
+    return m

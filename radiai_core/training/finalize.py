@@ -25,10 +25,12 @@ from .evaluate import (
     Predictions,
     bootstrap_ci,
     metrics,
+    multilabel_metrics,
     per_label_metrics,
     plot_calibration,
     plot_roc_and_confusion,
     threshold_provenance,
+    validation_metrics,
     youden_threshold,
 )
 from .export import export_classifier, export_lung_mask, max_difference
@@ -86,11 +88,7 @@ def finalize_classifier(run_model_dir: Path, csv_path: Path, dest: Path,
     """
     import keras
 
-    from .classifier import (
-        ClassifierConfig,
-        preprocess_samples,
-        validation_metrics,
-    )
+    from .classifier import ClassifierConfig, preprocess_samples
 
     run_manifest = json.loads((run_model_dir / "manifest.json").read_text(encoding="utf-8"))
     if not run_manifest["training"]["config"].get("multi_label"):
@@ -181,7 +179,7 @@ def _finalize_multilabel(run_model_dir: Path, csv_path: Path, dest: Path,
     Youden threshold where the split has both classes, 0.5 where it has not (said so)."""
     import keras
 
-    from .classifier import multilabel_metrics, preprocess_samples
+    from .classifier import preprocess_samples
 
     labels = manifest["labels"]
     model = keras.models.load_model(run_model_dir / "classifier.keras", compile=False)
