@@ -175,10 +175,18 @@ class Exports:
             return True
         return False
 
-    def _csv_written(self, path: str, rows: int, cancelled: bool, history_problem: str) -> None:
+    def _csv_written(self, path: str, rows: int, cancelled: bool, history_problem: str,
+                     counts: dict[str, int]) -> None:
         self.c.history_changed()
-        text = (t("Cancelled: {rows} row(s) written to {path}.") if cancelled
-                else t("{rows} row(s) written to {path}.")).format(rows=rows, path=path)
+        # Analysed, refused and unreadable apart, as the command line counts them.
+        text = (t("Cancelled: {rows} row(s) written to {path}: {analysed} analysed, {refused} "
+                  "refused, {unreadable} could not be read, {ignored} ignored (not images).")
+                if cancelled else
+                t("{rows} row(s) written to {path}: {analysed} analysed, {refused} refused, "
+                  "{unreadable} could not be read, {ignored} ignored (not images).")).format(
+            rows=rows, path=path, analysed=counts.get("ok", 0),
+            refused=counts.get("rejected", 0), unreadable=counts.get("error", 0),
+            ignored=counts.get("ignored", 0))
         if history_problem:
             text += " " + t("Not stored in the history: {problem}").format(
                 problem=history_problem)

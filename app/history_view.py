@@ -25,6 +25,7 @@ from PyQt5.QtWidgets import (
 )
 
 from radiai_core.analysis.findings import Findings, label_ref
+from radiai_core.analysis.gate import refusal_text
 from radiai_core.errors import RadiAIError
 from radiai_core.i18n import localized
 from radiai_core.reading.anonymize import person_name
@@ -44,6 +45,12 @@ log = logging.getLogger(__name__)
 ID_ROLE = Qt.UserRole
 KIND_ROLE = Qt.UserRole + 1
 VERDICT_CHOICES = [("—", None), (N_("agree"), "agree"), (N_("disagree"), "disagree")]
+
+
+def _refusal(e: HistoryEntry) -> str:
+    """A refused analysis in the list: what the image is ("refused: CT slice"), in the
+    reader's language; never the stored status word."""
+    return localized(refusal_text(e.refused_as)) if e.status != "ok" else ""
 
 
 def _call_text(f: Findings) -> str:
@@ -177,7 +184,7 @@ class HistoryPanel(QWidget):
             for e in self.history.analyses(patient_key=p.key, **f):
                 name = e.path.replace("\\", "/").rsplit("/", 1)[-1]
                 item = QTreeWidgetItem([name, e.study_date or e.analysed_at[:10],
-                                        e.call or _positives(e) or e.status])
+                                        e.call or _positives(e) or _refusal(e)])
                 item.setData(0, ID_ROLE, e.id)
                 item.setData(0, KIND_ROLE, "analysis")
                 item.setToolTip(0, e.path)

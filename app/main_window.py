@@ -30,6 +30,7 @@ from PyQt5.QtWidgets import (
 
 from radiai_core.analysis.pipeline import Analysis, default_analyzer
 from radiai_core.errors import HistoryError, RadiAIError
+from radiai_core.i18n import localized
 from radiai_core.reading.dicom_io import tag_listing
 from radiai_core.reading.display import Window, window_text
 from radiai_core.reading.studies import ScanResult
@@ -514,7 +515,7 @@ class MainWindow(QMainWindow):
             total = a.timings_ms.get("total", 0)
             self.status_text.setText(
                 t("Analysed {name} in {ms} ms.").format(name=Path(a.path).name, ms=f"{total:.0f}")
-                if a.status == "ok" else t("{name}: refused.").format(name=Path(a.path).name))
+                if a.status == "ok" else f"{Path(a.path).name}: {localized(a.refused_text)}.")
             self.analysis_shown.emit(a.path)
 
     def _on_view_error(self, path: str, message: str) -> None:
@@ -544,12 +545,14 @@ class MainWindow(QMainWindow):
         worker.recorded.connect(self._on_recorded)
         self.batch_worker = worker
         self.batch_errors = 0
+        self.batch_counts = {"ok": 0, "rejected": 0}  # analysed, refused
         self.show_busy(True)
         self.jobs.start(worker, result=self._on_batch_result, failed=self._on_batch_error,
                         progress=self.show_progress, status=self.status_text.setText,
                         finished=self._on_batch_done)
 
     def _on_batch_result(self, a: Analysis) -> None:
+        self.batch_counts["ok" if a.status == "ok" else "rejected"] += 1
         self.summaries[a.path] = a.to_dict()  # arrays are dropped: memory stays flat
         self.browser.set_result(a.path, *result_text(a))
 
@@ -560,7 +563,6 @@ class MainWindow(QMainWindow):
             self.browser.set_result(path, t("unreadable"), f"{Path(path).name}: {message}")
 
     def _on_batch_done(self, cancelled: bool) -> None:
-        n = self.progress.value()
         self.batch_worker = None
         self.show_busy(self.scan_worker is not None or self.exports.csv_worker is not None)
         # The files the scan already found unusable count too: the message agrees with the
@@ -568,11 +570,17 @@ class MainWindow(QMainWindow):
         scan_skipped = self.last_scan.skipped if self.last_scan is not None else []
         ignored = sum(s.kind == "ignored" for s in scan_skipped)
         unreadable = self.batch_errors + len(scan_skipped) - ignored
-        text = (t("Cancelled after {n} image(s); {unreadable} could not be read, {ignored} "
-                  "ignored (not images): see Skipped files.") if cancelled else
-                t("Analysed {n} image(s); {unreadable} could not be read, {ignored} ignored "
-                  "(not images): see Skipped files."))
-        self.status_text.setText(text.format(n=n, unreadable=unreadable, ignored=ignored))
+        # Analysed, refused and unreadable apart, as the command line counts them.
+        text = (t("Cancelled: {analysed} analysed, {refused} refused, {unreadable} could not "
+                  "be read, {ignored} ignored (not images).") if cancelled else
+                t("Done: {analysed} analysed, {refused} refused, {unreadable} could not be "
+                  "read, {ignored} ignored (not images)."))
+        text = text.format(analysed=self.batch_counts["ok"],
+                           refused=self.batch_counts["rejected"], unreadable=unreadable,
+                           ignored=ignored)
+        if unreadable or ignored:
+            text += " " + t("See Skipped files.")
+        self.status_text.setText(text)
 
     def cancel_work(self) -> None:
         """Cancel scanning, Analyse all and the CSV export (when none runs, say so)."""
@@ -676,8 +684,9 @@ class MainWindow(QMainWindow):
 def result_text(a: Analysis) -> tuple[str, str]:
     """(short text, tooltip) of an image's answer for its row in the study tree: the primary
     model's summary; the tooltip has every model's."""
-    if a.status != "ok":
-        return f"refused ({a.refused_by or 'scope'})", f"Refused: this image {a.message}."
+    if a.status != "ok":  # what the image is ("refused: CT slice"), in the reader's language
+        return localized(a.refused_text), t("Refused: this image {message}.").format(
+            message=localized(a.message))
     f = a.findings[0]
     if f.call is not None:
         short = f"{f.call} {f.abnormal_score:.2f}"

@@ -198,7 +198,8 @@ class CsvWorker(Worker):
     """Analyse files into the batch CSV table (one row per file found, errors included) and
     the history. ``errors`` are files the scan already found unusable: (path, message, kind).
     If the history cannot store an analysis, the table goes on without it; the result,
-    ``(rows written, cancelled, history problem or "")``, says why."""
+    ``(rows written, cancelled, history problem or "", counts by status)``, says why (the
+    counts: "ok" analysed, "rejected" refused, "error" unreadable, "ignored" not images)."""
 
     what = "the CSV export"
 
@@ -219,18 +220,23 @@ class CsvWorker(Worker):
         table = CsvTable(self.csv_path, analyzer.outputs, Pseudonymizer(self.anonymize))
         total = len(self.paths) + len(self.errors)
         told = False
+        counts = {"ok": 0, "rejected": 0, "error": 0, "ignored": 0}  # as the CLI counts
         with table, Runner(analyzer.analyze, self.history_path) as runner:
             for path, message, kind in self.errors:
-                table.add(BatchItem(path, error=message, kind=kind))
+                item = BatchItem(path, error=message, kind=kind)
+                table.add(item)
+                counts[item.status] = counts.get(item.status, 0) + 1
             done = len(self.errors)
             for item in runner.run(self.paths, cancel=self.cancel_event):
                 table.add(item)  # the table matters more than the history: it goes on
+                counts[item.status] = counts.get(item.status, 0) + 1
                 if runner.history_problem and not told:
                     told = True
                     self.status.emit(f"Not stored in the history: {runner.history_problem}")
                 done += 1
                 self.progress.emit(done, total)
-        self.result.emit((table.rows, self.cancel_event.is_set(), runner.history_problem))
+        self.result.emit((table.rows, self.cancel_event.is_set(), runner.history_problem,
+                          counts))
 
 
 def start(worker: Worker, parent: QObject) -> QThread:

@@ -23,6 +23,8 @@ KOREAN = {
     "Heat map and regions: {name}; lungs": "히트맵과 영역: {name}; 폐 윤곽",
     "No positive finding: lungs only, no heat map": "양성 소견 없음: 폐 윤곽만, 히트맵 없음",
     "No findings: the image was refused.": "소견 없음: 이 영상은 분석 대상이 아닙니다.",
+    "No findings: the image was refused ({what}).":
+        "소견 없음: 이 영상은 분석 대상이 아닙니다({what}).",
     "Findings": "소견", "Call: {call}": "판정: {call}",
     "score {score} at the threshold {threshold} chosen on validation data":
         "점수 {score}, 검증 데이터로 정한 임계값 {threshold}",
@@ -125,8 +127,22 @@ SENTENCES_KO: list[tuple[str, str]] = [
      "years): read the findings with extra caution", "{age} (DICOM 헤더); 학습 환자의 나이"
      "({lo}–{hi}세) 밖입니다. 소견을 특히 신중하게 판독하세요"),
     ("{age} (from the DICOM header)", "{age} (DICOM 헤더)"),
-    ("unknown (not in the file); estimated from the image: {estimate} (probability of an adult "
-     "{p})", "알 수 없음(파일에 없음); 영상으로 추정: {estimate} (성인일 확률 {p})"),
+    # The longer age lines first: the short one's {p} would swallow the cut-off.
+    ("unknown (not in the file); estimated from the image: {estimate} (adult score {p}, over "
+     "the cut-off {cut} for refusing an adult)", "알 수 없음(파일에 없음); 영상으로 추정: "
+     "{estimate} (성인 점수 {p}, 성인으로 보고 분석하지 않는 기준 {cut} 초과)"),
+    ("unknown (not in the file); estimated from the image: {estimate} (adult score {p}, not "
+     "over the cut-off {cut} for refusing an adult)", "알 수 없음(파일에 없음); 영상으로 추정: "
+     "{estimate} (성인 점수 {p}, 성인으로 보고 분석하지 않는 기준 {cut} 이하)"),
+    ("unknown (not in the file); estimated from the image: {estimate} (adult score {p})",
+     "알 수 없음(파일에 없음); 영상으로 추정: {estimate} (성인 점수 {p})"),
+    # What a refused image is (gate.RefusedAs), in lists: "refused: CT slice".
+    ("refused: {what}", "분석 대상 아님: {what}"), ("refused", "분석 대상 아님"),
+    ("CT slice", "CT 단면"), ("MRI", "MRI"), ("ultrasound", "초음파"),
+    ("lateral view", "측면 영상"), ("another body part", "다른 신체 부위"),
+    ("inverted image", "반전 영상"), ("not a chest radiograph", "흉부 방사선 사진 아님"),
+    ("blank image", "빈 영상"), ("image too small", "너무 작은 영상"),
+    ("colour image", "컬러 영상"),
     ("No patient data in the file ({name})", "파일에 환자 정보 없음 ({name})"),
     ("age unknown", "나이 미상"), ("study {date}", "검사 {date}"),
     ("{n} years", "{n}세"), ("{n} months", "{n}개월"), ("{n} weeks", "{n}주"),

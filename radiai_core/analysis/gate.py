@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +164,83 @@ RULES: list[tuple[str, str, str]] = [
 ]
 
 
+class RefusedAs(StrEnum):
+    """What a refused image is, as the gate saw it (the typed answer; ``label`` words it
+    for the reader: "refused: CT slice"). ``refused_by`` keeps the question that failed."""
+
+    ADULT = "adult"
+    CT = "ct"
+    MRI = "mri"
+    ULTRASOUND = "ultrasound"
+    LATERAL = "lateral"
+    OTHER_BODY_PART = "other_radiograph"
+    INVERTED = "inverted"
+    NOT_CHEST = "not_chest"
+    BLANK = "blank"
+    TOO_SMALL = "too_small"
+    COLOUR = "colour"
+
+    @property
+    def label(self) -> str:
+        """The image's kind in a few English words ("CT slice", "lateral view")."""
+        return REFUSED_LABELS[self]
+
+    @property
+    def text(self) -> str:
+        """The short refusal shown in lists: "refused: adult", "refused: CT slice"."""
+        return f"refused: {self.label}"
+
+
+REFUSED_LABELS = {
+    RefusedAs.ADULT: "adult", RefusedAs.CT: "CT slice", RefusedAs.MRI: "MRI",
+    RefusedAs.ULTRASOUND: "ultrasound", RefusedAs.LATERAL: "lateral view",
+    RefusedAs.OTHER_BODY_PART: "another body part", RefusedAs.INVERTED: "inverted image",
+    RefusedAs.NOT_CHEST: "not a chest radiograph", RefusedAs.BLANK: "blank image",
+    RefusedAs.TOO_SMALL: "image too small", RefusedAs.COLOUR: "colour image",
+}
+
+#: What an image refused by a feature bound is: (feature, side) → kind.
+RULE_KINDS = {
+    ("contrast", "min"): RefusedAs.BLANK, ("min_side", "min"): RefusedAs.TOO_SMALL,
+    ("colourfulness", "max"): RefusedAs.COLOUR, ("lung_fraction", "min"): RefusedAs.NOT_CHEST,
+    ("lung_fraction", "max"): RefusedAs.NOT_CHEST, ("mask_confidence", "min"): RefusedAs.NOT_CHEST,
+    ("atypicality", "max"): RefusedAs.NOT_CHEST, ("inversion", "max"): RefusedAs.INVERTED,
+    ("inverse_gain", "max"): RefusedAs.INVERTED, ("polarity", "min"): RefusedAs.INVERTED,
+}
+
+#: What an image refused by the body head is: body class → kind.
+BODY_KINDS = {
+    "lateral_chest": RefusedAs.LATERAL, "ct": RefusedAs.CT, "mri": RefusedAs.MRI,
+    "ultrasound": RefusedAs.ULTRASOUND, "other_radiograph": RefusedAs.OTHER_BODY_PART,
+    "inverted": RefusedAs.INVERTED,
+}
+
+
+def refusal_text(refused_as: RefusedAs | str | None) -> str:
+    """"refused: <what the image is>" for lists (the study tree, the CSV, History); plain
+    "refused" when the kind is not known (analyses stored before it was recorded)."""
+    try:
+        return RefusedAs(refused_as).text if refused_as else "refused"
+    except ValueError:
+        return "refused"
+
+
+def refused_as_of(reason: str) -> RefusedAs | None:
+    """What an image refused with the gate's ``reason`` is, for refusals stored before the
+    gate said so itself (the reasons are the gate's own fixed sentences); None if unknown."""
+    for feature, side, text in RULES:
+        if reason == text:
+            return RULE_KINDS[(feature, side)]
+    for body, text in BODY_REASONS.items():
+        if reason == text:
+            return BODY_KINDS.get(body, RefusedAs.NOT_CHEST)
+    if reason.startswith(LATERAL_REASON):
+        return RefusedAs.LATERAL
+    if reason.startswith(("is of a patient aged ", "looks like a radiograph of an adult")):
+        return RefusedAs.ADULT
+    return None
+
+
 #: The physical bounds (blank, too small, colour): fixed, not learned; asked first.
 FIXED_RULES = [r for r in RULES if r[0] in ("contrast", "min_side", "colourfulness")]
 #: The learned bounds, asked after the body head and the header's view.
@@ -251,6 +329,8 @@ class Age:
     estimate: str | None  # "child" or "adult" from the image; None when the header decided
     max_years: float  # the age limit of the models' intended use
     trained_years: tuple[float, float]  # ages of the training patients
+    # The adult score over which the image is refused as an adult's (None: not recorded).
+    adult_cutoff: float | None = None
 
     @property
     def source(self) -> str:
@@ -268,8 +348,13 @@ class Age:
             return text
         if self.adult_probability is None:
             return "unknown"
-        return (f"unknown (not in the file); estimated from the image: {self.estimate} "
-                f"(probability of an adult {self.adult_probability:.2f})")
+        # The score is the age head's: a child's image may score 0.87 and still be under the
+        # cut-off (set on children's images), so the line names the cut-off it was held to.
+        score = f"adult score {self.adult_probability:.2f}"
+        if self.adult_cutoff is not None:
+            side = "over" if self.estimate == "adult" else "not over"
+            score += f", {side} the cut-off {self.adult_cutoff:.2f} for refusing an adult"
+        return f"unknown (not in the file); estimated from the image: {self.estimate} ({score})"
 
     def to_dict(self) -> dict[str, Any]:
         """The age for JSON and the history, with the plain-words text."""
@@ -277,6 +362,8 @@ class Age:
                 "source": self.source, "estimate": self.estimate,
                 "adult_probability": (None if self.adult_probability is None
                                       else round(self.adult_probability, 4)),
+                "adult_cutoff": (None if self.adult_cutoff is None
+                                 else round(self.adult_cutoff, 4)),
                 "max_years": self.max_years, "trained_years": list(self.trained_years),
                 "text": self.describe()}
 
@@ -285,17 +372,20 @@ class Age:
         """The inverse of ``to_dict`` (the history stores it)."""
         lo, hi = d.get("trained_years") or (1.0, 5.0)
         return cls(d.get("years"), d.get("adult_probability"), d.get("estimate"),
-                   float(d.get("max_years", 18.0)), (float(lo), float(hi)))
+                   float(d.get("max_years", 18.0)), (float(lo), float(hi)),
+                   d.get("adult_cutoff"))
 
 
 @dataclass(frozen=True)
 class GateDecision:
     """The gate's answer: ``question`` is None when the image passed, else the question it
-    failed ("chest", "frontal" or "child") and ``reason`` says why in plain words."""
+    failed ("chest", "frontal" or "child"), ``refused_as`` what the image is (an adult's, a CT
+    slice, a lateral view…) and ``reason`` says why in plain words."""
 
     question: str | None
     reason: str | None
     age: Age | None = None
+    refused_as: RefusedAs | None = None
 
 
 class ChestGate:
@@ -332,6 +422,19 @@ class ChestGate:
               ) -> str | None:
         """The feature bounds (all of them, or ``rules``): None when the image passes, else
         the reason of the first it fails."""
+        rule = self.failed_rule(f, rules)
+        return None if rule is None else rule[2]
+
+    def _refuse(self, f: GateFeatures, rules: list[tuple[str, str, str]]) -> GateDecision | None:
+        """A "chest" refusal by the first of ``rules`` the image fails, or None."""
+        rule = self.failed_rule(f, rules)
+        if rule is None:
+            return None
+        return GateDecision("chest", rule[2], refused_as=RULE_KINDS[(rule[0], rule[1])])
+
+    def failed_rule(self, f: GateFeatures, rules: list[tuple[str, str, str]] | None = None
+                    ) -> tuple[str, str, str] | None:
+        """The first rule (of all, or of ``rules``) whose bound the image fails, or None."""
         values: dict[str, Any] = asdict(f)
         for feature, side, reason in RULES if rules is None else rules:
             bound = self.bounds.get(feature, {}).get(side)
@@ -341,7 +444,7 @@ class ChestGate:
             if v is None:
                 raise ValueError(f"the gate has a bound on {feature!r} but it was not measured")
             if (side == "min" and v < bound) or (side == "max" and v > bound):
-                return reason
+                return feature, side, reason
         return None
 
     def decide(self, f: GateFeatures, pooled: np.ndarray, meta: ImageMeta) -> GateDecision:
@@ -350,9 +453,9 @@ class ChestGate:
         another body part or a lateral view), the DICOM View Position when it says lateral,
         then the learned bounds (lung fields, atypicality, inversion). A child: the header's
         age when it tells, else the age head."""
-        reason = self.check(f, FIXED_RULES)
-        if reason is not None:
-            return GateDecision("chest", reason)
+        refused = self._refuse(f, FIXED_RULES)
+        if refused is not None:
+            return refused
         scores = None
         if self.heads is not None and self.scope is not None:
             scores = self.heads.scores(scope_vector(pooled, f))
@@ -362,16 +465,18 @@ class ChestGate:
             if body[frontal] < float(self.scope["thresholds"]["frontal_probability_min"]):
                 other = classes[max((i for i in range(len(body)) if i != frontal),
                                     key=lambda i: body[i])]
+                kind = BODY_KINDS.get(other, RefusedAs.NOT_CHEST)
                 if other == "lateral_chest":
-                    return GateDecision("frontal", LATERAL_REASON)
-                return GateDecision("chest", BODY_REASONS.get(other, BODY_REASONS["other"]))
+                    return GateDecision("frontal", LATERAL_REASON, refused_as=kind)
+                return GateDecision("chest", BODY_REASONS.get(other, BODY_REASONS["other"]),
+                                    refused_as=kind)
         view = (meta.view_position or "").strip().upper()
         if view in LATERAL_VIEWS:
             return GateDecision("frontal", f"{LATERAL_REASON} (View Position {view} in the "
-                                           "DICOM header)")
-        reason = self.check(f, LEARNED_RULES)  # the fixed ones passed above
-        if reason is not None:
-            return GateDecision("chest", reason)
+                                           "DICOM header)", refused_as=RefusedAs.LATERAL)
+        refused = self._refuse(f, LEARNED_RULES)  # the fixed ones passed above
+        if refused is not None:
+            return refused
         if scores is None or self.scope is None:
             return GateDecision(None, None)
         s = self.scope
@@ -382,17 +487,19 @@ class ChestGate:
             age = Age(years, None, None, limit, trained)  # type: ignore[arg-type]
             if years >= limit:
                 return GateDecision("child", f"is of a patient aged {describe_years(years)} "
-                                    f"(DICOM header); {ADULT_REASON.format(limit=limit)}", age)
+                                    f"(DICOM header); {ADULT_REASON.format(limit=limit)}", age,
+                                    RefusedAs.ADULT)
             return GateDecision(None, None, age)
         logodds = float(scores["adult"][0])
         p_adult = float(1.0 / (1.0 + np.exp(-np.clip(logodds, -50, 50))))
-        adult = logodds > float(s["thresholds"]["adult_logodds_max"])
+        cut = float(s["thresholds"]["adult_logodds_max"])
+        adult = logodds > cut
         age = Age(None, p_adult, "adult" if adult else "child", limit,
-                  trained)  # type: ignore[arg-type]
+                  trained, float(1.0 / (1.0 + np.exp(-cut))))  # type: ignore[arg-type]
         if adult:
             return GateDecision("child", "looks like a radiograph of an adult (the age is not "
                                 "in the file and was estimated from the image); "
-                                f"{ADULT_REASON.format(limit=limit)}", age)
+                                f"{ADULT_REASON.format(limit=limit)}", age, RefusedAs.ADULT)
         return GateDecision(None, None, age)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from ..reading.image import XrayImage
 from ..reading.io import load_image
 from .findings import Findings, explained_label, split_cam_label
-from .gate import Age, GateFeatures, contrast, lung_confidence, lung_features
+from .gate import Age, GateFeatures, RefusedAs, contrast, lung_confidence, lung_features
 from .lung_input import LungView, lung_view
 from .models import Classifier, ClassifierGroup, ModelInfo, ModelSet, load_models
 from .regions import Box, boxes_from_heatmap, clean_lung_mask
@@ -33,9 +33,10 @@ class Analysis:
     ensemble counts as one): every face shows them all, the same way. ``mask`` is at the
     original image's resolution; heat maps too, and boxes are in its pixels. ``status`` is
     ``"ok"`` or ``"rejected"``: then ``message`` says why, ``refused_by`` names the gate's
-    question that failed ("chest", "frontal" or "child"), and there are no findings (the lung
-    contour is kept for the viewer). ``age`` is the patient's age as the gate read it (header
-    or image estimate), when it got that far.
+    question that failed ("chest", "frontal" or "child"), ``refused_as`` what the image is
+    (an adult's, a CT slice, a lateral view…; ``refused_text`` words it: "refused: CT slice"),
+    and there are no findings (the lung contour is kept for the viewer). ``age`` is the
+    patient's age as the gate read it (header or image estimate), when it got that far.
 
     ``labels``, ``probabilities``, ``call``… are the primary model's (empty when refused), and
     ``heatmap``, ``boxes``, ``cam_label`` those of the explained finding (the first model's
@@ -51,11 +52,20 @@ class Analysis:
     models: list[ModelInfo] = field(default_factory=list)
     refused_by: str | None = None
     age: Age | None = None
+    refused_as: RefusedAs | None = None
 
     @property
     def path(self) -> str:
         """The analysed file's path."""
         return self.image.meta.path
+
+    @property
+    def refused_text(self) -> str:
+        """"refused: <what the image is>" ("refused: adult", "refused: CT slice"); "" when
+        the image was analysed."""
+        if self.status == "ok":
+            return ""
+        return self.refused_as.text if self.refused_as is not None else "refused"
 
     @property
     def primary(self) -> Findings | None:
@@ -135,6 +145,7 @@ class Analysis:
             "model": self.models[0].to_dict() if self.models else None,
             "models": [i.to_dict() for i in self.models],
             "refused_by": self.refused_by,
+            "refused_as": None if self.refused_as is None else self.refused_as.value,
             "age": self.age.to_dict() if self.age is not None else None,
             "patient_id": m.patient_id, "study_uid": m.study_uid, "sop_uid": m.sop_uid,
             "rows": m.rows, "columns": m.columns, "notice": NOTICE,
@@ -226,7 +237,8 @@ class Analyzer:
                      decision.question, m.features)
             return Analysis(image=image, status="rejected", message=decision.reason or "",
                             mask=mask, timings_ms={k: v * 1000 for k, v in t.items()},
-                            models=self.models.infos, refused_by=decision.question, age=age)
+                            models=self.models.infos, refused_by=decision.question, age=age,
+                            refused_as=decision.refused_as)
         groups = self.models.groups
         want_key, want_label = split_cam_label(cam_label, [g.key for g in groups])
         findings: list[Findings] = []

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from ..analysis.findings import Findings, label_ref
+from ..analysis.gate import RefusedAs
 from ..errors import RadiAIError
 from ..reading.io import load_image
 from ..reading.studies import list_files
@@ -111,7 +112,8 @@ def _print_analysis(d: dict[str, Any], out: TextIO) -> None:
         return
     age = d.get("age")
     if d["status"] == "rejected":
-        out.write(f"REFUSED {d['path']}: {d['message']}\n")
+        what = RefusedAs(d["refused_as"]).label if d.get("refused_as") else "refused"
+        out.write(f"REFUSED {d['path']} ({what}): {d['message']}\n")
         if age is not None:
             out.write(f"       age: {age['text']}\n")
         return

@@ -139,7 +139,7 @@ class CsvTable:
         self.models = [(key, list(labels)) for key, labels in models]
         self.pseudonyms = pseudonyms or Pseudonymizer()
         self.columns = ["path", "patient_id", "study_date", "age", "status", "refused_by",
-                        "message"]
+                        "refused_as", "message"]
         for i, (key, labels) in enumerate(self.models):
             pre = self._prefix(i, key)
             self.columns += [*(f"{pre}p_{lab}" for lab in labels), f"{pre}call",
@@ -168,6 +168,7 @@ class CsvTable:
             row.update(path=d.reference if self.pseudonyms.enabled else item.path,
                        patient_id=d.patient_id, study_date=iso_date(a.image.meta.study_date),
                        refused_by=a.refused_by or "",
+                       refused_as=a.refused_as.label if a.refused_as is not None else "",
                        age=a.age.describe() if a.age is not None else "")
             by_key = {f.key: f for f in a.findings}
             for i, (key, labels) in enumerate(self.models):

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from ..analysis.findings import Findings
-from ..analysis.gate import Age
+from ..analysis.gate import Age, RefusedAs, refused_as_of
 from ..analysis.manifest import ModelInfo
 from ..analysis.pipeline import Analysis
 from ..analysis.regions import Box
@@ -126,8 +126,20 @@ def _image_paths(db: sqlite3.Connection) -> None:
     """)
 
 
+def _refused_as(db: sqlite3.Connection) -> None:
+    """What a refused image is (``RefusedAs``: adult, CT slice, lateral view…), beside the
+    question that refused it; refusals stored before are read off the gate's reason."""
+    if "refused_as" not in {r[1] for r in db.execute("PRAGMA table_info(analyses)")}:
+        db.execute("ALTER TABLE analyses ADD COLUMN refused_as TEXT")
+    rows = db.execute("SELECT id, message FROM analyses WHERE status = 'rejected'").fetchall()
+    db.executemany("UPDATE analyses SET refused_as = ? WHERE id = ?",
+                   [(kind.value, i) for i, message in rows
+                    if (kind := refused_as_of(message or "")) is not None])
+
+
 #: MIGRATIONS[i] takes a database at schema version i to version i + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _image_paths]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _image_paths,
+                                                          _refused_as]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -168,6 +180,8 @@ class HistoryEntry:
     boxes: list[Box]
     refused_by: str | None = None
     age: Age | None = None
+    #: What a refused image is (None when analysed, or stored without it and not known).
+    refused_as: RefusedAs | None = None
     verdicts: dict[str, tuple[str | None, str]] = field(default_factory=dict)
     findings: list[Findings] = field(default_factory=list)
     #: Every path the image was seen under, the latest first (``path`` is the latest).
@@ -397,6 +411,7 @@ class History:
             "abnormal_score": a.abnormal_score, "threshold": a.threshold, "call": a.call,
             "cam_label": a.cam_label, "boxes": json.dumps([asdict(b) for b in a.boxes]),
             "refused_by": a.refused_by,
+            "refused_as": None if a.refused_as is None else a.refused_as.value,
             "age": json.dumps(a.age.to_dict()) if a.age is not None else None,
             "findings": json.dumps([f.to_dict(exact=True) for f in a.findings]),
         }
@@ -657,13 +672,14 @@ class History:
             image=image, status=e.status, message=e.message, findings=findings,
             mask=_unpng(row[1], shape, binary=True),
             models=[ModelInfo(**d) for d in json.loads(row[4])],
-            refused_by=e.refused_by, age=e.age)
+            refused_by=e.refused_by, age=e.age, refused_as=e.refused_as)
 
     _SELECT = ("SELECT a.id, p.patient_id, COALESCE(p.name, ''), a.path, a.analysed_at, "
                "COALESCE(a.study_date, ''), COALESCE(a.study_description, ''), a.status, "
                "a.message, a.labels, a.display_names, a.probabilities, a.call, a.threshold, "
                "a.model_name, a.model_version, a.model_sha256, a.boxes, a.refused_by, a.age, "
-               "a.findings, a.abnormal_score, a.cam_label, a.image_key, a.patient "
+               "a.findings, a.abnormal_score, a.cam_label, a.image_key, a.patient, "
+               "a.refused_as "
                "FROM analyses a JOIN patients p ON a.patient = p.id")
 
     def _entry(self, r: tuple[Any, ...],
@@ -682,6 +698,8 @@ class History:
             boxes=[Box(**b) for b in json.loads(r[17])], refused_by=r[18],
             age=Age.from_dict(json.loads(r[19])) if r[19] else None, verdicts=verdicts,
             paths=paths or [r[3]])
+        if r[25] in set(RefusedAs):
+            e.refused_as = RefusedAs(r[25])
         if r[20] is not None:
             e.findings = [Findings.from_dict(d) for d in json.loads(r[20])]
         elif e.status == "ok":  # stored before schema 4: the primary model's columns

@@ -227,7 +227,9 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
 
     c.setFont(bold, 11)
     if a.status != "ok":
-        c.drawString(left, y, t("No findings: the image was refused."))
+        c.drawString(left, y, t("No findings: the image was refused ({what}).").format(
+            what=i18n.localized(a.refused_as.label, lang)) if a.refused_as is not None
+            else t("No findings: the image was refused."))
         y -= 5.5 * mm
         c.setFont(font, 9.5)
         message = i18n.localized(a.message, lang)

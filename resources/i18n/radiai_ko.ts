@@ -264,12 +264,24 @@
         <translation>RadiAI를 다시 시작하면 언어가 바뀝니다.</translation>
     </message>
     <message>
-        <source>Cancelled after {n} image(s); {unreadable} could not be read, {ignored} ignored (not images): see Skipped files.</source>
-        <translation>영상 {n}개 후 취소됨; {unreadable}개는 읽을 수 없고 {ignored}개는 영상이 아니어서 건너뜀: 건너뛴 파일 목록을 보세요.</translation>
+        <source>Cancelled: {analysed} analysed, {refused} refused, {unreadable} could not be read, {ignored} ignored (not images).</source>
+        <translation>취소됨: {analysed}개 분석, {refused}개 분석 대상 아님, {unreadable}개 읽을 수 없음, {ignored}개는 영상이 아니어서 건너뜀.</translation>
     </message>
     <message>
-        <source>Analysed {n} image(s); {unreadable} could not be read, {ignored} ignored (not images): see Skipped files.</source>
-        <translation>영상 {n}개 분석함; {unreadable}개는 읽을 수 없고 {ignored}개는 영상이 아니어서 건너뜀: 건너뛴 파일 목록을 보세요.</translation>
+        <source>Done: {analysed} analysed, {refused} refused, {unreadable} could not be read, {ignored} ignored (not images).</source>
+        <translation>완료: {analysed}개 분석, {refused}개 분석 대상 아님, {unreadable}개 읽을 수 없음, {ignored}개는 영상이 아니어서 건너뜀.</translation>
+    </message>
+    <message>
+        <source>See Skipped files.</source>
+        <translation>건너뛴 파일 목록을 보세요.</translation>
+    </message>
+    <message>
+        <source>{rows} row(s) written to {path}: {analysed} analysed, {refused} refused, {unreadable} could not be read, {ignored} ignored (not images).</source>
+        <translation>{path}에 {rows}행을 저장했습니다: {analysed}개 분석, {refused}개 분석 대상 아님, {unreadable}개 읽을 수 없음, {ignored}개는 영상이 아니어서 건너뜀.</translation>
+    </message>
+    <message>
+        <source>Cancelled: {rows} row(s) written to {path}: {analysed} analysed, {refused} refused, {unreadable} could not be read, {ignored} ignored (not images).</source>
+        <translation>취소됨: {path}에 {rows}행을 저장했습니다: {analysed}개 분석, {refused}개 분석 대상 아님, {unreadable}개 읽을 수 없음, {ignored}개는 영상이 아니어서 건너뜀.</translation>
     </message>
     <message>
         <source>Cancelling…</source>
