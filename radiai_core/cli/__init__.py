@@ -14,6 +14,7 @@ from ..reading.privacy import protect
 from .analyze import cmd_analyze, cmd_inspect
 from .evaluate import cmd_evaluate
 from .listen import add_listen_parser
+from .trace import add_trace_parser
 from .train import cmd_train
 
 __all__ = ["build_parser", "main", "version"]
@@ -72,8 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pdf-dir", type=Path, metavar="DIR",
                    help="write a PDF snapshot per analysed image into DIR")
     p.add_argument("--anonymize", action="store_true",
-                   help="leave patient name, id, birth date, institution, UIDs and source paths "
-                        "out of everything written (pseudonyms stable within this run)")
+                   help="leave patient name, id, birth date, institution, study description, "
+                        "UIDs and source paths out of everything written; each patient is "
+                        "'Patient 7F3K2-QX9AB', the same in every export on this computer "
+                        "('radiai trace' tells whom and which file a reference names)")
     p.add_argument("--no-history", action="store_true",
                    help="do not store the analyses in the local history database")
     p.set_defaults(func=cmd_analyze)
@@ -171,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "reaches the threshold (default: pneumonia; e.g. abnormal)")
     f.set_defaults(func=cmd_train)
     add_listen_parser(sub)
+    add_trace_parser(sub)
     return parser
 
 

@@ -159,7 +159,8 @@ class CsvTable:
 
     def add(self, item: BatchItem) -> dict[str, Any]:
         """Write one row for ``item`` (flushed at once) and return it."""
-        row: dict[str, Any] = {"status": item.status, "message": item.message}
+        row: dict[str, Any] = {"status": item.status,
+                               "message": self.pseudonyms.message(item.message, item.path)}
         a = item.analysis
         if a is None:
             row["path"] = self.pseudonyms.file_reference(item.path)
