@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .regions import Box
+from .zones import Zone
 
 
 @dataclass
@@ -20,6 +21,9 @@ class Findings:
     at or above theirs (a softmax model's ``positives`` is its explained finding when the call
     is positive). ``cam_label`` is the label whose heat map (``heatmap``, at the image's
     resolution) and ``boxes`` (in its pixels) are shown, when one is.
+    ``zones`` names the lung zones that hold the heat map's mass (``zones.evidence_zones``:
+    each with its share, then the share outside the lungs); ``diffuse`` is True when the map
+    has no focal peak, so no box is drawn (``regions.is_diffuse``).
     """
 
     key: str
@@ -37,6 +41,8 @@ class Findings:
     cam_label: str | None = None
     heatmap: np.ndarray | None = None
     boxes: list[Box] = field(default_factory=list)
+    zones: list[Zone] = field(default_factory=list)
+    diffuse: bool = False
 
     def name(self, label: str) -> str:
         """A label's display name."""
@@ -81,6 +87,8 @@ class Findings:
             "threshold": self.threshold, "thresholds": dict(self.thresholds),
             "call": self.call, "positives": list(self.positives), "cam_label": self.cam_label,
             "boxes": [asdict(b) if exact else b.to_dict() for b in self.boxes],
+            "zones": [asdict(z) if exact else z.to_dict() for z in self.zones],
+            "diffuse": self.diffuse,
         }
 
     @classmethod
@@ -95,7 +103,9 @@ class Findings:
                    thresholds={k: float(v) for k, v in d.get("thresholds", {}).items()},
                    call=d.get("call"), positives=list(d.get("positives", [])),
                    cam_label=d.get("cam_label"),
-                   boxes=[Box(**b) for b in d.get("boxes", [])])
+                   boxes=[Box(**b) for b in d.get("boxes", [])],
+                   zones=[Zone.from_dict(z) for z in d.get("zones", [])],
+                   diffuse=bool(d.get("diffuse", False)))
 
 
 def explained_label(probabilities: dict[str, float], negative_label: str | None,

@@ -14,11 +14,13 @@ import numpy as np
 
 from ..reading.image import XrayImage
 from ..reading.io import load_image
+from .explain import BatchRunner, Occlusion, finding_targets, log_odds, shipped
 from .findings import Findings, explained_label, split_cam_label
 from .gate import Age, GateFeatures, RefusedAs, contrast, lung_confidence, lung_features
 from .lung_input import LungView, lung_view
 from .models import Classifier, ClassifierGroup, ModelInfo, ModelSet, load_models
-from .regions import Box, boxes_from_heatmap, clean_lung_mask
+from .regions import Box, boxes_from_heatmap, clean_lung_mask, is_diffuse
+from .zones import evidence_zones
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +173,8 @@ class Analyzer:
 
     def __init__(self, models: ModelSet) -> None:
         self.models = models
+        self._explainers: dict[int, Occlusion] = {}
+        self._explainers_lock = threading.Lock()
 
     @property
     def outputs(self) -> list[tuple[str, list[str]]]:
@@ -286,13 +290,19 @@ class Analyzer:
                 f.positives = [default]
         f.cam_label = (want_label or default) if explain else None
         if f.cam_label is not None:
+            # The evidence: the shipped occlusion map of the finding (explain.py), its lung
+            # zones and boxes around its peaks, all from the same map, never clipped to the
+            # lungs. Only here: a negative call (nothing explained) pays nothing.
             t1 = time.perf_counter()
-            index = lead.labels.index(f.cam_label)
-            maps = [self._explain(clf, feats, view, front, index, m.mask.shape, image.shape)
-                    for clf, (front, view, _, feats) in zip(group.members, passes, strict=True)]
-            cam_grid = np.mean([g for g, _ in maps], axis=0)
+            targets = finding_targets(lead.labels, f.cam_label, lead.negative_label,
+                                      lead.multi_label, asked=want_label is not None)
+            maps = [self._explain(clf, view, front, probs, targets, m.mask.shape, image.shape)
+                    for clf, (front, view, probs, _) in zip(group.members, passes, strict=True)]
+            grid = np.mean([g for g, _ in maps], axis=0)
             f.heatmap = np.mean([h for _, h in maps], axis=0).astype(np.float32)
-            f.boxes = boxes_from_heatmap(cam_grid, m.mask, image.shape)
+            f.diffuse = is_diffuse(grid)
+            f.boxes = boxes_from_heatmap(grid, m.mask, image.shape)
+            f.zones = evidence_zones(grid, m.mask)
             t["explain"] += time.perf_counter() - t1
         return f
 
@@ -311,29 +321,44 @@ class Analyzer:
         t["classifier"] += time.perf_counter() - t1
         return front, view, probs, feats
 
-    @staticmethod
-    def _explain(clf: Classifier, feats: np.ndarray, view: LungView, front: np.ndarray,
-                 index: int, grid: tuple[int, int], shape: tuple[int, int]
+    def explainer(self, clf: Classifier) -> Occlusion:
+        """The shipped explanation of ``clf`` over a batched interpreter of its own (made on
+        first use, so an analysis that explains nothing never builds it)."""
+        with self._explainers_lock:
+            if id(clf) not in self._explainers:
+                runner = BatchRunner(clf.folder / clf.manifest["runtime"]["litert"])
+                self._explainers[id(clf)] = shipped(runner)
+            return self._explainers[id(clf)]
+
+    def _explain(self, clf: Classifier, view: LungView, front: np.ndarray, probs: np.ndarray,
+                 targets: list[int], grid: tuple[int, int], shape: tuple[int, int]
                  ) -> tuple[np.ndarray, np.ndarray]:
-        """One classifier's heat map of label ``index``: on the lung mask's grid (for the
-        boxes) and at the image's resolution, both in [0, 1]."""
-        cam = clf.cam(feats, index)
+        """One classifier's map of the finding ``targets``: on the lung mask's grid (for the
+        zones and boxes) and at the image's resolution, both in [0, 1]."""
+        base = float(log_odds(probs[None], targets)[0])
+        heat = self.explainer(clf)(view.pixels, targets, base, back=clf.back)
         if (view.x0, view.y0, view.x1, view.y1) != (0, 0, front.shape[1], front.shape[0]):
-            cam = _place(cam, view, front.shape)  # the classifier saw a crop
-        cam_grid = np.clip(cv2.resize(cam, (grid[1], grid[0]), interpolation=cv2.INTER_CUBIC),
-                           0.0, 1.0)
-        heatmap = np.clip(cv2.resize(cam, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC),
-                          0.0, 1.0).astype(np.float32)
-        return cam_grid, heatmap
+            heat = _place(heat, view, front.shape)  # the classifier saw a crop
+        on_grid = np.clip(cv2.resize(heat, (grid[1], grid[0]), interpolation=cv2.INTER_AREA),
+                          0.0, 1.0)
+        heatmap = np.clip(cv2.resize(heat, (shape[1], shape[0]),
+                                     interpolation=cv2.INTER_CUBIC), 0.0, 1.0)
+        return on_grid, heatmap.astype(np.float32)
 
     def warm_up(self) -> None:
         """Run each model once on a blank input: LiteRT prepares its kernels on the first
-        invocation, which should not happen in the middle of the first real analysis."""
+        invocation, which should not happen in the middle of the first real analysis (the
+        primary classifier's explanation included)."""
         seg = self.models.lung_mask
         blank = np.zeros((448, 448), np.float32)
         seg.predict(seg.front(blank))
         for clf in self.models.classifiers:
             clf.predict(clf.front(blank))
+        # the primary classifier's batched interpreter too: its first invocation sizes its
+        # memory and packs its weights, which the first positive call should not wait for
+        primary = self.models.classifier
+        front = primary.front(blank)
+        self.explainer(primary)(front, [0], 0.0, back=primary.back)
 
     def gate_features(self, image: XrayImage, front: np.ndarray, lung_prob: np.ndarray,
                       mask: np.ndarray, feats: np.ndarray,

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..analysis.findings import Findings, label_ref
 from ..analysis.gate import RefusedAs
+from ..analysis.zones import describe
 from ..errors import RadiAIError
 from ..reading.io import load_image
 from ..reading.studies import list_files
@@ -130,7 +131,7 @@ def _print_analysis(d: dict[str, Any], out: TextIO) -> None:
 def _print_findings(f: Findings, out: TextIO, titled: bool) -> None:
     """One model's findings, as every face shows them: its title (when the set has several),
     the labels (all of a multi-label model, marked when over threshold; else the top three),
-    its call, the explained label and its regions."""
+    its call, the explained label, the lung zones of its evidence and its regions."""
     pad = "       "
     if titled:
         out.write(f"{pad}[{f.title}]\n")
@@ -141,9 +142,14 @@ def _print_findings(f: Findings, out: TextIO, titled: bool) -> None:
         out.write(f"{pad}call: {f.summary()}\n")
     if f.cam_label is not None:
         out.write(f"{pad}heat map: {f.name(f.cam_label)}\n")
+    if f.zones:
+        out.write(f"{pad}evidence by lung zone: {describe(f.zones)}\n")
+    if f.diffuse:
+        out.write(f"{pad}evidence diffuse: no single region stands out, so no box\n")
     for b in f.boxes:
         out.write(f"{pad}region x={b.x} y={b.y} w={b.w} h={b.h} "
-                  f"({b.score:.0%} of the heat map)\n")
+                  f"({b.score:.0%} of the heat map"
+                  + ("" if b.in_lungs else ", outside the lung contour") + ")\n")
 
 
 class _Progress:

@@ -167,6 +167,15 @@ def _protocol(args: argparse.Namespace, analyzer: Any, samples: list, out: TextI
                       f"{h['median_mass_in_lungs']:.2f} (median) for a lung share of "
                       f"{h['median_lung_share']:.2f}: {h['median_concentration']:.2f}x chance; "
                       f"peak inside the lungs {h['peak_in_lungs']:.0%}\n")
+            d = h["faithfulness"]
+            out.write(f"deletion test: the map's top 15 % blurred drops the pneumonia log-odds "
+                      f"{d['deletion_ratio_median']:.2f}x as much as random regions (median; "
+                      f"ratio of medians {d['deletion_ratio_of_medians']:.2f}x), beating every "
+                      f"random draw in {d['deletion_beats_every_random']:.0%} of images; "
+                      f"insertion: gain {d['median_gain']:.2f} vs {d['median_random_gain']:.2f} "
+                      f"for random regions (medians), beating every random draw in "
+                      f"{d['insertion_beats_every_random']:.0%}\n")
+            out.write("definitions: " + h["definitions"] + "\n")
         g = result.get("pointing_game")
         if g:
             out.write(f"pointing game (gate bypassed): peak inside the box for {g['hits']} of "

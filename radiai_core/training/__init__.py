@@ -5,5 +5,5 @@ metrics in ``evaluate``, the model-selection protocol in ``protocol``.
 Nothing is imported here: TensorFlow loads only when a recipe runs.
 """
 
-__all__ = ["ablation", "classifier", "common", "datasets", "evaluate", "export", "finalize",
-           "gate", "lung_mask", "protocol", "threshold"]
+__all__ = ["ablation", "classifier", "common", "datasets", "evaluate", "export",
+           "faithfulness", "finalize", "gate", "lung_mask", "protocol", "threshold"]

@@ -5,8 +5,10 @@
   aspect; AUC, sensitivity and specificity at the shipped threshold under each;
 - **cohorts**: the figures per acquisition cohort of the validation split (the ``IM-`` and
   ``NORMAL2-IM-`` normal series, bacterial and viral pneumonia);
-- **where the heat map points**: the share of the map's mass inside the lungs divided by the
-  lungs' share of the image (1 = chance), the peak inside the lungs, and the pointing game on
+- **where the heat map points and whether it is the model's own**: the deletion and insertion
+  tests of the shipped map against random regions (``faithfulness``), the share of the map's
+  mass inside the lungs divided by the lungs' share of the image (1 = chance), the peak inside
+  the lungs, and the pointing game on
   radiologists' boxes (``nih_boxes.csv``: adults, so the scope gate is bypassed for this
   figure alone, and said so).
 """
@@ -23,12 +25,15 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ..analysis.explain import log_odds
+from ..analysis.lung_input import lung_view
 from ..analysis.pipeline import Analyzer
 from ..errors import DataError
 from ..reading.image import XrayImage
 from ..reading.io import load_image
 from .datasets import Sample
 from .evaluate import metrics, predict_table
+from .faithfulness import DEFINITIONS, Faithfulness, deletion_insertion, summary
 
 log = logging.getLogger(__name__)
 
@@ -225,20 +230,45 @@ def explained_finding(analyzer: Analyzer, image: XrayImage) -> Any:
     return first if first.cam_label == label else analyzer.analyze(image, cam_label=label)
 
 
+def map_faithfulness(analyzer: Analyzer, a: Any, rng: np.random.Generator) -> Faithfulness:
+    """The deletion and insertion tests (``faithfulness``) of an analysis' heat map, on the
+    primary classifier's front image (the map resized onto it), scored as the pneumonia
+    log-odds (every label but the negative one) through the shipped runtime, batched."""
+    clf = analyzer.models.classifier
+    front = clf.front(a.image.pixels)
+    rows, cols = front.shape
+    heat = cv2.resize(a.heatmap, (cols, rows), interpolation=cv2.INTER_AREA)
+    mask = cv2.resize(a.mask.astype(np.uint8), (cols, rows),
+                      interpolation=cv2.INTER_NEAREST).astype(bool)
+    neg = clf.labels.index(clf.negative_label)
+    targets = [i for i in range(len(clf.labels)) if i != neg]
+    runner = analyzer.explainer(clf).runner
+
+    def score(batch: np.ndarray) -> np.ndarray:
+        x = np.stack([clf.back(lung_view(b, mask, clf.lung_input).pixels) for b in batch])
+        return log_odds(runner.probabilities(x), targets)
+
+    return deletion_insertion(front, {"map": heat}, score, rng)["map"]
+
+
 def lung_concentration(analyzer: Analyzer, samples: list[Sample]) -> dict[str, Any]:
-    """Heat-map figures over the pneumonia images of ``samples``: median concentration on the
-    lungs (1 = chance), median mass inside them, share of peaks inside them."""
+    """Heat-map figures over the pneumonia images of ``samples`` (the shipped map, through
+    ``Analysis.findings[0].heatmap``): the deletion and insertion tests against random regions
+    (``faithfulness.summary``), median concentration on the lungs (1 = chance), median mass
+    inside them, share of peaks inside them, and the definitions."""
     neg = analyzer.models.classifier.negative_label
-    rows = []
-    for s in samples:
+    rows, tests = [], []
+    for i, s in enumerate(samples):
         if s.label == neg:
             continue
-        f = heat_figures(explained_finding(analyzer, load_image(s.path)))
+        a = explained_finding(analyzer, load_image(s.path))
+        f = heat_figures(a)
         if f is not None:
             rows.append(f)
+            tests.append(map_faithfulness(analyzer, a, np.random.default_rng(i)))
     if not rows:
         return {"n": 0}
-    return {"n": len(rows),
+    return {"n": len(rows), "faithfulness": summary(tests), "definitions": DEFINITIONS,
             "median_concentration": float(np.median([r["concentration"] for r in rows])),
             "median_mass_in_lungs": float(np.median([r["mass_in_lungs"] for r in rows])),
             "median_lung_share": float(np.median([r["lung_share"] for r in rows])),
