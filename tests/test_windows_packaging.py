@@ -81,3 +81,28 @@ def test_cli_writes_utf8_into_a_pipe_whatever_the_locale() -> None:
     assert proc.returncode == 0, proc.stderr.decode("utf-8", "replace")
     text = proc.stdout.decode("utf-8")
     assert "1–5" in text
+
+
+def test_the_linux_side_makes_its_own_build_environment() -> None:
+    """Without a prepared .venv, `pip wheel --no-build-isolation` with the system Python failed
+    (`invalid command 'bdist_wheel'`: no wheel package, an old setuptools). Unless PYTHON names
+    one, the script makes a virtual environment of its own with setuptools >= 69 and wheel, and
+    builds RadiAI's wheel with it; `--wheel-only` stops there, without Wine."""
+    build = (ROOT / "packaging" / "windows" / "build-on-linux.sh").read_text(encoding="utf-8")
+    lines = [line.strip() for line in build.splitlines() if not line.strip().startswith("#")]
+    assert not any(".venv/bin/python" in line for line in lines)  # no prepared .venv needed
+    assert 'PY=$WORK/buildenv/bin/python' in lines
+    assert '"$BASE" -m venv "$WORK/buildenv" || {' in lines
+    assert '"$PY" -m pip install -q --upgrade pip "setuptools>=69" wheel' in lines
+    # Every pip run goes through $PY; none through a bare python3.
+    pip_runs = [line for line in lines if " -m pip " in line]
+    assert pip_runs and all('"$PY" -m pip' in line for line in pip_runs), pip_runs
+    wheel = lines.index('quiet "$PY" -m pip wheel -q --no-deps --no-build-isolation -w '
+                        '"$DL/radiai" "$WORK/src"')
+    assert lines.index('if [ $WHEEL_ONLY = 1 ]; then') == wheel + 1
+    assert wheel < next(i for i, line in enumerate(lines) if "--platform win_amd64" in line)
+    # Python 3.11 or newer is checked first (tomllib reads the version; the wheels are cp311).
+    assert "sys.exit(sys.version_info < (3, 11))" in build
+    proc = subprocess.run(["bash", "-n", str(ROOT / "packaging" / "windows" /
+                                             "build-on-linux.sh")], capture_output=True)
+    assert proc.returncode == 0, proc.stderr

