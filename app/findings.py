@@ -17,13 +17,19 @@ from PyQt5.QtWidgets import (
 
 from radiai_core.analysis.findings import Findings, label_ref
 from radiai_core.analysis.pipeline import NOTICE, Analysis
+from radiai_core.analysis.zones import describe
 from radiai_core.i18n import localized
 from radiai_core.reading.anonymize import patient_line
 from radiai_core.reading.image import ImageMeta
 
-from .i18n import t
+from .i18n import N_, t
 
 TOP_N = 3
+
+#: The phrases and zone names ``zones.describe`` asks the translator for.
+ZONE_PHRASES = (N_("{zone} zone {share}"), N_("{share} outside the lungs"),
+                N_("no lung zone holds 10 % of the map"), N_("right upper"), N_("right middle"),
+                N_("right lower"), N_("left upper"), N_("left middle"), N_("left lower"))
 
 
 def short_name(path: str, limit: int = 36) -> str:
@@ -60,6 +66,8 @@ class FindingsPanel(QWidget):
         self.title.setWordWrap(True)
         self.call = QLabel()
         self.call.setWordWrap(True)
+        self.evidence = QLabel()  # where the heat map's evidence lies: lung zones, boxes
+        self.evidence.setWordWrap(True)
         self.rows = QGridLayout()
         self.more = QToolButton()
         self.more.setText(t("Show all labels"))
@@ -84,6 +92,7 @@ class FindingsPanel(QWidget):
         layout.addLayout(self.rows)
         layout.addWidget(self.more)
         layout.addWidget(self.call)
+        layout.addWidget(self.evidence)
         layout.addWidget(self.model)
         layout.addStretch(1)
         layout.addWidget(self.notice)
@@ -98,6 +107,7 @@ class FindingsPanel(QWidget):
         self.bars, self._extra = {}, []
         self.more.hide()
         self.call.clear()
+        self.evidence.clear()
         self.age.clear()
         self.model.clear()
 
@@ -142,6 +152,7 @@ class FindingsPanel(QWidget):
             if line:
                 calls.append(f"{escape(f.title)}: {line}" if several else line)
         self.call.setText("<br>".join(calls))
+        self.evidence.setText(self.evidence_text(a.explained))
         self._show_models(a)
 
     def _add_findings(self, f: Findings, primary: bool, titled: bool) -> None:
@@ -202,6 +213,25 @@ class FindingsPanel(QWidget):
             colour = "#c0392b" if f.positives else "#1e8449"
             return f"<span style='color:{colour}'><b>{positives_text(f)}</b></span>"
         return ""
+
+    @staticmethod
+    def evidence_text(f: Findings | None) -> str:
+        """Where the shown heat map's evidence lies, for rich text: the lung zones holding its
+        mass and the share outside the lungs; that it is diffuse (so no box is drawn); boxes
+        outside the lung contour. Empty when no heat map is shown."""
+        if f is None or not f.cam_label or (not f.zones and not f.diffuse):
+            return ""
+        lines = []
+        if f.zones:
+            lines.append(t("Evidence by lung zone: {zones}").format(
+                zones=escape(describe(f.zones, t))))
+        if f.diffuse:
+            lines.append(t("Evidence diffuse: no single region stands out, so no box is "
+                           "drawn."))
+        outside = sum(not b.in_lungs for b in f.boxes)
+        if outside:
+            lines.append(t("Boxes outside the lung contour: {n}").format(n=outside))
+        return "<br>".join(lines)
 
     def _show_models(self, a: Analysis) -> None:
         self.model.setText("<br>".join(f"{m.name} {m.version} ({m.sha256[:12]})"

@@ -42,6 +42,16 @@ KOREAN = {
     "Above threshold: {labels}": "임계값 이상: {labels}",
     "No label above its threshold": "임계값 이상인 소견 없음",
     "threshold {threshold}": "임계값 {threshold}",
+    # Where the evidence lies (zones.py): each lung in thirds of its height, the patient's
+    # right lung on the image's left.
+    "Evidence by lung zone: {zones}": "폐야별 근거: {zones}",
+    "{zone} zone {share}": "{zone} {share}", "{share} outside the lungs": "폐 밖 {share}",
+    "right upper": "우상폐야", "right middle": "우중폐야", "right lower": "우하폐야",
+    "left upper": "좌상폐야", "left middle": "좌중폐야", "left lower": "좌하폐야",
+    "no lung zone holds 10 % of the map": "히트맵의 10 % 이상인 폐야 없음",
+    "Evidence diffuse: no single region stands out, so no box is drawn.":
+        "근거가 미만성: 두드러진 한 영역이 없어 상자를 그리지 않습니다.",
+    "outside the lung contour": "폐 윤곽 밖",
     # The design card's seven pediatric classes (NIA), for a site's own model.
     "hyperinflation": "과팽창", "respiratory distress syndrome": "호흡곤란증후군",
     "atelectasis": "무기폐", "air leak": "공기 누출", "pleural effusion": "흉막 삼출",

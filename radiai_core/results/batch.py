@@ -129,7 +129,9 @@ class CsvTable:
     row so that an interrupted batch keeps what it did. Readable by the user only.
 
     ``models`` lists each model of the set as (key, labels), the primary one first: its
-    columns are ``p_<label>``, ``call`` and ``positives``; another model's carry its key,
+    columns are ``p_<label>``, ``call``, ``positives``, ``zones`` (the lung zones holding its
+    heat map's mass, ``name:share`` joined by ``|``) and ``evidence`` (``focal``, ``diffuse``,
+    or empty without a heat map); another model's carry its key,
     ``<key>.p_<label>`` …, so a model set of any size gives one table of the same shape.
     """
 
@@ -143,7 +145,7 @@ class CsvTable:
         for i, (key, labels) in enumerate(self.models):
             pre = self._prefix(i, key)
             self.columns += [*(f"{pre}p_{lab}" for lab in labels), f"{pre}call",
-                             f"{pre}positives"]
+                             f"{pre}positives", f"{pre}zones", f"{pre}evidence"]
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = open_private(self.path, encoding="utf-8", newline="")
@@ -179,6 +181,10 @@ class CsvTable:
                 pre = self._prefix(i, key)
                 row[f"{pre}call"] = f.call or ""
                 row[f"{pre}positives"] = "|".join(f.positives)
+                # where the heat map's mass lies: "right lower:0.52|…|outside the lungs:0.09"
+                row[f"{pre}zones"] = "|".join(f"{z.name}:{z.share:.2f}" for z in f.zones)
+                row[f"{pre}evidence"] = ("" if f.heatmap is None and not f.zones
+                                         else "diffuse" if f.diffuse else "focal")
                 for lab in labels:
                     if lab in f.probabilities:
                         row[f"{pre}p_{lab}"] = f"{f.probabilities[lab]:.6f}"

@@ -15,6 +15,7 @@ import numpy as np
 from .. import i18n
 from ..analysis.findings import Findings
 from ..analysis.pipeline import NOTICE, Analysis
+from ..analysis.zones import describe
 from ..errors import ExportError
 from ..reading.anonymize import Pseudonymizer
 from ..reading.display import Window
@@ -96,10 +97,21 @@ def _findings_block(c: Any, f: Findings, t: Callable[[str], str], left: float, y
         c.drawString(left, y, t("Above threshold: {labels}").format(labels=names)
                      if f.positives else t("No label above its threshold"))
         y -= step
+    if f.zones:
+        c.setFont(font, 9)
+        c.drawString(left, y, t("Evidence by lung zone: {zones}").format(
+            zones=describe(f.zones, t))[:120])
+        y -= 5 * mm
+    if f.diffuse:
+        c.setFont(font, 9)
+        c.drawString(left, y, t("Evidence diffuse: no single region stands out, so no box is "
+                                "drawn."))
+        y -= 5 * mm
     if f.boxes:
         c.setFont(font, 9)
         regions = "; ".join(f"x {b.x}, y {b.y}, {b.w} × {b.h} px ("
                             + t("{share} of the heat map").format(share=f"{b.score:.0%}")
+                            + ("" if b.in_lungs else ", " + t("outside the lung contour"))
                             + ")" for b in f.boxes)
         c.drawString(left, y, t("Suspected regions: {regions}").format(regions=regions)[:120])
         y -= 5 * mm

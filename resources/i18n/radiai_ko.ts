@@ -543,5 +543,57 @@
         <source>Deleted from the history (shown as it was stored)</source>
         <translation>기록에서 삭제됨(저장되어 있던 그대로 표시)</translation>
     </message>
+    <message>
+        <source>Evidence by lung zone: {zones}</source>
+        <translation>폐야별 근거: {zones}</translation>
+    </message>
+    <message>
+        <source>Evidence diffuse: no single region stands out, so no box is drawn.</source>
+        <translation>근거가 미만성: 두드러진 한 영역이 없어 상자를 그리지 않습니다.</translation>
+    </message>
+    <message>
+        <source>Boxes outside the lung contour: {n}</source>
+        <translation>폐 윤곽 밖의 상자: {n}개</translation>
+    </message>
+    <message>
+        <source>{share} of map, outside the lungs</source>
+        <translation>히트맵의 {share}, 폐 밖</translation>
+    </message>
+    <message>
+        <source>{zone} zone {share}</source>
+        <translation>{zone} {share}</translation>
+    </message>
+    <message>
+        <source>{share} outside the lungs</source>
+        <translation>폐 밖 {share}</translation>
+    </message>
+    <message>
+        <source>no lung zone holds 10 % of the map</source>
+        <translation>히트맵의 10 % 이상인 폐야 없음</translation>
+    </message>
+    <message>
+        <source>right upper</source>
+        <translation>우상폐야</translation>
+    </message>
+    <message>
+        <source>right middle</source>
+        <translation>우중폐야</translation>
+    </message>
+    <message>
+        <source>right lower</source>
+        <translation>우하폐야</translation>
+    </message>
+    <message>
+        <source>left upper</source>
+        <translation>좌상폐야</translation>
+    </message>
+    <message>
+        <source>left middle</source>
+        <translation>좌중폐야</translation>
+    </message>
+    <message>
+        <source>left lower</source>
+        <translation>좌하폐야</translation>
+    </message>
 </context>
 </TS>
