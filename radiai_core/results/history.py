@@ -126,6 +126,24 @@ def _image_paths(db: sqlite3.Connection) -> None:
     """)
 
 
+def _deliveries(db: sqlite3.Connection) -> None:
+    """What the DICOM node sent back to the PACS: each result object (SR, secondary capture)
+    of an image, where to, when it was queued and when the PACS kept it."""
+    db.executescript("""
+        CREATE TABLE deliveries (
+            sop_uid TEXT PRIMARY KEY,            -- the result object's SOP Instance UID
+            source_uid TEXT NOT NULL,            -- the analysed image's SOP Instance UID
+            analysis INTEGER REFERENCES analyses(id) ON DELETE SET NULL,
+            kind TEXT NOT NULL,                  -- 'sr' or 'capture'
+            destination TEXT NOT NULL,           -- AET@HOST:PORT
+            queued_at TEXT NOT NULL,             -- ISO 8601, UTC
+            sent_at TEXT,                        -- NULL while it waits in the outbox
+            attempts INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX deliveries_source ON deliveries(source_uid);
+    """)
+
+
 def _refused_as(db: sqlite3.Connection) -> None:
     """What a refused image is (``RefusedAs``: adult, CT slice, lateral view…), beside the
     question that refused it; refusals stored before are read off the gate's reason."""
@@ -139,7 +157,7 @@ def _refused_as(db: sqlite3.Connection) -> None:
 
 #: MIGRATIONS[i] takes a database at schema version i to version i + 1.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _image_paths,
-                                                          _refused_as]
+                                                          _refused_as, _deliveries]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -186,6 +204,20 @@ class HistoryEntry:
     findings: list[Findings] = field(default_factory=list)
     #: Every path the image was seen under, the latest first (``path`` is the latest).
     paths: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DeliveryRecord:
+    """One result object the DICOM node queued for the PACS (``sent_at`` None: still waiting)."""
+
+    sop_uid: str
+    source_uid: str
+    analysis_id: int | None
+    kind: str
+    destination: str
+    queued_at: str
+    sent_at: str | None
+    attempts: int
 
 
 @dataclass
@@ -728,6 +760,35 @@ class History:
             where.append(f"{day} <= ?")
             args.append(date_to)
         return " AND ".join(where), args
+
+    # --- the DICOM node's deliveries ---------------------------------------------------------
+    def record_delivery(self, sop_uid: str, kind: str, destination: str, source_uid: str,
+                        analysis_id: int | None = None) -> None:
+        """Note a result object put into the node's outbox (again: its row is renewed)."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute(
+                "INSERT INTO deliveries (sop_uid, source_uid, analysis, kind, destination, "
+                "queued_at) VALUES (?,?,?,?,?,?) ON CONFLICT(sop_uid) DO UPDATE SET "
+                "analysis = excluded.analysis, destination = excluded.destination, "
+                "queued_at = excluded.queued_at, sent_at = NULL",
+                (sop_uid, source_uid, analysis_id, kind, destination, _now()))
+
+    def mark_delivered(self, sop_uid: str, sent_at: float, attempts: int) -> None:
+        """Note that the PACS kept a result object (``sent_at``: a POSIX time)."""
+        when = _dt.datetime.fromtimestamp(sent_at, _dt.UTC).isoformat(timespec="seconds")
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("UPDATE deliveries SET sent_at = ?, attempts = ? WHERE sop_uid = ?",
+                            (when, attempts, sop_uid))
+
+    def deliveries(self, source_uid: str | None = None) -> list[DeliveryRecord]:
+        """The result objects queued for the PACS (of one image), oldest first."""
+        where, args = ("WHERE source_uid = ?", [source_uid]) if source_uid else ("", [])
+        rows = self._query("SELECT sop_uid, source_uid, analysis, kind, destination, "
+                           f"queued_at, sent_at, attempts FROM deliveries {where} "
+                           "ORDER BY queued_at, sop_uid", args)
+        return [DeliveryRecord(*r) for r in rows]
 
     def integrity(self) -> str:
         """SQLite's full integrity check of the whole file ("ok" when sound); slow on a large
