@@ -67,7 +67,15 @@ class Orthanc:
                 time.sleep(0.1)
         raise RuntimeError("Orthanc did not start")
 
+    def kill(self) -> None:
+        """End it at once (a test's end: its folder goes away with it)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
     def stop(self) -> None:
+        """Shut it down as a service would be (it finishes what it writes)."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:

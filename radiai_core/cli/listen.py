@@ -58,7 +58,9 @@ def cmd_listen(args: argparse.Namespace, out: TextIO) -> int:
                         results_to=Peer.parse(args.results_to) if args.results_to else None,
                         tls=tls, results_tls=args.results_tls, retry_max_s=args.retry_max)
     # pynetdicom's own log repeats every association in detail: warnings only, unless -v.
+    # highdicom's, every module it copies from each source (with its UID).
     logging.getLogger("pynetdicom").setLevel(logging.INFO if args.verbose else logging.WARNING)
+    logging.getLogger("highdicom").setLevel(logging.WARNING)
     node = Node(config)
     stop = threading.Event()
 

@@ -1,9 +1,10 @@
 """The DICOM node: a Storage SCP that keeps, analyses and answers every image it receives.
 
-Three kinds of threads, nothing shared but files and queues: pynetdicom's association threads
-receive (each instance is on disk, fsynced, before "success" goes back); one analysis thread
-takes the received instances in order through the ``Runner`` (analysis + history) and puts the
-SR and secondary capture into the outbox; one ``Sender`` delivers the outbox to the PACS.
+Threads share nothing but files and queues: pynetdicom's association threads receive (each
+instance is on disk, fsynced, before "success" goes back); one analysis thread takes the
+received instances in order through the ``Runner`` (analysis + history); one answer thread
+builds the SR and secondary capture of each and puts them into the outbox (the analysis of the
+next image runs meanwhile); one ``Sender`` delivers the outbox to the PACS.
 """
 
 from __future__ import annotations
@@ -145,6 +146,8 @@ class Node:
         self.on_received, self.on_answered = on_received, on_answered
         self.stats = NodeStats()
         self._queue: queue.Queue[tuple[str, Path] | None] = queue.Queue()
+        self._answers: queue.Queue[tuple[str, BatchItem | None, Dataset] | None] = (
+            queue.Queue(maxsize=4))
         self._busy = 0
         self._busy_lock = threading.Lock()
         self._server = None
@@ -285,37 +288,64 @@ class Node:
         self._queue.put((key, path))
 
     # --- analysing and answering --------------------------------------------------------------
+    # Two threads in a pipeline: the analysis (LiteRT, which releases the GIL) of one image
+    # runs while the SR and capture of the one before are built (Python).
     def _analysis_loop(self) -> None:
-        with Runner(self._analyze, self.history_path) as runner:
-            while True:
-                job = self._queue.get()
-                if job is None:
-                    return
-                key, path = job
-                try:
-                    self._answer(runner, key, path)
-                except Exception:  # noqa: BLE001 - a bug: logged; the instance stays pending
-                    log.exception("unexpected error answering instance %s; it stays pending "
-                                  "and is taken up again at the next start", short(key))
-                finally:
-                    with self._busy_lock:
-                        self._busy -= 1
+        answers = threading.Thread(target=self._answer_loop, name="radiai-answers",
+                                   daemon=True)
+        answers.start()
+        try:
+            with Runner(self._analyze, self.history_path) as runner:
+                while True:
+                    job = self._queue.get()
+                    if job is None:
+                        return
+                    key, path = job
+                    try:
+                        self._answers.put((key, *self._analyse(runner, key, path)))
+                    except Exception:  # noqa: BLE001 - a bug: logged; the image stays pending
+                        log.exception("unexpected error analysing instance %s; it stays "
+                                      "pending and is taken up at the next start", short(key))
+                        self._finished()
+        finally:
+            self._answers.put(None)
+            answers.join(60)
 
-    def _answer(self, runner: Runner, key: str, path: Path) -> None:
-        """Analyse one kept instance, queue its results, and mark it done."""
+    def _finished(self) -> None:
+        with self._busy_lock:
+            self._busy -= 1
+
+    def _analyse(self, runner: Runner, key: str, path: Path
+                 ) -> tuple[BatchItem | None, Dataset]:
+        """Analyse one kept instance (None: RadiAI's own result, routed back; not analysed)."""
         head = dcmread(path, stop_before_pixels=True)
         if str(head.get("Manufacturer", "")) == MANUFACTURER:
-            self.inbox.done(key)  # RadiAI's own result routed back: never answered again
-            return
+            return None, head
         item = runner.one(path)
         self.stats.analysed += 1
         self.stats.last_analysed = time.monotonic()
-        if self.config.results_to is not None and item.kind not in _NOT_ANSWERED:
-            self._queue_results(item, head)
-        self.inbox.done(key)
-        log.info("instance %s %s", short(key), item.status)
-        if self.on_answered is not None:
-            self.on_answered(item)
+        return item, head
+
+    def _answer_loop(self) -> None:
+        while True:
+            job = self._answers.get()
+            if job is None:
+                return
+            key, item, head = job
+            try:
+                if (item is not None and self.config.results_to is not None
+                        and item.kind not in _NOT_ANSWERED):
+                    self._queue_results(item, head)
+                self.inbox.done(key)  # its results are in the outbox: no longer pending
+                if item is not None:
+                    log.info("instance %s %s", short(key), item.status)
+                    if self.on_answered is not None:
+                        self.on_answered(item)
+            except Exception:  # noqa: BLE001 - a bug: logged; the image stays pending
+                log.exception("unexpected error answering instance %s; it stays pending and "
+                              "is taken up at the next start", short(key))
+            finally:
+                self._finished()
 
     def _queue_results(self, item: BatchItem, head: Dataset) -> None:
         a = item.analysis

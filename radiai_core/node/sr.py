@@ -17,6 +17,7 @@ Concepts with no standard code use the private scheme ``99RADIAI``.
 from __future__ import annotations
 
 import datetime as _dt
+import warnings
 from collections.abc import Sequence
 
 import highdicom as hd
@@ -172,15 +173,23 @@ def sr_dataset(a: Analysis | None, source: Dataset, models: Sequence[ModelInfo] 
     items.append(_text(codes.DCM.Comment, NOTICE))
     root = hd.sr.ContainerContentItem(name=TITLE)
     root.ContentSequence = hd.sr.ContentSequence(items)
-    sr = hd.sr.ComprehensiveSR(
+    with warnings.catch_warnings():
+        # The patient's name is copied as the PACS sent it, one component or several.
+        warnings.filterwarnings("ignore", message=".*intended person name", category=UserWarning)
+        sr = _comprehensive_sr(
+            source, root, identity)
+    _stamp(sr)
+    return sr
+
+
+def _comprehensive_sr(source: Dataset, root: Dataset, identity: str) -> Dataset:
+    return hd.sr.ComprehensiveSR(
         evidence=[source], content=root,
         series_instance_uid=_uid(source.StudyInstanceUID, "radiai-sr", identity),
         series_number=SR_SERIES_NUMBER,
         sop_instance_uid=_uid(source.SOPInstanceUID, "radiai-sr", identity),
         instance_number=int(source.get("InstanceNumber") or 1), manufacturer=MANUFACTURER,
         is_complete=True, series_description=f"{AI_LABEL} (report)")
-    _stamp(sr)
-    return sr
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
