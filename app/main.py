@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 _T_MAIN = time.time()  # for the start-up benchmark: when Python reached RadiAI's code
 
-COMMANDS = ("inspect", "analyze", "evaluate", "train", "listen", "trace")
+COMMANDS = ("inspect", "analyze", "evaluate", "train", "listen", "trace", "models")
 SUBCOMMANDS = {*COMMANDS, "-h", "--help", "-V", "--version"}
 
 

@@ -14,6 +14,7 @@ from ..reading.privacy import protect
 from .analyze import cmd_analyze, cmd_inspect
 from .evaluate import cmd_evaluate
 from .listen import add_listen_parser
+from .models import add_models_parser
 from .trace import add_trace_parser
 from .train import cmd_train
 
@@ -175,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.set_defaults(func=cmd_train)
     add_listen_parser(sub)
     add_trace_parser(sub)
+    add_models_parser(sub)
     return parser
 
 
