@@ -211,6 +211,9 @@ class MainWindow(QMainWindow):
         m = self.menuBar().addMenu(t("&File"))
         self._action(m, "Open files", self.choose_files)
         self._action(m, "Open folder", self.choose_folder)
+        self._action(m, "PACS…", lambda: self.pacs())
+        if self.settings.value("node/enabled", False, type=bool):
+            self.pacs(show=False)  # the DICOM node setting: listening from the start
         self.recent_menu = m.addMenu(t("Recent"))
         m.addSeparator()
         self._action(m, "Export PDF…", self.exports.choose_pdf)
@@ -373,6 +376,18 @@ class MainWindow(QMainWindow):
         if paths:
             event.acceptProposedAction()
             self.open_paths(paths)
+
+    def pacs(self, show: bool = True) -> Any:
+        """The window's PACS side (``app.pacs.Pacs``, loaded on first use): search, retrieve
+        and the DICOM node setting; ``show`` its dialog."""
+        from .pacs import Pacs
+
+        if getattr(self, "_pacs", None) is None:
+            self._pacs = Pacs(self, self.settings, self.jobs, self.open_paths)
+            self._pacs.status.connect(self.status_text.setText)
+        if show:
+            self._pacs.show()
+        return self._pacs
 
     def open_paths(self, paths: Sequence[str | Path]) -> None:
         """Scan files and folders in a worker; the browser fills when it is done."""

@@ -595,5 +595,101 @@
         <source>left lower</source>
         <translation>좌하폐야</translation>
     </message>
+    <message>
+        <source>PACS…</source>
+        <translation>PACS…</translation>
+    </message>
+    <message>
+        <source>DICOM node {aet} listening on port {port}</source>
+        <translation>DICOM 노드 {aet}: 포트 {port}에서 수신 대기 중</translation>
+    </message>
+    <message>
+        <source>The DICOM node could not start: {message}</source>
+        <translation>DICOM 노드를 시작할 수 없습니다: {message}</translation>
+    </message>
+    <message>
+        <source>DICOM node stopped</source>
+        <translation>DICOM 노드 중지됨</translation>
+    </message>
+    <message>
+        <source>{n} image(s) arrived from the PACS</source>
+        <translation>PACS에서 영상 {n}장이 도착했습니다</translation>
+    </message>
+    <message>
+        <source>PACS</source>
+        <translation>PACS</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>검색</translation>
+    </message>
+    <message>
+        <source>Retrieve and open</source>
+        <translation>가져와서 열기</translation>
+    </message>
+    <message>
+        <source>Patient</source>
+        <translation>환자</translation>
+    </message>
+    <message>
+        <source>Patient ID</source>
+        <translation>환자 ID</translation>
+    </message>
+    <message>
+        <source>Study date</source>
+        <translation>검사일</translation>
+    </message>
+    <message>
+        <source>Description</source>
+        <translation>설명</translation>
+    </message>
+    <message>
+        <source>Images</source>
+        <translation>영상</translation>
+    </message>
+    <message>
+        <source>PACS (AET@host:port)</source>
+        <translation>PACS (AET@호스트:포트)</translation>
+    </message>
+    <message>
+        <source>This computer's AE title</source>
+        <translation>이 컴퓨터의 AE 타이틀</translation>
+    </message>
+    <message>
+        <source>Patient name</source>
+        <translation>환자 이름</translation>
+    </message>
+    <message>
+        <source>DICOM node: receive studies the PACS sends</source>
+        <translation>DICOM 노드: PACS가 보내는 검사 받기</translation>
+    </message>
+    <message>
+        <source>Listen while the viewer runs</source>
+        <translation>뷰어가 실행되는 동안 수신 대기</translation>
+    </message>
+    <message>
+        <source>AE title</source>
+        <translation>AE 타이틀</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>포트</translation>
+    </message>
+    <message>
+        <source>Searching…</source>
+        <translation>검색 중…</translation>
+    </message>
+    <message>
+        <source>{n} study(ies) found</source>
+        <translation>검사 {n}건을 찾았습니다</translation>
+    </message>
+    <message>
+        <source>Retrieving…</source>
+        <translation>가져오는 중…</translation>
+    </message>
+    <message>
+        <source>{n} image(s) retrieved</source>
+        <translation>영상 {n}장을 가져왔습니다</translation>
+    </message>
 </context>
 </TS>
