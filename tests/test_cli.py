@@ -135,6 +135,8 @@ def test_version_and_help_through_the_radiai_entry_point() -> None:
     assert proc.returncode == 0
     assert "usage: radiai [PATH ...]" in text and "PATH ...' with existing files or folders, " \
         "opens the viewer" in text
+    proc = _radiai("analyze", "--help")  # a command's usage is its own, not the viewer's
+    assert proc.returncode == 0 and proc.stdout.startswith("usage: radiai analyze [-h]")
 
 
 def test_cam_of_a_label_the_model_lacks_is_a_usage_error_naming_the_labels(tmp_path) -> None:

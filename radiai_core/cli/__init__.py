@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="'radiai COMMAND --help' says more about one command.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     parser.add_argument("-V", "--version", action="version", version=f"radiai {version()}")
-    sub = parser.add_subparsers(dest="command")
+    # Subcommands' usage lines start "radiai COMMAND", not with the viewer's usage above.
+    sub = parser.add_subparsers(dest="command", prog="radiai")
     p = sub.add_parser("inspect", help="print metadata and pixel statistics of files/folders")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
