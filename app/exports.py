@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,12 +13,32 @@ from PyQt5.QtWidgets import QFileDialog, QMessageBox, QWidget
 from radiai_core.analysis.pipeline import Analysis
 from radiai_core.errors import RadiAIError
 from radiai_core.reading.anonymize import Pseudonymizer
+from radiai_core.reading.display import Window
 from radiai_core.results.report import write_pdf
 from radiai_core.results.snapshot import write_png
 
 from .i18n import t
 from .viewer import ViewState
 from .workers import CsvWorker, Jobs, TaskWorker
+
+log = logging.getLogger(__name__)
+
+
+def pdf_with_verdicts(a: Analysis, path: str, pseudonyms: Pseudonymizer, window: Window | None,
+                      history_path: Path | None) -> Path:
+    """The PDF of ``a`` with the reader's verdicts on its calls as the history holds them (run
+    in a worker: it opens its own history connection). A history that cannot be read leaves
+    the verdicts out, and says so in the log; the PDF is still written."""
+    from radiai_core.results.history import History
+
+    verdicts: dict[str, tuple[str | None, str]] = {}
+    try:
+        with History(history_path) as h:
+            verdicts = h.verdicts_of(a)
+    except RadiAIError as exc:
+        log.warning("PDF without the reader's verdicts: %s", exc)
+    return write_pdf([a], path, pseudonyms, [window], verdicts=[verdicts])
+
 
 #: The files a CSV export covers: the images to analyse, and the files the scan already found
 #: unusable as (path, message, kind) (they get a row each too).
@@ -130,8 +151,8 @@ class Exports:
         if a is None:
             return
         self.c.status(t("Writing the PDF…"))
-        worker = TaskWorker(write_pdf, [a], path, Pseudonymizer(self.c.anonymize()),
-                            [self.c.view().window], what="the PDF export")
+        worker = TaskWorker(pdf_with_verdicts, a, path, Pseudonymizer(self.c.anonymize()),
+                            self.c.view().window, self.c.history_path, what="the PDF export")
         self.c.jobs.start(worker, result=lambda p: self.c.status(
             t("PDF written: {path}").format(path=p)), failed=self._warn)
 

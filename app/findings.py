@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from PyQt5.QtCore import Qt, pyqtSignal
@@ -48,6 +49,29 @@ def positives_text(f: Findings) -> str:
         return t("No label above its threshold")
     names = ", ".join(escape(t(f.name(p))) for p in f.positives)
     return t("Above threshold: {labels}").format(labels=names)
+
+
+def compact_call(f: Findings, score: bool = True) -> str:
+    """One model's call in a few words, translated: "pneumonia 0.81" (with ``score``), the
+    labels a multi-label model called, or its top label."""
+    if f.call is not None:
+        return f"{t(f.call)} {f.abnormal_score:.2f}" if score and f.abnormal_score is not None \
+            else t(f.call)
+    if f.multi_label:
+        return ", ".join(t(f.name(p)) for p in f.positives) or t("no label above threshold")
+    label, p = f.top(1)[0]
+    return f"{t(f.name(label))} {p:.0%}"
+
+
+def compact_calls(findings: Sequence[Findings], score: bool = True) -> str:
+    """Every model's call on one line for a list's column: the primary model's first, then
+    each other model's after its (shortened) title: "no pneumonia 0.13 · Findings 7: nodule"."""
+    def title(f: Findings) -> str:
+        return f.title if len(f.title) <= 20 else f.title[:19].rstrip(" ,") + "…"
+
+    parts = [compact_call(f, score) if i == 0 else f"{title(f)}: {compact_call(f, score)}"
+             for i, f in enumerate(findings)]
+    return " · ".join(parts)
 
 
 class FindingsPanel(QWidget):

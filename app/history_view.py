@@ -6,7 +6,7 @@ import logging
 from html import escape
 from pathlib import Path
 
-from PyQt5.QtCore import QDate, Qt, pyqtSignal
+from PyQt5.QtCore import QDate, Qt, QThread, pyqtSignal
 from PyQt5.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,15 +24,17 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from radiai_core.analysis.findings import Findings, label_ref
+from radiai_core.analysis.findings import Findings
 from radiai_core.analysis.gate import refusal_text
 from radiai_core.errors import RadiAIError
 from radiai_core.i18n import localized
 from radiai_core.reading.anonymize import person_name
-from radiai_core.results.history import History, HistoryEntry
+from radiai_core.results.history import History, HistoryEntry, HistoryPage, call_ref
 
-from .findings import positives_text, short_name
+from .findings import compact_calls, positives_text, short_name
 from .i18n import N_, t
+from .workers import Worker
+from .workers import start as start_worker
 
 
 def short_path(path: str) -> str:
@@ -61,31 +63,60 @@ def _call_text(f: Findings) -> str:
     return positives_text(f) if f.multi_label else ""
 
 
-def _positives(e: HistoryEntry) -> str:
-    """The labels the primary model called, for the list (a model without a call)."""
-    return ", ".join(e.findings[0].name(p) for p in e.findings[0].positives) if e.findings else ""
+#: Patients per page of the list.
+PAGE_SIZE = 200
+
+
+class HistoryPageWorker(Worker):
+    """Read one page of the history list in a worker thread, through a connection of its own:
+    ``result((token, HistoryPage))``; a damaged file is ``failed`` with its message."""
+
+    what = "reading the history"
+
+    def __init__(self, path: Path | None, token: int, offset: int, limit: int,
+                 **filters: str) -> None:
+        super().__init__()
+        self.path, self.token, self.offset, self.limit = path, token, offset, limit
+        self.filters = filters
+
+    def work(self) -> None:
+        """Read the page and emit it."""
+        with History(self.path) as h:
+            page = h.page(offset=self.offset, limit=self.limit, **self.filters)
+        self.result.emit((self.token, page))
 
 
 class HistoryPanel(QWidget):
-    """Lists what the history database holds. Queries are small indexed SQLite reads, done in
-    the GUI thread; reopening an image is the main window's job (in a worker)."""
+    """Lists what the history database holds, a page of patients at a time, read in a worker
+    (``HistoryPageWorker``: four queries a page, whatever its size) so that a large history
+    never holds up the window; ``loaded`` says a page is listed. One analysis's details,
+    verdicts and deletes are small reads and writes in the GUI thread; reopening an image is
+    the main window's job (in a worker). A history that cannot be read is said in the panel."""
 
     reopen_requested = pyqtSignal(int)
+    #: A page of the list was read and listed.
+    loaded = pyqtSignal()
     message = pyqtSignal(str)
     #: Analyses were deleted from the history (the window checks the one it shows).
     deleted = pyqtSignal()
 
     def __init__(self, history_path: Path | None = None, parent=None) -> None:
         super().__init__(parent)
+        self.history_path = history_path
         self.history: History | None = None
         self.error = ""
+        self._token = 0  # which refresh a page belongs to
+        self._loader: HistoryPageWorker | None = None
+        self._pending = False
+        self._threads: list[QThread] = []
+        self._more_item: QTreeWidgetItem | None = None
         try:
             self.history = History(history_path)
         except RadiAIError as exc:
             self.error = str(exc)
             log.error("history unavailable: %s", exc)
         self.search = QLineEdit()
-        self.search.setPlaceholderText(t("Search name or patient ID"))
+        self.search.setPlaceholderText(t("Search name, patient ID or file name"))
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self.refresh)
         self.use_dates = QCheckBox(t("From"))
@@ -162,45 +193,96 @@ class HistoryPanel(QWidget):
         return f
 
     def refresh(self) -> None:
-        """Re-read the list (keeps the selected analysis selected when it is still there)."""
+        """Re-read the list from its first page, in a worker (keeps the selected analysis
+        selected when it is still there). A refresh asked for while one runs follows it."""
         if self.history is None:
             self.tree.clear()
-            self.detail.setText(f"History unavailable: {self.error}")
+            self.detail.setText(t("History unavailable: {error}").format(error=self.error))
             return
         self._stale = False
+        self._token += 1
+        self._load(0)
+
+    def load_more(self) -> None:
+        """List the next page of patients under the ones listed."""
+        if self._more_item is not None and self._loader is None:
+            self._load(self._more_item.data(0, ID_ROLE))
+
+    def _load(self, offset: int) -> None:
+        if self._loader is not None:
+            self._pending = True  # the running load is superseded: one more follows it
+            return
+        self._loader = HistoryPageWorker(self.history_path, self._token, offset, PAGE_SIZE,
+                                         **self._filters())
+        self._loader.result.connect(self._on_page)
+        self._loader.failed.connect(self._on_load_failed)
+        self._loader.finished.connect(self._on_load_finished)
+        self._threads = [th for th in self._threads if th.isRunning()]
+        self._threads.append(start_worker(self._loader, self))
+
+    def _on_load_finished(self, _cancelled: bool) -> None:
+        self._loader = None
+        if self._pending:
+            self._pending = False
+            self._load(0)
+
+    def _on_load_failed(self, _path: str, message: str) -> None:
+        """The history could not be read (a damaged page): said in the panel, never a crash
+        dialog; what is listed stays."""
+        self.error = message
+        self.detail.setText(t("The history could not be read: {error}").format(error=message))
+        self.message.emit(message)
+
+    def _on_page(self, result: tuple[int, HistoryPage]) -> None:
+        token, page = result
+        if token != self._token:
+            return  # an older load: the newer one follows
         keep = self.entry.id if self.entry is not None else None
-        f = self._filters()
         self.tree.blockSignals(True)
-        self.tree.clear()
+        if page.offset == 0:
+            self.tree.clear()
+        elif self._more_item is not None:
+            self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(self._more_item))
+        self._more_item = None
         select = None
-        for p in self.history.patients(**f):
-            title = person_name(p.name) or p.patient_id or "Images without a patient ID"
-            pitem = QTreeWidgetItem([title, p.last_analysed[:10], f"{p.n_analyses} analysis"
-                                     + ("" if p.n_analyses == 1 else "es")])
+        for p in page.patients:
+            title = person_name(p.name) or p.patient_id or t("Images without a patient ID")
+            count = (t("1 analysis") if p.n_analyses == 1
+                     else t("{n} analyses").format(n=p.n_analyses))
+            pitem = QTreeWidgetItem([title, p.last_analysed[:10], count])
             pitem.setData(0, ID_ROLE, p.key)
             pitem.setData(0, KIND_ROLE, "patient")
-            pitem.setToolTip(0, f"Patient ID: {p.patient_id or '—'}")
+            pitem.setToolTip(0, t("Patient ID: {id}").format(id=p.patient_id or "—"))
             self.tree.addTopLevelItem(pitem)
-            for e in self.history.analyses(patient_key=p.key, **f):
+            for e in page.analyses.get(p.key, []):
                 name = e.path.replace("\\", "/").rsplit("/", 1)[-1]
+                call = compact_calls(e.findings, score=False) if e.status == "ok" else ""
                 item = QTreeWidgetItem([name, e.study_date or e.analysed_at[:10],
-                                        e.call or _positives(e) or _refusal(e)])
+                                        call or _refusal(e) or e.status])
                 item.setData(0, ID_ROLE, e.id)
                 item.setData(0, KIND_ROLE, "analysis")
-                item.setToolTip(0, e.path)
+                item.setToolTip(0, "\n".join(e.paths or [e.path]))
+                item.setToolTip(2, item.text(2))
                 pitem.addChild(item)
                 if e.id == keep:
                     select = item
             pitem.setExpanded(True)
+        if page.more:
+            self._more_item = QTreeWidgetItem([t("More patients… (double-click)")])
+            self._more_item.setData(0, ID_ROLE, page.offset + len(page.patients))
+            self._more_item.setData(0, KIND_ROLE, "more")
+            self.tree.addTopLevelItem(self._more_item)
         self.tree.blockSignals(False)
         if select is not None:
             self.tree.setCurrentItem(select)
-        else:
+        elif page.offset == 0:
             self._show_entry(None)
+        self.loaded.emit()
 
     def patient_titles(self) -> list[str]:
         """The patients listed (for tests)."""
-        return [self.tree.topLevelItem(i).text(0) for i in range(self.tree.topLevelItemCount())]
+        items = (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))
+        return [item.text(0) for item in items if item.data(0, KIND_ROLE) == "patient"]
 
     def analysis_items(self) -> list[QTreeWidgetItem]:
         """The analyses listed under the patients (for tests)."""
@@ -209,6 +291,11 @@ class HistoryPanel(QWidget):
             p = self.tree.topLevelItem(i)
             out += [p.child(j) for j in range(p.childCount())]
         return out
+
+    @property
+    def loading(self) -> bool:
+        """Whether a page is being read."""
+        return self._loader is not None
 
     # --- selection and details --------------------------------------------------------------
     def _on_current(self, item: QTreeWidgetItem | None, _prev=None) -> None:
@@ -230,7 +317,7 @@ class HistoryPanel(QWidget):
         self.verdict_rows = {}
         if e is None:
             self.detail.setText(t("Select an analysis.") if self.history is not None
-                                else f"History unavailable: {self.error}")
+                                else t("History unavailable: {error}").format(error=self.error))
             self._update_buttons()
             return
         lines = [f"<b>{person_name(e.patient_name) or e.patient_id or t('No patient ID')}</b>"
@@ -238,6 +325,11 @@ class HistoryPanel(QWidget):
                  t("Analysed {when} with {model}").format(
                      when=e.analysed_at.replace("T", " "),
                      model=f"{e.model.name} {e.model.version}"), short_path(e.path)]
+        others = [p for p in e.paths if p != e.path]
+        if others:  # byte-identical copies seen under other names
+            lines.append(t("Also seen as: {paths}").format(
+                paths=", ".join(escape(short_path(p)) for p in others[:3])
+                + (f" (+{len(others) - 3})" if len(others) > 3 else "")))
         if e.age is not None:
             lines.append(t("Age: {age}").format(age=localized(e.age.describe())))
         if e.status != "ok":
@@ -249,27 +341,25 @@ class HistoryPanel(QWidget):
             if line:
                 lines.append(f"{escape(f.title)}: {line}" if several else line)
         self.detail.setText("<br>".join(lines))
-        self.detail.setToolTip(e.path)  # the whole path; the text keeps the dock narrow
-        row = 0
-        for i, f in enumerate(e.findings):  # a verdict per label of every model
-            if several:
-                self.verdict_grid.addWidget(QLabel(f"<b>{escape(f.title)}</b>"), row, 0, 1, 3)
-                row += 1
-            for label, p in f.ranked():
-                ref = label_ref(f.key, label, i == 0)
-                verdict, note = e.verdicts.get(ref, (None, ""))
-                combo = QComboBox()
-                for text, value in VERDICT_CHOICES:
-                    combo.addItem(t(text), value)
-                combo.setCurrentIndex([v for _, v in VERDICT_CHOICES].index(verdict))
-                edit = QLineEdit(note)
-                edit.setPlaceholderText(t("note"))
-                mark = " *" if f.multi_label and f.is_positive(label) else ""
-                self.verdict_grid.addWidget(QLabel(f"{f.name(label)} {p:.1%}{mark}"), row, 0)
-                self.verdict_grid.addWidget(combo, row, 1)
-                self.verdict_grid.addWidget(edit, row, 2)
-                self.verdict_rows[ref] = (combo, edit)
-                row += 1
+        # the whole paths; the text keeps the dock narrow
+        self.detail.setToolTip("\n".join(e.paths or [e.path]))
+        for row, (i, f) in enumerate(enumerate(e.findings)):  # a verdict on each model's call
+            ref = call_ref(f.key, i == 0)
+            verdict, note = e.verdicts.get(ref, (None, ""))
+            combo = QComboBox()
+            for text, value in VERDICT_CHOICES:
+                combo.addItem(t(text), value)
+            combo.setCurrentIndex([v for _, v in VERDICT_CHOICES].index(verdict))
+            combo.setToolTip(t("Do you agree with the call?"))
+            edit = QLineEdit(note)
+            edit.setPlaceholderText(t("note"))
+            what = compact_calls([f], score=False)
+            self.verdict_grid.addWidget(QLabel(
+                f"{escape(f.title)}: {escape(what)}" if several
+                else t("Call: {call}").format(call=escape(what))), row, 0)
+            self.verdict_grid.addWidget(combo, row, 1)
+            self.verdict_grid.addWidget(edit, row, 2)
+            self.verdict_rows[ref] = (combo, edit)
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -278,7 +368,8 @@ class HistoryPanel(QWidget):
         self.save_button.setEnabled(has and bool(self.verdict_rows))
         self.delete_analysis_button.setEnabled(has)
         item = self.tree.currentItem()
-        self.delete_patient_button.setEnabled(item is not None)
+        self.delete_patient_button.setEnabled(
+            item is not None and item.data(0, KIND_ROLE) in ("patient", "analysis"))
 
     def select_analysis(self, analysis_id: int) -> bool:
         """Show one stored analysis and its verdicts."""
@@ -290,7 +381,9 @@ class HistoryPanel(QWidget):
 
     # --- actions ----------------------------------------------------------------------------
     def _on_double_click(self, item: QTreeWidgetItem, _column: int) -> None:
-        if item.data(0, KIND_ROLE) == "analysis":
+        if item.data(0, KIND_ROLE) == "more":
+            self.load_more()
+        elif item.data(0, KIND_ROLE) == "analysis":
             self.reopen_requested.emit(item.data(0, ID_ROLE))
 
     def _reopen_current(self) -> None:
@@ -323,7 +416,11 @@ class HistoryPanel(QWidget):
         name = self.entry.path.replace("\\", "/").rsplit("/", 1)[-1]
         if self._confirm(f"Delete the analysis of {name} ({self.entry.analysed_at[:10]}) and "
                          "its verdicts? The image file itself is not touched."):
-            self.history.delete_analysis(self.entry.id)
+            try:
+                self.history.delete_analysis(self.entry.id)
+            except RadiAIError as exc:  # locked, read-only or damaged: said, nothing changed
+                QMessageBox.warning(self, "RadiAI", str(exc))
+                return
             self.entry = None
             self.refresh()
             self.deleted.emit()
@@ -332,21 +429,30 @@ class HistoryPanel(QWidget):
     def delete_current_patient(self) -> None:
         """Delete the selected patient with every analysis, after asking."""
         item = self.tree.currentItem()
-        if item is None or self.history is None:
+        if item is None or self.history is None or item.data(0, KIND_ROLE) == "more":
             return
         if item.parent() is not None:
             item = item.parent()
         title = item.text(0)
         if self._confirm(f"Delete {title} with all their analyses and verdicts from the "
                          "history? Image files are not touched."):
-            self.history.delete_patient(item.data(0, ID_ROLE))
+            try:
+                self.history.delete_patient(item.data(0, ID_ROLE))
+            except RadiAIError as exc:
+                QMessageBox.warning(self, "RadiAI", str(exc))
+                return
             self.entry = None
             self.refresh()
             self.deleted.emit()
             self.message.emit(f"{title} deleted from the history.")
 
     def close_history(self) -> None:
-        """Close the panel's history connection (the window is closing)."""
+        """Close the panel's history connection (the window is closing), after the list's
+        reader has ended."""
+        for thread in self._threads:
+            thread.quit()
+            thread.wait(10000)
+        self._threads = []
         if self.history is not None:
             self.history.close()
             self.history = None

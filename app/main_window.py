@@ -38,7 +38,7 @@ from radiai_core.results.history import History
 
 from .browser import SkippedList, StudyBrowser
 from .exports import CsvSources, ExportContext, Exports
-from .findings import FindingsPanel
+from .findings import FindingsPanel, compact_calls
 from .history_view import HistoryPanel
 from .i18n import LANGUAGES, N_, chosen_language, t
 from .viewer import ImageViewer
@@ -697,19 +697,13 @@ class MainWindow(QMainWindow):
 
 
 def result_text(a: Analysis) -> tuple[str, str]:
-    """(short text, tooltip) of an image's answer for its row in the study tree: the primary
-    model's summary; the tooltip has every model's."""
+    """(short text, tooltip) of an image's answer for its row in the study tree: every model's
+    call in a few words (a site's model is seen in the list too); the tooltip has each one's
+    summary."""
     if a.status != "ok":  # what the image is ("refused: CT slice"), in the reader's language
         return localized(a.refused_text), t("Refused: this image {message}.").format(
             message=localized(a.message))
-    f = a.findings[0]
-    if f.call is not None:
-        short = f"{f.call} {f.abnormal_score:.2f}"
-    elif f.multi_label:
-        short = ", ".join(f.name(p) for p in f.positives) or "no label above threshold"
-    else:
-        label, p = f.top(1)[0]
-        short = f"{f.name(label)} {p:.0%}"
+    short = compact_calls(a.findings)  # every model's call, the primary model's first
     tip = "\n".join((f"{g.title}: " if len(a.findings) > 1 else "") + g.summary()
                      for g in a.findings)
     return short, tip

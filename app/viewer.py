@@ -35,6 +35,8 @@ from radiai_core.analysis.regions import mask_contours
 from radiai_core.i18n import localized
 from radiai_core.reading.anonymize import patient_line
 from radiai_core.reading.display import (
+    BOX_RGB,
+    LUNG_RGB,
     Window,
     apply_window,
     default_window,
@@ -134,8 +136,10 @@ def wrap_text(text: str, metrics: QFontMetrics, width: int) -> list[str]:
     return lines
 
 
-#: Boxes in cyan: they stay visible over the yellow and red of the heat map.
-BOX_COLOUR = QColor(0, 230, 255)
+#: The core's overlay colours (the PDF and PNG draw with the same): boxes in cyan, which stay
+#: visible over the yellow and red of the heat map; the lung contour in green.
+BOX_COLOUR = QColor(*BOX_RGB)
+LUNG_COLOUR = QColor(*LUNG_RGB)
 
 
 def _screen_pen(colour: QColor, width: float) -> QPen:
@@ -401,7 +405,7 @@ class ImageViewer(QGraphicsView):
                     path.lineTo(float(x), float(y))
                 path.closeSubpath()
             item = QGraphicsPathItem(path)
-            item.setPen(_screen_pen(QColor(80, 220, 120), 2.0))
+            item.setPen(_screen_pen(LUNG_COLOUR, 2.0))
             item.setZValue(2)
             self.scene().addItem(item)
             self._overlay_items.append(item)

@@ -36,11 +36,12 @@ def test_byte_identical_files_list_every_path_and_are_found_by_each_name(analyze
         entry = h.entry(a1)
         assert entry.path == str(second.resolve())  # the latest
         assert set(entry.paths) == {str(first.resolve()), str(second.resolve())}
-        for name in ("chest-monday", "COPY-FOR-REVIEW", "ward-a"):
+        for name in ("chest-monday", "COPY-FOR-REVIEW", "review.jp"):
             found = h.analyses(text=name)
             assert [e.id for e in found] == [a1], name
             assert len(h.patients(name)) == 1, name
         assert h.analyses(text="chest-tuesday") == []
+        assert h.analyses(text="ward-a") == []  # file names, not the folders above them
 
 
 def test_a_history_from_before_lists_the_path_it_had(analyzer, tmp_path):

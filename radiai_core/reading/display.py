@@ -98,6 +98,13 @@ def apply_window(image: XrayImage, window: Window, invert: bool = False) -> np.n
     return 1.0 - out if invert else out
 
 
+#: The overlay colours (RGB) of every face: the viewer, the PDF and the PNG draw with these.
+#: The lung contour in green; the boxes in cyan, which stays visible over the heat map's
+#: yellow and red.
+LUNG_RGB = (80, 220, 120)
+BOX_RGB = (0, 230, 255)
+
+
 def heat_rgba(heat: np.ndarray, opacity: float = 0.5) -> np.ndarray:
     """Colour a [0, 1] heat map (jet colour map, OpenCV) as RGBA uint8; alpha grows with the
     heat so that cold regions leave the radiograph visible. ``opacity`` scales the alpha of the

@@ -31,6 +31,14 @@ log = logging.getLogger(__name__)
 _CHECKED: set[str] = set()  # databases already checked by this process
 OVERLAY_SIDE = 256  # heat maps and masks are stored at most this many pixels on a side
 VERDICTS = ("agree", "disagree")
+#: What a verdict is on: the model's call (its decision, or what a multi-label model called).
+CALL = "@call"
+
+
+def call_ref(key: str, primary: bool) -> str:
+    """The verdict label of a model's call: ``@call`` for the primary model, ``key/@call``
+    for another model of the set (as ``label_ref`` names a label)."""
+    return CALL if primary else f"{key}/{CALL}"
 
 
 def _v1(db: sqlite3.Connection) -> None:
@@ -170,6 +178,10 @@ class PatientSummary:
     n_analyses: int
     last_analysed: str
 
+
+#: The file name of ``path`` in SQL (after the last / or \\): what a search matches.
+_FILE_NAME = ("replace(replace(path, '\\', '/'), rtrim(replace(path, '\\', '/'), "
+              "replace(replace(path, '\\', '/'), '/', '')), '')")
 
 #: Columns of ``History._SELECT`` read by name; at most this many values in one ``IN (…)``.
 _KEY_COLUMN, _PATIENT_COLUMN, _CHUNK = 23, 24, 500
@@ -661,6 +673,24 @@ class History:
         return [self._entry(r, verdicts.get(r[0], {}), paths.get(r[_KEY_COLUMN], []))
                 for r in rows]
 
+    def verdicts_of(self, a: Analysis) -> dict[str, tuple[str | None, str]]:
+        """The reader's verdicts on a stored analysis of ``a``'s image by ``a``'s primary
+        model (empty when it is not stored).
+
+        Raises
+        ------
+        HistoryError
+            The file is damaged where it is read.
+        FileAccessError
+            The image's file cannot be read to identify it.
+        """
+        model = a.models[0].sha256 if a.models else ""
+        rows = self._query(
+            "SELECT v.label, v.verdict, v.note FROM verdicts v JOIN analyses a ON a.id = "
+            "v.analysis WHERE a.image_key = ? AND a.model_sha256 = ?",
+            (image_key(a.image.meta), model))
+        return {label: (verdict, note) for label, verdict, note in rows}
+
     def entry(self, analysis_id: int) -> HistoryEntry:
         """One stored analysis, without pixels.
 
@@ -745,12 +775,13 @@ class History:
         if text.strip():
             # Patients first (a few), then their analyses through the patient index; a join
             # filtered afterwards walked every analysis newest first (217 ms for 100,000).
-            # An image is found by any path it was seen under as well (its file's name).
+            # An image is found by the name of any file it was seen as, too (not by its
+            # folders: a folder named after a patient would find every image in it).
             like = f"%{text.strip().lower()}%"
             where.append("(a.patient IN (SELECT id FROM patients WHERE "
                          "lower(COALESCE(name, '')) LIKE ? OR lower(patient_id) LIKE ?) "
                          "OR a.image_key IN (SELECT image_key FROM image_paths WHERE "
-                         "lower(path) LIKE ?))")
+                         f"lower({_FILE_NAME}) LIKE ?))")
             args += [like, like, like]
         day = DAY.replace("study_date", "a.study_date").replace("analysed_at", "a.analysed_at")
         if date_from:

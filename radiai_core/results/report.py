@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import io
+import json
 import logging
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +16,14 @@ import numpy as np
 
 from .. import i18n
 from ..analysis.findings import Findings
+from ..analysis.manifest import ModelInfo
 from ..analysis.pipeline import NOTICE, Analysis
 from ..analysis.zones import describe
 from ..errors import ExportError
 from ..reading.anonymize import Pseudonymizer
 from ..reading.display import Window
-from ..resources import project_root
+from ..resources import models_dir, project_root
+from .history import call_ref
 from .private_file import open_private
 from .snapshot import render
 
@@ -59,9 +63,11 @@ def _fonts(lang: str = "en") -> tuple[str, str]:
 
 
 def _findings_block(c: Any, f: Findings, t: Callable[[str], str], left: float, y: float,
-                    step: float, font: str, bold: str, titled: bool) -> float:
+                    step: float, font: str, bold: str, titled: bool,
+                    verdict: tuple[str | None, str] | None = None) -> float:
     """One model's findings on the page (title when the set has several, a bar per label,
-    marked when a multi-label model calls it, the call, the regions); returns the new y."""
+    marked when a multi-label model calls it, the call, the reader's verdict on it, the
+    regions); returns the new y."""
     from reportlab.lib.units import mm
 
     if titled:
@@ -97,6 +103,15 @@ def _findings_block(c: Any, f: Findings, t: Callable[[str], str], left: float, y
         c.drawString(left, y, t("Above threshold: {labels}").format(labels=names)
                      if f.positives else t("No label above its threshold"))
         y -= step
+    if verdict is not None and verdict[0]:
+        c.setFont(bold, 9.5)
+        text = t("Reader's verdict on the call: {verdict}").format(verdict=t(verdict[0]))
+        c.drawString(left, y, text)
+        if verdict[1]:
+            c.setFont(font, 9)
+            c.drawString(left + c.stringWidth(text, bold, 9.5) + 2 * mm, y,
+                         f"— {verdict[1]}"[:90])
+        y -= step
     if f.zones:
         c.setFont(font, 9)
         c.drawString(left, y, t("Evidence by lung zone: {zones}").format(
@@ -118,6 +133,41 @@ def _findings_block(c: Any, f: Findings, t: Callable[[str], str], left: float, y
     return y - 1.5 * mm
 
 
+def _manifests() -> list[tuple[str, dict[str, Any]]]:
+    """(sha256 of its manifest.json, manifest) of every model folder installed."""
+    out = []
+    for path in sorted(models_dir().glob("*/manifest.json")):
+        try:
+            data = path.read_bytes()
+            out.append((hashlib.sha256(data).hexdigest(), json.loads(data)))
+        except (OSError, ValueError):  # a damaged folder is reported where models load
+            continue
+    return out
+
+
+def model_scopes(models: Sequence[ModelInfo]) -> list[str]:
+    """What each model of an analysis was made for, in its manifest's own words (``scope``):
+    "radiai-densenet121-cxr 2026.11.30: trained on …". The manifest is found by the sha256
+    it had when the model ran (``ModelInfo.files``), else by name and version; a classifier
+    whose manifest states no scope says so; a model no longer installed is left out."""
+    manifests = _manifests()
+    lines = []
+    for m in models:
+        want = m.files.get("manifest.json")
+        found = next((d for sha, d in manifests if want and sha == want), None) or next(
+            (d for _, d in manifests if d.get("name") == m.name
+             and str(d.get("version")) == m.version), None)
+        if found is None:
+            continue
+        scope = found.get("scope")
+        if isinstance(scope, str) and scope.strip():
+            lines.append(f"{m.name} {m.version}: {scope.strip()}")
+        elif m.kind == "classifier":
+            lines.append(f"{m.name} {m.version}: its manifest states no scope; ask whoever "
+                         "trained it what it was made for")
+    return lines
+
+
 def _image_reader(rgb: np.ndarray):
     from PIL import Image
     from reportlab.lib.utils import ImageReader
@@ -131,12 +181,15 @@ def _image_reader(rgb: np.ndarray):
 def write_pdf(analyses: Sequence[Analysis], path: str | Path,
               pseudonyms: Pseudonymizer | None = None,
               windows: Sequence[Window | None] | None = None,
-              when: _dt.datetime | None = None, lang: str | None = None) -> Path:
+              when: _dt.datetime | None = None, lang: str | None = None,
+              verdicts: Sequence[Mapping[str, tuple[str | None, str]]] | None = None) -> Path:
     """Write one page per analysis to ``path`` (written to a temporary file, then renamed, so
     a failed export leaves no half-written PDF). ``pseudonyms`` (enabled) anonymises the pages;
     pass the same one to every export that belongs together. ``lang`` ("en" or "ko"; default:
     the language the viewer chose, ``radiai_core.i18n``) is the language of the page's words,
-    the gate's reasons and the age line included.
+    the gate's reasons and the age line included. ``verdicts`` (one mapping per analysis, as
+    ``History.verdicts_of`` gives it) puts the reader's verdict on each model's call on the
+    page.
 
     Raises
     ------
@@ -163,7 +216,8 @@ def write_pdf(analyses: Sequence[Analysis], path: str | Path,
             c.setCreator("RadiAI")
             for i, a in enumerate(analyses):
                 window = windows[i] if windows is not None else None
-                _page(c, a, pseudonyms, window, when, font, bold, i + 1, len(analyses), lang)
+                _page(c, a, pseudonyms, window, when, font, bold, i + 1, len(analyses), lang,
+                      verdicts[i] if verdicts is not None else {})
                 c.showPage()
             c.save()
         tmp.replace(path)
@@ -175,7 +229,8 @@ def write_pdf(analyses: Sequence[Analysis], path: str | Path,
 
 def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
           when: _dt.datetime, font: str, bold: str, page: int, pages: int,
-          lang: str = "en") -> None:
+          lang: str = "en", verdicts: Mapping[str, tuple[str | None, str]] | None = None
+          ) -> None:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
 
@@ -255,8 +310,9 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
         y -= 6 * mm
         rows = sum(len(f.labels) + 2 for f in a.findings)
         step = 5.5 * mm if rows <= 10 else 4.2 * mm  # a larger model set packs tighter
-        for f in a.findings:
-            y = _findings_block(c, f, t, left, y, step, font, bold, len(a.findings) > 1)
+        for i, f in enumerate(a.findings):
+            y = _findings_block(c, f, t, left, y, step, font, bold, len(a.findings) > 1,
+                                (verdicts or {}).get(call_ref(f.key, i == 0)))
     y -= 3 * mm
     c.setFont(bold, 9)
     c.drawString(left, y, t("Models"))
@@ -269,7 +325,11 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
         c.drawString(left + 70 * mm, y, f"sha256 {m.sha256}")
     c.setFont(font, 7.5)
     c.setFillColorRGB(0.3, 0.3, 0.3)
-    c.drawString(left, 15 * mm, t("RadiAI is a reading aid for chest radiographs. ") + t(NOTICE))
-    c.drawString(left, 11.5 * mm, t("The classifier was trained on pediatric radiographs "
-                                    "(children aged 1–5); the lung masks on adult radiographs."))
+    # Each model's own words on what it was made for, wrapped to the page, under the notice.
+    scopes = [part for line in model_scopes(a.models) for part in textwrap.wrap(line, 135)]
+    y = 15 * mm + 3.3 * mm * max(0, len(scopes) - 3)
+    c.drawString(left, y, t("RadiAI is a reading aid for chest radiographs. ") + t(NOTICE))
+    for line in scopes:
+        y -= 3.3 * mm
+        c.drawString(left, y, line)
     c.setFillColorRGB(0, 0, 0)

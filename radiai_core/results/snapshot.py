@@ -9,11 +9,15 @@ import numpy as np
 
 from ..analysis.pipeline import Analysis
 from ..errors import ExportError
-from ..reading.display import Window, apply_window, default_window, heat_rgba
+from ..reading.display import (
+    BOX_RGB,
+    LUNG_RGB,
+    Window,
+    apply_window,
+    default_window,
+    heat_rgba,
+)
 from .private_file import open_private
-
-BOX_RGB = (255, 215, 0)
-LUNG_RGB = (0, 200, 255)
 
 
 def _scaled(a: np.ndarray, scale: float, interp: int) -> np.ndarray:

@@ -47,14 +47,17 @@ def test_history_survives_a_restart_and_records_verdicts(qtbot, make_window, stu
     with History() as h:
         assert len(h.analyses()) == 3  # viewing + batch did not duplicate anything
     w2 = make_window()  # "restart": a new window on the same data folder
-    panel = w2.history_panel
-    assert person_name(PHI["PatientName"]) in panel.patient_titles()
+    panel = w2.history_panel  # the list is read in a worker: wait for it
+    qtbot.waitUntil(lambda: person_name(PHI["PatientName"]) in panel.patient_titles(),
+                    timeout=5000)
     panel.search.setText("müller")
-    assert panel.patient_titles() == [person_name(PHI["PatientName"])]
+    qtbot.waitUntil(lambda: panel.patient_titles() == [person_name(PHI["PatientName"])],
+                    timeout=5000)
     (item,) = panel.analysis_items()
     panel.tree.setCurrentItem(item)
     assert panel.entry is not None and panel.entry.patient_id == PHI["PatientID"]
-    label = next(iter(panel.verdict_rows))
+    (label,) = panel.verdict_rows  # one verdict: on the call
+    assert label == "@call"
     combo, note = panel.verdict_rows[label]
     combo.setCurrentIndex(2)  # disagree
     note.setText("reviewed: no consolidation")
@@ -72,7 +75,7 @@ def test_history_survives_a_restart_and_records_verdicts(qtbot, make_window, stu
     # Delete the patient after confirming: gone from the database and from the list.
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
     panel.delete_patient_button.click()
-    assert panel.patient_titles() == []
+    qtbot.waitUntil(lambda: panel.patient_titles() == [], timeout=5000)
     with History() as h:
         assert [e.patient_id for e in h.analyses()].count(PHI["PatientID"]) == 0
         assert len(h.analyses()) == 2
