@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -428,3 +429,38 @@ def test_the_pacs_is_searched_and_a_study_retrieved(orthanc, tmp_path):
     got = pydicom.dcmread(files[0])
     assert got.SOPInstanceUID == pydicom.dcmread(child).SOPInstanceUID
     assert np.array_equal(got.pixel_array, np.asarray(Image.open(KERMANY_IMAGES[0]).convert("L")))
+
+
+def _certificates(folder: Path) -> dict[str, Path]:
+    """A test CA and two certificates it signs (node, client), made with the openssl CLI."""
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Test CA",
+        "-keyout", "ca.key", "-out", "ca.crt")
+    for name in ("node", "client"):
+        run("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}", "-keyout",
+            f"{name}.key", "-out", f"{name}.csr")
+        run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "2", "-out", f"{name}.crt")
+    return {n: folder / n for n in ("ca.crt", "node.crt", "node.key", "client.crt",
+                                    "client.key")}
+
+
+@pytest.mark.skipif(not shutil.which("openssl"), reason="the openssl command is not installed")
+def test_dicom_over_tls_with_client_certificates(tmp_path):
+    from radiai_core.node import TlsFiles
+
+    c = _certificates(tmp_path)
+    node_tls = TlsFiles(c["node.crt"], c["node.key"], c["ca.crt"])
+    client_tls = TlsFiles(c["client.crt"], c["client.key"], c["ca.crt"])
+    image = child_dataset(NORMALS[0], generate_uid())
+    with Node(NodeConfig(port=0, tls=node_tls, analyse=False)) as node:
+        me = Peer("RADIAI", "127.0.0.1", node.port)
+        assert echo(me, aet="PACS", tls=client_tls)
+        assert send_datasets(me, "PACS", [image], tls=client_tls) == [0]
+        with pytest.raises(NodeError):  # plain DICOM to a TLS port: no association
+            echo(me, aet="PACS")
+        assert [p.stem for p in node.inbox.files()] == [image.SOPInstanceUID]
+    with pytest.raises(NodeError, match="TLS files"):
+        TlsFiles(tmp_path / "missing.crt", c["node.key"]).server_context()
