@@ -54,7 +54,9 @@ def test_analysis_of_real_radiographs(analyzer: Analyzer, source, tmp_path) -> N
     for b in a.boxes:
         assert 0 <= b.x and 0 <= b.y and b.x + b.w <= cols and b.y + b.h <= rows
         assert 0.0 < b.score <= 1.0
-        assert a.mask[b.y:b.y + b.h, b.x:b.x + b.w].any()  # kept inside the lungs
+        # boxes sit on the map's peaks wherever they are (the map is never clipped to the
+        # lungs); one flagged as in the lungs overlaps them
+        assert not b.in_lungs or a.mask[b.y:b.y + b.h, b.x:b.x + b.w].any()
     assert a.threshold == manifest["threshold"]
     assert a.call in (manifest["positive_call"], "no " + manifest["positive_call"])
     assert set(a.timings_ms) >= {"load", "preprocess", "lung_mask", "classifier", "explain",
