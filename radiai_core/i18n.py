@@ -42,6 +42,8 @@ KOREAN = {
     "Above threshold: {labels}": "임계값 이상: {labels}",
     "No label above its threshold": "임계값 이상인 소견 없음",
     "threshold {threshold}": "임계값 {threshold}",
+    "Reader's verdict on the call: {verdict}": "판독의 의견(판정에 대해): {verdict}",
+    "agree": "동의", "disagree": "동의하지 않음",
     # Where the evidence lies (zones.py): each lung in thirds of its height, the patient's
     # right lung on the image's left.
     "Evidence by lung zone: {zones}": "폐야별 근거: {zones}",

@@ -691,5 +691,49 @@
         <source>{n} image(s) retrieved</source>
         <translation>영상 {n}장을 가져왔습니다</translation>
     </message>
+    <message>
+        <source>1 analysis</source>
+        <translation>분석 1건</translation>
+    </message>
+    <message>
+        <source>{n} analyses</source>
+        <translation>분석 {n}건</translation>
+    </message>
+    <message>
+        <source>Also seen as: {paths}</source>
+        <translation>다른 경로: {paths}</translation>
+    </message>
+    <message>
+        <source>Call: {call}</source>
+        <translation>판정: {call}</translation>
+    </message>
+    <message>
+        <source>Do you agree with the call?</source>
+        <translation>이 판정에 동의하십니까?</translation>
+    </message>
+    <message>
+        <source>Images without a patient ID</source>
+        <translation>환자 ID가 없는 영상</translation>
+    </message>
+    <message>
+        <source>More patients… (double-click)</source>
+        <translation>환자 더 보기… (더블클릭)</translation>
+    </message>
+    <message>
+        <source>Patient ID: {id}</source>
+        <translation>환자 ID: {id}</translation>
+    </message>
+    <message>
+        <source>Search name, patient ID or file name</source>
+        <translation>이름, 환자 ID 또는 파일 이름 검색</translation>
+    </message>
+    <message>
+        <source>The history could not be read: {error}</source>
+        <translation>기록을 읽을 수 없습니다: {error}</translation>
+    </message>
+    <message>
+        <source>no label above threshold</source>
+        <translation>임계값 이상인 소견 없음</translation>
+    </message>
 </context>
 </TS>
