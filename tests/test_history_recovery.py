@@ -113,7 +113,8 @@ def test_every_write_to_a_damaged_history_is_a_history_error(damaged_after_open,
 
 def test_writes_to_a_read_only_history_are_history_errors(analyzer, tmp_path) -> None:
     """Another process holds the write lock (a batch in a second window): the reader's
-    verdict or delete is a HistoryError naming the file, not an sqlite3 error."""
+    verdict, a delete or the DICOM node's delivery record is a HistoryError naming the file,
+    not an sqlite3 error."""
     path = tmp_path / "data" / "history.sqlite"
     with History(path) as h:
         aid = h.record(analyzer.analyze(KERMANY_NORMAL))
@@ -123,7 +124,9 @@ def test_writes_to_a_read_only_history_are_history_errors(analyzer, tmp_path) ->
     h.db.execute("PRAGMA busy_timeout = 50")
     try:
         for write in (lambda: h.set_verdict(aid, "@call", "disagree"),
-                      lambda: h.delete_analysis(aid), lambda: h.delete_patient(1)):
+                      lambda: h.delete_analysis(aid), lambda: h.delete_patient(1),
+                      lambda: h.record_delivery("1.2.3.4", "sr", "PACS@pacs:104", "1.2.3"),
+                      lambda: h.mark_delivered("1.2.3.4", 1.7e9, 1)):
             with pytest.raises(HistoryError, match="locked"):
                 write()
     finally:

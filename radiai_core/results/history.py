@@ -795,23 +795,32 @@ class History:
     # --- the DICOM node's deliveries ---------------------------------------------------------
     def record_delivery(self, sop_uid: str, kind: str, destination: str, source_uid: str,
                         analysis_id: int | None = None) -> None:
-        """Note a result object put into the node's outbox (again: its row is renewed)."""
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute(
-                "INSERT INTO deliveries (sop_uid, source_uid, analysis, kind, destination, "
-                "queued_at) VALUES (?,?,?,?,?,?) ON CONFLICT(sop_uid) DO UPDATE SET "
-                "analysis = excluded.analysis, destination = excluded.destination, "
-                "queued_at = excluded.queued_at, sent_at = NULL",
-                (sop_uid, source_uid, analysis_id, kind, destination, _now()))
+        """Note a result object put into the node's outbox (again: its row is renewed).
+
+        Raises
+        ------
+        HistoryError
+            The database cannot be written.
+        """
+        self._write("record the delivery", lambda db: db.execute(
+            "INSERT INTO deliveries (sop_uid, source_uid, analysis, kind, destination, "
+            "queued_at) VALUES (?,?,?,?,?,?) ON CONFLICT(sop_uid) DO UPDATE SET "
+            "analysis = excluded.analysis, destination = excluded.destination, "
+            "queued_at = excluded.queued_at, sent_at = NULL",
+            (sop_uid, source_uid, analysis_id, kind, destination, _now())))
 
     def mark_delivered(self, sop_uid: str, sent_at: float, attempts: int) -> None:
-        """Note that the PACS kept a result object (``sent_at``: a POSIX time)."""
+        """Note that the PACS kept a result object (``sent_at``: a POSIX time).
+
+        Raises
+        ------
+        HistoryError
+            The database cannot be written.
+        """
         when = _dt.datetime.fromtimestamp(sent_at, _dt.UTC).isoformat(timespec="seconds")
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute("UPDATE deliveries SET sent_at = ?, attempts = ? WHERE sop_uid = ?",
-                            (when, attempts, sop_uid))
+        self._write("record that the PACS kept it", lambda db: db.execute(
+            "UPDATE deliveries SET sent_at = ?, attempts = ? WHERE sop_uid = ?",
+            (when, attempts, sop_uid)))
 
     def deliveries(self, source_uid: str | None = None) -> list[DeliveryRecord]:
         """The result objects queued for the PACS (of one image), oldest first."""
