@@ -5,11 +5,23 @@ from __future__ import annotations
 from PyQt5.QtCore import QSize, Qt, pyqtSignal
 from PyQt5.QtWidgets import QListWidget, QTreeWidget, QTreeWidgetItem
 
-from radiai_core.reading.studies import ScanResult
+from radiai_core.reading.studies import NO_PATIENT, NO_PATIENT_ID, ScanResult
 
 from .i18n import t
 
 PATH_ROLE = Qt.UserRole
+
+
+def patient_title(name: str | None, pid: str) -> str:
+    """A patient's row: the name, else the ID; the scan's placeholders in the reader's
+    language."""
+    if name:
+        return name
+    if pid == NO_PATIENT:
+        return t("(no patient data)")
+    if pid.startswith(NO_PATIENT_ID):
+        return t("(no patient ID)") + pid[len(NO_PATIENT_ID):]
+    return pid
 
 
 def _date(d: str | None) -> str:
@@ -22,37 +34,64 @@ class StudyBrowser(QTreeWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.setHeaderLabels([t("Patient / study / series / image"), t("Details"), t("Result")])
-        self.setColumnWidth(0, 260)
-        self.setIconSize(QSize(48, 48))
+        self.retranslate()
+        self.setIndentation(12)  # room for the names beside the thumbnails
+        self.setTextElideMode(Qt.ElideMiddle)  # "NORMAL2-I…0001.jpeg": the ends tell files apart
+        self.setColumnWidth(0, 190)
+        self.setColumnWidth(2, 135)
+        # Shown as name | result | details: an image's answer stays in view in a narrow dock
+        # (the columns keep their numbers: 2 is the result).
+        self.header().moveSection(2, 1)
+        self.setIconSize(QSize(40, 40))
         self.currentItemChanged.connect(self._on_current)
         self._items: dict[str, QTreeWidgetItem] = {}
+        self._scan: ScanResult | None = None
+        self._thumbnails: dict[str, object] = {}  # path → QIcon, kept when the tree is rebuilt
+
+    def retranslate(self) -> None:
+        """The headers in the language in force (the rows: ``populate`` again)."""
+        self.setHeaderLabels([t("Patient / study / series / image"), t("Details"), t("Result")])
 
     def populate(self, result: ScanResult) -> None:
         """Show a scan's tree (replacing what was shown)."""
+        from PyQt5.QtGui import QColor, QIcon, QPixmap
+
         self.clear()
         self._items = {}
+        if result is not self._scan:
+            self._thumbnails = {}
+        self._scan = result
+        # Each image row has its thumbnail's height from the start (a dark square until the
+        # thumbnail comes): rows do not grow later and push the selected one out of view.
+        blank = QPixmap(self.iconSize())
+        blank.fill(QColor(40, 40, 40))
+        placeholder = QIcon(blank)
         for p in result.patients:
-            pitem = QTreeWidgetItem([p.name or p.id, " ".join(x for x in (p.id if p.name else "",
-                                                                          p.sex or "") if x)])
+            shown_id = "" if not p.name else (
+                t("(no patient ID)") if p.id.startswith(NO_PATIENT_ID) else p.id)
+            pitem = QTreeWidgetItem([patient_title(p.name, p.id),
+                                     " ".join(x for x in (shown_id, p.sex or "") if x)])
             self.addTopLevelItem(pitem)
             for st in p.studies:
-                sitem = QTreeWidgetItem([st.description or "Study", _date(st.date)])
+                sitem = QTreeWidgetItem([st.description or t("Study"), _date(st.date)])
                 pitem.addChild(sitem)
                 for se in st.series:
-                    seitem = QTreeWidgetItem([se.description or f"Series ({se.modality or '?'})",
-                                              f"{len(se.images)} image(s)"])
+                    seitem = QTreeWidgetItem([se.description or t("Series ({modality})").format(
+                                                  modality=se.modality or "?"),
+                                              t("{n} image(s)").format(n=len(se.images))])
                     sitem.addChild(seitem)
                     for im in se.images:
                         name = im.path.replace("\\", "/").rsplit("/", 1)[-1]
                         iitem = QTreeWidgetItem([name, f"{im.columns}×{im.rows} "
                                                        f"{im.view_position or im.format}"])
+                        iitem.setIcon(0, self._thumbnails.get(im.path, placeholder))
                         iitem.setData(0, PATH_ROLE, im.path)
                         iitem.setToolTip(0, im.path)
                         self._items[im.path] = iitem
                         seitem.addChild(iitem)
             pitem.setExpanded(True)
         self.expandAll()
+        self.resizeColumnToContents(1)  # the details whole, not cut to a few letters
 
     def set_thumbnail(self, path: str, pixels) -> None:
         """Give an image's row its preview."""
@@ -63,7 +102,8 @@ class StudyBrowser(QTreeWidget):
             return
         h, w = pixels.shape
         img = QImage(pixels.tobytes(), w, h, w, QImage.Format_Grayscale8).copy()
-        item.setIcon(0, QIcon(QPixmap.fromImage(img)))
+        self._thumbnails[path] = QIcon(QPixmap.fromImage(img))
+        item.setIcon(0, self._thumbnails[path])
 
     def image_paths(self) -> list[str]:
         """Image paths in tree order."""

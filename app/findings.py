@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from html import escape
 
 from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtGui import QFont, QFontMetrics
 from PyQt5.QtWidgets import (
     QGridLayout,
     QLabel,
@@ -93,6 +94,8 @@ class FindingsPanel(QWidget):
         self.evidence = QLabel()  # where the heat map's evidence lies: lung zones, boxes
         self.evidence.setWordWrap(True)
         self.rows = QGridLayout()
+        self.rows.setColumnStretch(1, 1)  # the bars take what the names and percentages leave
+        self.rows.setHorizontalSpacing(4)
         self.more = QToolButton()
         self.more.setText(t("Show all labels"))
         self.more.setCheckable(True)
@@ -122,13 +125,21 @@ class FindingsPanel(QWidget):
         layout.addWidget(self.notice)
         self.bars: dict[str, QProgressBar] = {}
         self._extra: list[QWidget] = []
+        self.percents: dict[str, QLabel] = {}
+
+    def retranslate(self) -> None:
+        """The panel's fixed texts in the language now installed (the window shows the
+        analysis again for the rest)."""
+        self.title.setText(t("No image analysed yet."))
+        self.more.setText(t("Show top 3 only") if self.more.isChecked() else t("Show all labels"))
+        self.notice.setText(f"<i>{t(NOTICE)}</i>")
 
     def _clear(self) -> None:
         while self.rows.count():
             w = self.rows.takeAt(0).widget()
             if w is not None:
                 w.deleteLater()
-        self.bars, self._extra = {}, []
+        self.bars, self.percents, self._extra = {}, {}, []
         self.more.hide()
         self.call.clear()
         self.evidence.clear()
@@ -187,7 +198,7 @@ class FindingsPanel(QWidget):
         if titled:
             head = QLabel(f"<b>{escape(f.title)}</b>")
             head.setWordWrap(True)
-            self.rows.addWidget(head, row, 0, 1, 2)
+            self.rows.addWidget(head, row, 0, 1, 3)
             row += 1
         for i, (label, p) in enumerate(f.ranked()):
             shown = t(f.name(label))
@@ -199,26 +210,41 @@ class FindingsPanel(QWidget):
             text.linkActivated.connect(self.heat_requested.emit)
             text.setAccessibleName(shown)
             bar = QProgressBar()
-            bar.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)  # fits the dock's width
-            bar.setMinimumWidth(48)
+            # The bar takes the room left beside the name and the percentage (it fits the
+            # dock's width), never less than a short bar.
+            bar.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+            bar.setMinimumWidth(36)
             bar.setRange(0, 1000)
             bar.setValue(int(round(p * 1000)))
             bar.setFormat(f"{p:.1%}")
+            # The percentage beside the bar, never under its fill (some styles draw the text
+            # inside the bar, where a long fill hides it).
+            bar.setTextVisible(False)
+            percent = QLabel(f"{p:.1%}")
+            percent.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+            # A long name takes two lines (never narrower than its longest word, in bold at
+            # most): the bar and the percentage keep their room in a narrow dock.
+            text.setWordWrap(True)
+            bold = QFont(text.font())
+            bold.setBold(True)
+            text.setMinimumWidth(max(QFontMetrics(bold).horizontalAdvance(word)
+                                     for word in shown.split()) + 2)
             if f.multi_label:
                 threshold = f.thresholds.get(label, 0.5)
                 bar.setToolTip(t("threshold {threshold}").format(threshold=f"{threshold:.2f}"))
                 if f.is_positive(label):  # over its threshold: a red bar, the name in bold
-                    bar.setAlignment(Qt.AlignCenter)
                     bar.setStyleSheet("QProgressBar::chunk { background: #c0392b; }")
                     if label != f.cam_label:
                         text.setText(f"<b><a href='{escape(ref)}'>{escape(shown)}</a></b>")
             self.rows.addWidget(text, row, 0)
             self.rows.addWidget(bar, row, 1)
+            self.rows.addWidget(percent, row, 2)
             self.bars[ref] = bar
+            self.percents[ref] = percent
             if i >= TOP_N and not f.is_positive(label):
-                self._extra += [text, bar]
-                text.setVisible(self.more.isChecked())
-                bar.setVisible(self.more.isChecked())
+                self._extra += [text, bar, percent]
+                for w in (text, bar, percent):
+                    w.setVisible(self.more.isChecked())
             row += 1
         if self._extra:
             self.more.setVisible(True)

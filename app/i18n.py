@@ -3,7 +3,9 @@
 The sources are ``resources/i18n/radiai_ko.ts`` (Qt Linguist format; every string the viewer
 passes to ``t`` has its Korean there, a test checks it) compiled to ``radiai_ko.qm`` by
 ``bash packaging/i18n.sh`` (Qt's lrelease). The system locale chooses; the Help → Language
-setting overrides it (from the next start). The core's PDF snapshots follow the same choice.
+setting overrides it, at once (the window translates itself again). The core's PDF snapshots
+follow the same choice. Korean is drawn with the Hangul font RadiAI ships (the one the PDF
+embeds), so that it reads on a machine without a Hangul system font.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from PyQt5.QtCore import QCoreApplication, QLocale, QSettings, QTranslator
+from PyQt5.QtGui import QFont, QFontDatabase, QGuiApplication
 
 from radiai_core import i18n as core_i18n
 from radiai_core.resources import project_root
@@ -22,6 +25,34 @@ CONTEXT = "RadiAI"
 LANGUAGES = {"en": "English", "ko": "한국어"}
 
 _translator: QTranslator | None = None
+_hangul: str | None = None  # the bundled Hangul font's family, once registered
+
+#: The Hangul font RadiAI ships (a subset of Nanum Gothic; resources/fonts/README.md).
+HANGUL_FONT = ("resources", "fonts", "RadiAIHangul-Regular.ttf")
+
+
+def install_fonts(app: QGuiApplication) -> str | None:
+    """Register the bundled Hangul font and add it to the application font's families, so
+    that any text without its glyphs in the system's font (Korean on a machine with no Hangul
+    font: every character an empty box, the "한국어" menu entry included) is drawn with it.
+    Safe to call again; returns the font's family (None when it could not be loaded)."""
+    global _hangul
+    if _hangul is None:
+        path = project_root().joinpath(*HANGUL_FONT)
+        font_id = QFontDatabase.addApplicationFont(str(path))
+        families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+        if not families:
+            log.error("the Hangul font %s could not be loaded; Korean may show as boxes", path)
+            return None
+        _hangul = families[0]
+    font = QFont(app.font())
+    families = font.families() or [font.family()]
+    if _hangul not in families:
+        # A fallback family of the application font: drawn whenever the first lacks a glyph
+        # (and unlike the system's fallback, not cached before the font was registered).
+        font.setFamilies([*families, _hangul])
+        app.setFont(font)
+    return _hangul
 
 
 def N_(text: str) -> str:  # noqa: N802 - gettext's name for it
@@ -44,8 +75,9 @@ def chosen_language(settings: QSettings) -> str:
 
 
 def install(app: QCoreApplication, settings: QSettings) -> str:
-    """Install the chosen language's translations in ``app`` (before any window is built)
-    and tell the core (PDF snapshots); returns the language code in force."""
+    """Install the chosen language's translations in ``app`` (replacing the ones installed)
+    and tell the core (PDF snapshots); returns the language code in force. A window built
+    before translates itself again (``MainWindow.retranslate``)."""
     global _translator
     language = chosen_language(settings)
     if _translator is not None:

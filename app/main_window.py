@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PyQt5.QtCore import QSettings, Qt, QTimer, pyqtSignal
+import numpy as np
+from PyQt5.QtCore import QCoreApplication, QSettings, Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import (
     QAction,
     QActionGroup,
@@ -33,6 +37,7 @@ from radiai_core.errors import HistoryError, RadiAIError
 from radiai_core.i18n import localized
 from radiai_core.reading.dicom_io import tag_listing
 from radiai_core.reading.display import Window, window_text
+from radiai_core.reading.image import XrayImage
 from radiai_core.reading.studies import ScanResult
 from radiai_core.results.history import History
 
@@ -40,13 +45,18 @@ from .browser import SkippedList, StudyBrowser
 from .exports import CsvSources, ExportContext, Exports
 from .findings import FindingsPanel, compact_calls
 from .history_view import HistoryPanel
-from .i18n import LANGUAGES, N_, chosen_language, t
+from .i18n import LANGUAGES, N_, chosen_language, install, install_fonts, t
 from .viewer import ImageViewer
 from .workers import AnalysisWorker, Jobs, ModelLoader, ScanWorker, TaskWorker, ThumbnailWorker
 
 log = logging.getLogger(__name__)
 
 MAX_RECENT = 8
+#: Opening a folder, the view starts on an image RadiAI analyses: images whose header gives an
+#: adult's age (the shipped gate refuses 18 and over) are passed over, and an image the gate
+#: refuses anyway moves the selection on, at most this many times.
+ADULT_YEARS = 18.0
+MAX_SKIPPED_AT_OPEN = 10
 
 SHORTCUTS = [
     ("Open files", "Ctrl+O"), ("Open folder", "Ctrl+Shift+O"), ("Analyse all", "Ctrl+Shift+A"),
@@ -73,8 +83,13 @@ class MainWindow(QMainWindow):
     def __init__(self, make_analyzer: Callable[[], Any] = default_analyzer,
                  settings: QSettings | None = None, history_path: Path | None = None) -> None:
         super().__init__()
+        install_fonts(QApplication.instance())  # Korean readable without a Hangul system font
+        # Every fixed text as (setter, English source): set again when the language changes.
+        self._texts: list[tuple[Callable[[str], Any], str]] = []
+        # What each row of the study tree says, made again in a new language.
+        self._rows: dict[str, Callable[[], tuple[str, str]]] = {}
         self.history_path = history_path  # None: the user's data folder
-        self.setWindowTitle("RadiAI — chest radiograph reading assistant")
+        self._tr(self.setWindowTitle, "RadiAI — chest radiograph reading assistant")
         self.setAcceptDrops(True)
         self.make_analyzer = make_analyzer
         self.settings = settings or QSettings("RadiAI", "RadiAI")
@@ -90,6 +105,11 @@ class MainWindow(QMainWindow):
         self.summaries: dict[str, dict] = {}  # path → Analysis.to_dict() (no pixel arrays)
         self.current_analysis: Analysis | None = None
         self.reopened_id: int | None = None  # the history's id of the analysis on screen
+        # Opening a folder: the images still to try for a first analysable one (None once the
+        # reader picks an image or one is found), and how many were refused on the way.
+        self.opening: list[str] | None = None
+        self.refused_at_open = 0
+        self._auto_selecting = False
         self.last_scan: ScanResult | None = None
         self._build_widgets()
         self.exports = Exports(ExportContext(
@@ -101,16 +121,17 @@ class MainWindow(QMainWindow):
             busy=lambda on: self.show_busy(on or self.scan_worker is not None
                                            or self.batch_worker is not None),
             progress=self.show_progress,
-            history_changed=self.history_panel.request_refresh,
+            history_changed=lambda: self.history_panel.request_refresh(),
             make_analyzer=lambda: self.make_analyzer(), history_path=self.history_path))
         self._build_actions()
         self._restore()
         h = self.history_panel
         if h.history is None:
-            self.status_text.setText(f"History unavailable: {h.error}")
+            self.status_text.setText(t("History unavailable: {error}").format(error=h.error))
         elif h.history.moved_aside is not None:
-            self.status_text.setText(f"The history database was damaged; it was moved to "
-                                     f"{h.history.moved_aside} and a new one was started.")
+            self.status_text.setText(t(
+                "The history database was damaged; it was moved to {path} and a new one was "
+                "started.").format(path=h.history.moved_aside))
 
     # --- construction -----------------------------------------------------------------------
     def _build_widgets(self) -> None:
@@ -126,10 +147,10 @@ class MainWindow(QMainWindow):
 
         overlay = QWidget(self)
         ol = QVBoxLayout(overlay)
-        self.heat_box = QCheckBox(t("Heat map"))
-        self.mask_box = QCheckBox(t("Lung contour"))
-        self.boxes_box = QCheckBox(t("Boxes"))
-        for box in (self.heat_box, self.mask_box, self.boxes_box):
+        self.heat_box, self.mask_box, self.boxes_box = QCheckBox(), QCheckBox(), QCheckBox()
+        for box, text in ((self.heat_box, N_("Heat map")), (self.mask_box, N_("Lung contour")),
+                          (self.boxes_box, N_("Boxes"))):
+            self._tr(box.setText, text)
             box.setChecked(True)
             box.toggled.connect(self._overlay_changed)
             ol.addWidget(box)
@@ -137,7 +158,9 @@ class MainWindow(QMainWindow):
         self.opacity.setRange(0, 100)
         self.opacity.setValue(45)
         self.opacity.valueChanged.connect(self._overlay_changed)
-        ol.addWidget(QLabel(t("Heat map opacity")))
+        opacity_label = QLabel()
+        self._tr(opacity_label.setText, "Heat map opacity")
+        ol.addWidget(opacity_label)
         ol.addWidget(self.opacity)
         # A model set of any size: the findings scroll instead of being squeezed.
         scroll = QScrollArea(self)
@@ -151,13 +174,11 @@ class MainWindow(QMainWindow):
         sl.addWidget(overlay)
 
         self.history_panel = HistoryPanel(self.history_path, self)
-        self.history_panel.reopen_requested.connect(self.reopen_analysis)
-        self.history_panel.deleted.connect(self._on_history_deleted)
-        self.history_panel.message.connect(lambda text: self.status_text.setText(text))
         self._history_refresh = QTimer(self)  # at most one refresh a second during a batch
         self._history_refresh.setSingleShot(True)
         self._history_refresh.setInterval(1000)
-        self._history_refresh.timeout.connect(self.history_panel.request_refresh)
+        self._history_refresh.timeout.connect(lambda: self.history_panel.request_refresh())
+        self._connect_history(self.history_panel)
 
         for title, widget, area, name in (
                 (N_("Studies"), self.browser, Qt.LeftDockWidgetArea, "studies"),
@@ -165,7 +186,8 @@ class MainWindow(QMainWindow):
                 (N_("Findings"), side, Qt.RightDockWidgetArea, "findings"),
                 (N_("Skipped files"), self.skipped, Qt.BottomDockWidgetArea, "skipped"),
                 (N_("DICOM tags"), self.tags, Qt.RightDockWidgetArea, "tags")):
-            dock = QDockWidget(t(title), self)
+            dock = QDockWidget(self)
+            self._tr(dock.setWindowTitle, title)
             dock.setObjectName(name)
             dock.setWidget(widget)
             self.addDockWidget(area, dock)
@@ -178,18 +200,21 @@ class MainWindow(QMainWindow):
         self.studies_dock.raise_()
         self.resizeDocks([self.skipped_dock], [110], Qt.Vertical)  # the image gets the room
 
-        self.status_text = QLabel(t("Drop a study folder or radiographs here, or use File → Open."))
+        self.status_text = QLabel()
+        self._tr(self.status_text.setText, "Drop a study folder or radiographs here, or use File → "
+                                           "Open.")
         self.cursor_text = QLabel()
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(200)
         self.progress.hide()
-        self.cancel_button = QPushButton(t("Cancel"))
+        self.cancel_button = QPushButton()
+        self._tr(self.cancel_button.setText, "Cancel")
         self.cancel_button.hide()
         self.cancel_button.clicked.connect(self.cancel_work)
         sb = self.statusBar()
         sb.addWidget(self.status_text, 1)
         self.window_text = QLabel()
-        self.window_text.setToolTip("Window width and level, in the file's units")
+        self._tr(self.window_text.setToolTip, "Window width and level, in the file's units")
         sb.addPermanentWidget(self.window_text)
         sb.addPermanentWidget(self.cursor_text)
         sb.addPermanentWidget(self.progress)
@@ -197,8 +222,26 @@ class MainWindow(QMainWindow):
         self.viewer.cursor_info.connect(self.cursor_text.setText)
         self.viewer.window_changed.connect(self._show_window)
 
+    def _tr(self, setter: Callable[[str], Any], source: str) -> None:
+        """Give a widget the text ``source`` in the language in force, and again whenever the
+        language changes."""
+        setter(t(source))
+        self._texts.append((setter, source))
+
+    def _menu(self, parent, title: str):
+        """A menu titled ``title`` (translated, and again when the language changes)."""
+        menu = parent.addMenu("")
+        self._tr(menu.setTitle, title)
+        return menu
+
+    def _connect_history(self, panel: HistoryPanel) -> None:
+        panel.reopen_requested.connect(self.reopen_analysis)
+        panel.deleted.connect(self._on_history_deleted)
+        panel.message.connect(lambda text: self.status_text.setText(text))
+
     def _action(self, menu, text: str, slot, checkable: bool = False) -> QAction:
-        act = QAction(t(text), self)  # the English text is the key of its shortcut
+        act = QAction(self)
+        self._tr(act.setText, text)  # the English text is the key of its shortcut
         if text in KEYS:
             act.setShortcut(KEYS[text])
         act.setCheckable(checkable)
@@ -208,13 +251,13 @@ class MainWindow(QMainWindow):
         return act
 
     def _build_actions(self) -> None:
-        m = self.menuBar().addMenu(t("&File"))
+        m = self._menu(self.menuBar(), "&File")
         self._action(m, "Open files", self.choose_files)
         self._action(m, "Open folder", self.choose_folder)
         self._action(m, "PACS…", lambda: self.pacs())
         if self.settings.value("node/enabled", False, type=bool):
             self.pacs(show=False)  # the DICOM node setting: listening from the start
-        self.recent_menu = m.addMenu(t("Recent"))
+        self.recent_menu = self._menu(m, "Recent")
         m.addSeparator()
         self._action(m, "Export PDF…", self.exports.choose_pdf)
         self._action(m, "Export PNG snapshot…", self.exports.choose_png)
@@ -224,7 +267,7 @@ class MainWindow(QMainWindow):
         self.anonymize_action.setChecked(self.settings.value("anonymize", False, type=bool))
         m.addSeparator()
         self._action(m, "Quit", self.close)
-        v = self.menuBar().addMenu(t("&View"))
+        v = self._menu(self.menuBar(), "&View")
         self._action(v, "Fit to window", self.viewer.fit)
         self._action(v, "Actual size (1:1)", self.viewer.one_to_one)
         self._action(v, "Zoom in", lambda: self.viewer.zoom(ImageViewer.ZOOM_STEP))
@@ -250,25 +293,71 @@ class MainWindow(QMainWindow):
         self._action(v, "Boxes on/off", self.boxes_box.toggle)
         self._action(v, "DICOM tags", lambda: (self.tags_dock.show(), self.tags_dock.raise_()))
         self._action(v, "History", self.show_history)
-        a = self.menuBar().addMenu(t("&Analysis"))
+        a = self._menu(self.menuBar(), "&Analysis")
         self._action(a, "Analyse all", self.analyse_all)
         self._action(a, "Cancel work", self.cancel_work)
-        h = self.menuBar().addMenu(t("&Help"))
+        h = self._menu(self.menuBar(), "&Help")
         self._action(h, "Keyboard shortcuts", self.show_shortcuts)
-        lang = h.addMenu(t("Language"))
+        lang = self._menu(h, "Language")
         chosen = chosen_language(self.settings)
+        self.language_actions: list[QAction] = []
         group = QActionGroup(self)
         for code, name in LANGUAGES.items():
             act = lang.addAction(name)  # each language in its own words
             act.setCheckable(True)
+            act.setData(code)
             act.setChecked(code == chosen)
+            self.language_actions.append(act)
             act.triggered.connect(lambda _=False, c=code: self.set_language(c))
             group.addAction(act)
 
     def set_language(self, code: str) -> None:
-        """Remember the reader's language; it applies from the next start."""
+        """Remember the reader's language and change to it now, without a restart."""
         self.settings.setValue("language", code)
-        self.status_text.setText(t("The language changes when RadiAI is started again."))
+        for act in self.language_actions:
+            act.setChecked(act.data() == code)
+        language = install(QCoreApplication.instance(), self.settings)
+        self.retranslate()
+        self.status_text.setText(t("Language: {name}").format(name=LANGUAGES[language]))
+
+    def retranslate(self) -> None:
+        """Every text of the window again, in the language now installed: menus, docks,
+        buttons, the study tree, the findings, the view's banner, the History panel."""
+        for setter, source in self._texts:
+            setter(t(source))
+        self.browser.retranslate()
+        if self.last_scan is not None:
+            self.browser.populate(self.last_scan)
+            for path, row in self._rows.items():
+                self.browser.set_result(path, *row())
+            if self.current_path is not None:
+                self.browser.show_path(self.current_path)
+        self.findings.retranslate()
+        if self.current_analysis is not None:
+            self.findings.show_analysis(self.current_analysis)
+        elif self.viewer.image is not None:
+            self.findings.show_patient(self.viewer.image.meta)
+        if self.reopened_id is not None:
+            self.viewer.set_note(t("Stored analysis, reopened from the history"))
+        self.viewer.viewport().update()
+        self._rebuild_history_panel()
+
+    def _rebuild_history_panel(self) -> None:
+        """The History panel made again in the language in force (it keeps no texts to
+        change): a new panel on the same history, in the same dock."""
+        old = self.history_panel
+        panel = HistoryPanel(self.history_path, self)
+        self._connect_history(panel)
+        self.history_panel = panel
+        self.history_dock.setWidget(panel)
+        old.close_history()
+        old.deleteLater()
+
+    def _set_row(self, path: str, row: Callable[[], tuple[str, str]]) -> None:
+        """Show what an image's row says (``row()``: text and tooltip, made again when the
+        language changes)."""
+        self._rows[path] = row
+        self.browser.set_result(path, *row())
 
     # --- settings ---------------------------------------------------------------------------
     def _show_window(self, centre: float, width: float) -> None:
@@ -298,7 +387,10 @@ class MainWindow(QMainWindow):
         self.resize(w, h)
         self.move(area.x() + (area.width() - w) // 2, area.y() + (area.height() - h) // 2)
         side = max(260, min(340, w // 6))
-        self.resizeDocks([self.studies_dock, self.findings_dock], [side, side], Qt.Horizontal)
+        # The study tree wider: a name, its result and its details side by side (a film is
+        # higher than wide or square: the image is bound by the height, not by this).
+        tree = max(side, min(460, w // 3))
+        self.resizeDocks([self.studies_dock, self.findings_dock], [tree, side], Qt.Horizontal)
 
     def recent_files(self) -> list[str]:
         """The recently opened files and folders, newest first."""
@@ -347,6 +439,10 @@ class MainWindow(QMainWindow):
     def shutdown(self, timeout_ms: int = 10000) -> None:
         """Cancel all work and wait for the worker threads to end."""
         self.jobs.shutdown(timeout_ms)
+        # Their threads have ended: nothing runs any more, whatever signals are still queued
+        # (closing afterwards has nothing to ask about).
+        self.scan_worker = self.batch_worker = None
+        self.exports.csv_worker = None
         self.history_panel.close_history()
 
     # --- opening ----------------------------------------------------------------------------
@@ -395,7 +491,7 @@ class MainWindow(QMainWindow):
         if self.scan_worker is not None:
             self.scan_worker.cancel()
         self._remember(paths)
-        self.status_text.setText(f"Scanning {len(paths)} item(s)…")
+        self.status_text.setText(t("Scanning {n} item(s)…").format(n=len(paths)))
         self.scan_token += 1
         worker = ScanWorker(paths, self.scan_token)
         self.scan_worker = worker
@@ -420,17 +516,55 @@ class MainWindow(QMainWindow):
         if result.skipped:
             self.skipped_dock.show()
         n = len(result.images())
-        self.status_text.setText(
-            f"{n} image(s) in {len(result.patients)} patient(s); {len(result.skipped)} file(s) "
-            "skipped" + (" (scan cancelled)" if result.cancelled else "") + ".")
+        text = (t("Scan cancelled: {n} image(s) in {patients} patient(s); {skipped} file(s) "
+                  "skipped.") if result.cancelled else
+                t("{n} image(s) in {patients} patient(s); {skipped} file(s) skipped."))
+        self.status_text.setText(text.format(n=n, patients=len(result.patients),
+                                             skipped=len(result.skipped)))
         paths = self.browser.image_paths()
         if paths:
-            self.browser.select_path(paths[0])
+            # Start on an image RadiAI analyses: not one whose header gives an adult's age
+            # (the first image when all do).
+            ages = {im.path: im.age_years for im in result.images()}
+            self.opening = [p for p in paths if (ages.get(p) or 0.0) < ADULT_YEARS][
+                :MAX_SKIPPED_AT_OPEN + 1] or paths[:1]
+            self.refused_at_open = 0
+            self._open_next()
             if self.thumb_worker is not None:
                 self.thumb_worker.cancel()
             self.thumb_worker = ThumbnailWorker(paths)
             self.jobs.start(self.thumb_worker,
                             result=lambda pair: self.browser.set_thumbnail(*pair))
+
+    def _open_next(self) -> None:
+        """Select the next image to try at opening (the selection scrolls into view)."""
+        if not self.opening:
+            self.opening = None
+            return
+        path = self.opening.pop(0)
+        self._auto_selecting = True
+        try:
+            self.browser.select_path(path)
+        finally:
+            self._auto_selecting = False
+
+    def _opened(self, a: Analysis | None, path: str) -> None:
+        """An image tried at opening was analysed (``a``) or could not be read: keep it when
+        RadiAI analysed it, else try the next one."""
+        if self.opening is None or path != self.current_path:
+            return
+        if a is not None and a.status == "ok":
+            self.opening = None
+            if self.refused_at_open:
+                self.status_text.setText(t(
+                    "Opened on the first image RadiAI analyses: the images above it are of "
+                    "adults or refused (see their rows)."))
+            return
+        self.refused_at_open += 1
+        if self.opening:
+            self._open_next()
+        else:
+            self.opening = None
 
     def _csv_sources(self) -> CsvSources:
         """What a CSV export covers: the selected study, or everything open with the files
@@ -458,7 +592,7 @@ class MainWindow(QMainWindow):
     def _on_models_ready(self, _cancelled: bool) -> None:
         self.models_ready = True
         self.models_loaded.emit()
-        if self.status_text.text() == "Loading models…":
+        if self.status_text.text() == t("Loading models…"):
             self.status_text.setText(t("Models loaded. Drop a study folder or radiographs here, "
                                        "or use File → Open."))
 
@@ -467,6 +601,8 @@ class MainWindow(QMainWindow):
         self.current_path = path
         self.current_analysis = None
         self.reopened_id = None
+        if not self._auto_selecting:
+            self.opening = None  # the reader chose: the view stays on their choice
         if self.viewer.image is None or self.viewer.image.meta.path != path:
             self.viewer.set_image(None)  # never the previous patient's image while it loads
         self.findings.show_pending(path)
@@ -508,7 +644,7 @@ class MainWindow(QMainWindow):
             self.tags.setPlainText(t("(not a DICOM file: no tags)"))
             return
         try:
-            self.tags.setPlainText(tag_listing(image.meta.path))
+            self.tags.setPlainText(readable_tags(tag_listing(image.meta.path)))
         except RadiAIError as exc:
             self.tags.setPlainText(t("(the tags cannot be read: {message})").format(
                 message=exc.message))
@@ -522,7 +658,7 @@ class MainWindow(QMainWindow):
 
     def _on_view_result(self, a: Analysis) -> None:
         self.summaries[a.path] = a.to_dict()
-        self.browser.set_result(a.path, *result_text(a))
+        self._set_row(a.path, _row_of(a))
         if a.path == self.current_path:
             self.current_analysis = a
             self.viewer.set_analysis(a)
@@ -532,11 +668,12 @@ class MainWindow(QMainWindow):
                 t("Analysed {name} in {ms} ms.").format(name=Path(a.path).name, ms=f"{total:.0f}")
                 if a.status == "ok" else f"{Path(a.path).name}: {localized(a.refused_text)}.")
             self.analysis_shown.emit(a.path)
+            self._opened(a, a.path)
 
     def _on_view_error(self, path: str, message: str) -> None:
         """The image on screen could not be read or analysed: the message names the file, in
         the findings panel, the view, the status bar and the file's row."""
-        named = f"{Path(path).name}: {message}" if path else message
+        named = f"{Path(path).name}: {localized(message)}" if path else localized(message)
         if not path or path == self.current_path:
             self.findings.show_error(named)
             if path:
@@ -546,7 +683,8 @@ class MainWindow(QMainWindow):
                 self.tags.setPlainText(t("(the file cannot be read: no tags)"))
             self.status_text.setText(named)
         if path:
-            self.browser.set_result(path, t("unreadable"), named)
+            self._set_row(path, lambda: (t("unreadable"), named))
+            self._opened(None, path)
 
     def analyse_all(self) -> None:
         """Analyse every image open, in a worker (progress, cancel, history)."""
@@ -569,13 +707,13 @@ class MainWindow(QMainWindow):
     def _on_batch_result(self, a: Analysis) -> None:
         self.batch_counts["ok" if a.status == "ok" else "rejected"] += 1
         self.summaries[a.path] = a.to_dict()  # arrays are dropped: memory stays flat
-        self.browser.set_result(a.path, *result_text(a))
+        self._set_row(a.path, _row_of(a))
 
     def _on_batch_error(self, path: str, message: str) -> None:
         self.batch_errors += 1
         self.skipped.add(path or "(models)", message)
         if path:
-            self.browser.set_result(path, t("unreadable"), f"{Path(path).name}: {message}")
+            self._set_row(path, lambda: (t("unreadable"), f"{Path(path).name}: {message}"))
 
     def _on_batch_done(self, cancelled: bool) -> None:
         self.batch_worker = None
@@ -707,6 +845,31 @@ def result_text(a: Analysis) -> tuple[str, str]:
     tip = "\n".join((f"{g.title}: " if len(a.findings) > 1 else "") + g.summary()
                      for g in a.findings)
     return short, tip
+
+
+def _row_of(a: Analysis) -> Callable[[], tuple[str, str]]:
+    """What an image's row says, made in the language in force when called (it keeps the
+    findings and the refusal, not the pixels)."""
+    light = replace(a, image=XrayImage(np.zeros((1, 1), np.float32), a.image.meta), mask=None,
+                    findings=[replace(f, heatmap=None) for f in a.findings])
+    return lambda: result_text(light)
+
+
+def readable_tags(listing: str) -> str:
+    """A DICOM tag listing with values that are not text (raw bytes, or bytes of a damaged
+    header read as characters) replaced by words: random bytes are never shown as a tag's
+    value."""
+    out = []
+    for line in listing.splitlines():
+        head, sep, value = line.partition(": ")
+        if sep and re.match(r"""^[bB]['"]""", value):
+            line = f"{head}: " + t("(binary data, not shown)")
+        elif sep and (re.search(r"\\x[0-9a-fA-F]{2}", value)
+                      or any(unicodedata.category(c) in ("Cc", "Co", "Cn", "Cs")
+                             or c == "\ufffd" for c in value)):
+            line = f"{head}: " + t("(unreadable bytes, not text: damaged header?)")
+        out.append(line)
+    return "\n".join(out)
 
 
 def _stored(history_path: Path | None, analysis_id: int) -> tuple[int, bool]:

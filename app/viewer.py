@@ -40,6 +40,7 @@ from radiai_core.reading.display import (
     Window,
     apply_window,
     default_window,
+    display_values,
     heat_rgba,
     preset_window,
     value_text,
@@ -192,6 +193,7 @@ class ImageViewer(QGraphicsView):
         self._detail: np.ndarray | None = None
         self._detail_step = 1
         self._banner_place: tuple[int, int] | None = None  # (corner, wrap width)
+        self._span: tuple[XrayImage | None, float] = (None, 0.0)  # an image's value range
 
     # --- content ----------------------------------------------------------------------------
     def set_note(self, note: str | None) -> None:
@@ -234,8 +236,21 @@ class ImageViewer(QGraphicsView):
         self.viewport().update()  # the corner text
 
     # --- display state ----------------------------------------------------------------------
+    def min_window_width(self) -> float:
+        """The narrowest window the view takes: 1/256 of the image's value range (one grey
+        step of the screen); narrower, the image would be black and white, or all black."""
+        if self.image is None:
+            return 1e-6
+        if self._span[0] is not self.image:
+            self._span = (self.image, float(np.ptp(display_values(self.image))))
+        return max(self._span[1] / 256.0, 1e-6)
+
     def set_window(self, window: Window) -> None:
-        """Display with this window (width/level)."""
+        """Display with this window (width/level); its width is kept at or above
+        ``min_window_width`` (a drag to the left stops there)."""
+        floor = self.min_window_width()
+        if window.width < floor:
+            window = Window(window.center, floor)
         self.window = window
         self._render()
         self.window_changed.emit(window.center, window.width)

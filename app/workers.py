@@ -15,6 +15,8 @@ from radiai_core.errors import RadiAIError
 from radiai_core.reading.io import load_image
 from radiai_core.reading.studies import scan
 
+from .i18n import t  # QCoreApplication.translate is thread-safe: workers speak the language
+
 log = logging.getLogger(__name__)
 
 #: Every thread started by ``start`` (tests check that none is left running).
@@ -115,10 +117,11 @@ class AnalysisWorker(Worker):
         """Load the models, then analyse and record each image through the Runner."""
         from radiai_core.results.batch import Runner
 
-        self.status.emit("Loading models…")
+        self.status.emit(t("Loading models…"))
         analyzer = self.make_analyzer()  # its RadiAIError is reported by run()
         total = len(self.paths)
-        self.status.emit(f"Analysing {total} image(s)…" if total > 1 else "Analysing…")
+        self.status.emit(t("Analysing {n} image(s)…").format(n=total) if total > 1
+                         else t("Analysing…"))
         with Runner(analyzer.analyze, self.history_path, record=self.record,
                     cam_label=self.cam_label) as runner:
             for i, path in enumerate(self.paths):
@@ -134,8 +137,8 @@ class AnalysisWorker(Worker):
                         self.recorded.emit(item.analysis.path, item.history_id)
                     elif runner.history_problem and self.record:
                         self.record = False  # said once per batch
-                        self.status.emit(f"Not stored in the history: "
-                                         f"{runner.history_problem}")
+                        self.status.emit(t("Not stored in the history: {problem}").format(
+                            problem=runner.history_problem))
                 self.progress.emit(i + 1, total)
 
 
@@ -151,7 +154,7 @@ class ModelLoader(Worker):
 
     def work(self) -> None:
         """Build and warm up the analyzer."""
-        self.status.emit("Loading models…")
+        self.status.emit(t("Loading models…"))
         analyzer = self.make_analyzer()
         analyzer.warm_up()
         self.result.emit(analyzer)
@@ -232,7 +235,8 @@ class CsvWorker(Worker):
                 counts[item.status] = counts.get(item.status, 0) + 1
                 if runner.history_problem and not told:
                     told = True
-                    self.status.emit(f"Not stored in the history: {runner.history_problem}")
+                    self.status.emit(t("Not stored in the history: {problem}").format(
+                        problem=runner.history_problem))
                 done += 1
                 self.progress.emit(done, total)
         self.result.emit((table.rows, self.cancel_event.is_set(), runner.history_problem,

@@ -162,6 +162,50 @@ SENTENCES_KO: list[tuple[str, str]] = [
 ]
 
 
+#: Why a file cannot be read (the reading layer's errors), where a reader sees it in Korean:
+#: the viewer's findings panel, its view and the file's row.
+SENTENCES_KO += [
+    ("does not exist (moved or deleted?).", "존재하지 않습니다(옮겨졌거나 삭제되었나요?)."),
+    ("cannot be read: permission denied. Ask for read access or copy the file somewhere you "
+     "can read it.", "읽을 수 없습니다: 권한이 없습니다. 읽기 권한을 요청하거나 읽을 수 "
+     "있는 곳으로 파일을 복사하세요."),
+    ("is a folder; open it as a folder to scan it.", "폴더입니다. 폴더 열기로 검색하세요."),
+    ("cannot be read ({reason}).", "읽을 수 없습니다({reason})."),
+    ("is not a regular file (a pipe, socket or device); RadiAI reads image files only.",
+     "일반 파일이 아닙니다(파이프, 소켓 또는 장치). RadiAI는 영상 파일만 읽습니다."),
+    ("is empty (0 bytes); the transfer was probably interrupted.",
+     "비어 있습니다(0바이트). 전송이 중단되었을 가능성이 높습니다."),
+    ("is not an image (a {suffix} file); ignored.", "영상이 아닙니다({suffix} 파일). 무시합니다."),
+    ("is not a DICOM file or an image RadiAI can read (PNG, JPEG, TIFF, BMP).",
+     "DICOM 파일이나 RadiAI가 읽을 수 있는 영상(PNG, JPEG, TIFF, BMP)이 아닙니다."),
+    ("is a truncated {fmt} file: its {stage} ends early ({text}); the transfer was probably "
+     "interrupted.", "잘린 {fmt} 파일입니다: {stage} 부분이 일찍 끝납니다({text}). 전송이 "
+     "중단되었을 가능성이 높습니다."),
+    ("is a damaged {fmt} file: its {stage} cannot be decoded ({text}); copy it again from the "
+     "archive.", "손상된 {fmt} 파일입니다: {stage} 부분을 해독할 수 없습니다({text}). 보관소에서 "
+     "다시 복사하세요."),
+    ("is a damaged DICOM file: an element of its header cannot be read ({text}); copy it again "
+     "from the archive.", "손상된 DICOM 파일입니다: 헤더의 요소를 읽을 수 없습니다({text}). "
+     "보관소에서 다시 복사하세요."),
+    ("is not a readable DICOM file ({text}).", "읽을 수 있는 DICOM 파일이 아닙니다({text})."),
+    ("has a DICOM header that could not be read ({text}); the file is truncated or damaged.",
+     "DICOM 헤더를 읽을 수 없습니다({text}). 파일이 잘렸거나 손상되었습니다."),
+    ("has a DICOM marker but no data set after its header; the file is truncated or damaged.",
+     "DICOM 표식은 있지만 헤더 뒤에 데이터 세트가 없습니다. 파일이 잘렸거나 손상되었습니다."),
+    ("is a DICOMDIR (the index of a DICOM folder, not an image); ignored. Open the folder that "
+     "holds it.", "DICOMDIR(DICOM 폴더의 색인이며 영상이 아님)입니다. 무시합니다. 이 파일이 있는 "
+     "폴더를 여세요."),
+    ("is {what} (Modality {modality}); RadiAI reads chest radiographs (CR or DX).",
+     "{what}입니다(Modality {modality}). RadiAI는 흉부 방사선 사진(CR 또는 DX)만 읽습니다."),
+    ("is a DICOM file without pixel data (a report, presentation state or header-only object); "
+     "there is no image to show.", "픽셀 데이터가 없는 DICOM 파일입니다(보고서, 표시 상태 또는 "
+     "헤더만 있는 객체). 표시할 영상이 없습니다."),
+    ("has less pixel data than its header declares ({text}); the file is truncated or damaged.",
+     "헤더에 선언된 것보다 픽셀 데이터가 적습니다({text}). 파일이 잘렸거나 손상되었습니다."),
+    ("has pixel data that could not be decoded ({text}).",
+     "픽셀 데이터를 해독할 수 없습니다({text})."),
+]
+
 def _pattern(template: str) -> re.Pattern[str]:
     parts = re.split(r"\{(\w+)\}", template)
     regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)"

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import RadiAIError
+from .age import header_age
 from .dicom_io import check_header, check_modality, damaged_header, dicom_meta, read_dataset
 from .io import sniff
 from .raster_io import check_size, read_size
@@ -24,7 +25,8 @@ NO_PATIENT_ID = "(no patient ID)"  # DICOM files without (0010,0020)
 
 @dataclass
 class ImageRef:
-    """One readable image found in a scan (pixels are not loaded)."""
+    """One readable image found in a scan (pixels are not loaded); ``age_years`` is the
+    patient's age at the image as its header tells it (None when it does not)."""
 
     path: str
     format: str
@@ -34,6 +36,7 @@ class ImageRef:
     instance_number: int | None = None
     modality: str | None = None
     view_position: str | None = None
+    age_years: float | None = None
 
 
 @dataclass
@@ -145,7 +148,7 @@ def _header(path: Path) -> tuple[ImageRef, dict[str, str | None]]:
         m = dicom_meta(ds, path)
         check_header(ds, m, path)
     ref = ImageRef(str(path), "DICOM", m.rows, m.columns, m.sop_uid, m.instance_number,
-                   m.modality, m.view_position)
+                   m.modality, m.view_position, header_age(m))
     pid = m.patient_id or (f"{NO_PATIENT_ID} {m.patient_name}" if m.patient_name
                            else NO_PATIENT_ID)
     keys = {"patient_id": pid, "patient_name": m.patient_name,

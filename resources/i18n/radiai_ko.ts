@@ -735,5 +735,85 @@
         <source>no label above threshold</source>
         <translation>임계값 이상인 소견 없음</translation>
     </message>
+    <message>
+        <source>(binary data, not shown)</source>
+        <translation>(이진 데이터, 표시하지 않음)</translation>
+    </message>
+    <message>
+        <source>(no patient ID)</source>
+        <translation>(환자 ID 없음)</translation>
+    </message>
+    <message>
+        <source>(no patient data)</source>
+        <translation>(환자 정보 없음)</translation>
+    </message>
+    <message>
+        <source>(unreadable bytes, not text: damaged header?)</source>
+        <translation>(읽을 수 없는 바이트, 텍스트 아님: 헤더 손상?)</translation>
+    </message>
+    <message>
+        <source>Analysing {n} image(s)…</source>
+        <translation>영상 {n}장 분석 중…</translation>
+    </message>
+    <message>
+        <source>Analysing…</source>
+        <translation>분석 중…</translation>
+    </message>
+    <message>
+        <source>History unavailable: {error}</source>
+        <translation>기록을 사용할 수 없음: {error}</translation>
+    </message>
+    <message>
+        <source>Language: {name}</source>
+        <translation>언어: {name}</translation>
+    </message>
+    <message>
+        <source>Loading models…</source>
+        <translation>모델을 불러오는 중…</translation>
+    </message>
+    <message>
+        <source>Opened on the first image RadiAI analyses: the images above it are of adults or refused (see their rows).</source>
+        <translation>RadiAI가 분석하는 첫 영상으로 열었습니다. 위의 영상은 성인이거나 분석 대상이 아닙니다(각 행 참조).</translation>
+    </message>
+    <message>
+        <source>Scanning {n} item(s)…</source>
+        <translation>항목 {n}개를 검색하는 중…</translation>
+    </message>
+    <message>
+        <source>Series ({modality})</source>
+        <translation>시리즈 ({modality})</translation>
+    </message>
+    <message>
+        <source>Study</source>
+        <translation>검사</translation>
+    </message>
+    <message>
+        <source>The history database was damaged; it was moved to {path} and a new one was started.</source>
+        <translation>기록 데이터베이스가 손상되어 {path}(으)로 옮기고 새 데이터베이스를 시작했습니다.</translation>
+    </message>
+    <message>
+        <source>{n} image(s)</source>
+        <translation>영상 {n}장</translation>
+    </message>
+    <message>
+        <source>indeterminate</source>
+        <translation>판정 보류</translation>
+    </message>
+    <message>
+        <source>RadiAI — chest radiograph reading assistant</source>
+        <translation>RadiAI — 흉부 방사선 사진 판독 보조</translation>
+    </message>
+    <message>
+        <source>Window width and level, in the file's units</source>
+        <translation>창 너비와 레벨(파일의 단위)</translation>
+    </message>
+    <message>
+        <source>Scan cancelled: {n} image(s) in {patients} patient(s); {skipped} file(s) skipped.</source>
+        <translation>검색 취소됨: 환자 {patients}명의 영상 {n}장, 건너뛴 파일 {skipped}개.</translation>
+    </message>
+    <message>
+        <source>{n} image(s) in {patients} patient(s); {skipped} file(s) skipped.</source>
+        <translation>환자 {patients}명의 영상 {n}장, 건너뛴 파일 {skipped}개.</translation>
+    </message>
 </context>
 </TS>

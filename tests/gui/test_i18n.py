@@ -23,7 +23,8 @@ TS = ROOT / "resources" / "i18n" / "radiai_ko.ts"
 
 
 def translatable() -> set[str]:
-    """The literals the viewer passes to t(), N_() or as an action's text."""
+    """The literals the viewer passes to t(), N_(), as an action's or a menu's text, or to
+    the window's ``_tr`` (a text set again when the language changes)."""
     out = set()
     for path in (ROOT / "app").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -31,7 +32,7 @@ def translatable() -> set[str]:
                 continue
             f = node.func
             name = f.id if isinstance(f, ast.Name) else getattr(f, "attr", None)
-            index = {"t": 0, "N_": 0, "_action": 1}.get(name)
+            index = {"t": 0, "N_": 0, "_action": 1, "_menu": 1, "_tr": 1}.get(name)
             if index is not None and len(node.args) > index:
                 arg = node.args[index]
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):

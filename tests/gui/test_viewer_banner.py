@@ -89,6 +89,8 @@ def test_a_file_gone_from_disk_leaves_no_banner_of_the_previous_one(qtbot, make_
     second = shutil.copy(KERMANY_NORMAL, tmp_path / "second.jpeg")
     w = make_window()
     w.open_paths([first, second])
+    qtbot.waitUntil(lambda: w.current_analysis is not None, timeout=10000)
+    w.browser.select_path(str(first))
     qtbot.waitUntil(lambda: w.current_analysis is not None and w.current_path == str(first),
                     timeout=10000)
     assert "ID 1" in w.viewer.corner_lines()[0]
