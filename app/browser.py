@@ -152,6 +152,11 @@ class StudyBrowser(QTreeWidget):
         if item is not None:
             item.setText(2, text)
             item.setToolTip(2, tooltip or text)
+            # The column widens to a longer answer ("refused: CT slice" in Korean), up to a
+            # limit: measured for this text only, so a batch of thousands stays fast.
+            wanted = min(280, self.fontMetrics().horizontalAdvance(text) + 16)
+            if wanted > self.columnWidth(2):
+                self.setColumnWidth(2, wanted)
 
     def _on_current(self, item: QTreeWidgetItem | None, _prev) -> None:
         path = item.data(0, PATH_ROLE) if item is not None else None

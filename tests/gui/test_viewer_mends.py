@@ -90,6 +90,10 @@ def test_the_study_trees_details_are_not_cut(qtbot, make_window) -> None:
     assert tree.header().sectionSize(1) >= widest
     # The result comes before the details: it stays in view in a narrow dock.
     assert tree.header().visualIndex(2) < tree.header().visualIndex(1)
+    # A long answer widens its column instead of being cut.
+    path = w.browser.image_paths()[0]
+    tree.set_result(path, "refused: not a chest radiograph (a long answer)")
+    assert tree.header().sectionSize(2) >= metrics.horizontalAdvance(tree._items[path].text(2))
 
 
 def test_percentages_sit_beside_their_bars(qtbot, make_window) -> None:
