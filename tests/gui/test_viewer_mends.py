@@ -92,7 +92,7 @@ def test_the_study_trees_details_are_not_cut(qtbot, make_window) -> None:
     assert tree.header().visualIndex(2) < tree.header().visualIndex(1)
     # A long answer widens its column instead of being cut.
     path = w.browser.image_paths()[0]
-    tree.set_result(path, "refused: not a chest radiograph (a long answer)")
+    tree.set_result(path, "분석 대상 아님: 흉부 방사선 사진 아님")
     assert tree.header().sectionSize(2) >= metrics.horizontalAdvance(tree._items[path].text(2))
 
 
