@@ -46,6 +46,7 @@ from radiai_core.reading.display import (
     value_text,
 )
 from radiai_core.reading.image import XrayImage
+from radiai_core.results.snapshot import shows_lung_contour
 
 from .i18n import t
 
@@ -73,19 +74,6 @@ class ViewState:
     mask: bool
     boxes: bool
     opacity: float
-
-
-#: The gate's questions whose refusal means "not a frontal chest radiograph" (a CT slice, a
-#: lateral view, another body part, a blank or inverted image: ``gate.QUESTIONS``): such an
-#: image gets no lung contour, which would be a shape drawn on something that has no lungs to
-#: outline. An adult refused as an adult is a frontal chest film and keeps its contour.
-NOT_A_FRONTAL_CHEST = ("chest", "frontal")
-
-
-def shows_lung_contour(a: Analysis) -> bool:
-    """Whether the view draws the lung contour of ``a``: it has a mask, and the image was
-    analysed or refused for a reason other than not being a frontal chest radiograph."""
-    return a.mask is not None and not (a.status != "ok" and a.refused_by in NOT_A_FRONTAL_CHEST)
 
 
 def not_called(f: Findings, label: str) -> str | None:

@@ -162,6 +162,10 @@ SENTENCES_KO: list[tuple[str, str]] = [
 ]
 
 
+#: The PDF's caption of a refused image that is not a frontal chest radiograph (no contour).
+KOREAN["Not analysed: not a frontal chest radiograph"] = (
+    "분석하지 않음: 흉부 정면 방사선 사진이 아님")
+
 #: Why a file cannot be read (the reading layer's errors), where a reader sees it in Korean:
 #: the viewer's findings panel, its view and the file's row.
 SENTENCES_KO += [

@@ -25,7 +25,7 @@ from ..reading.display import Window
 from ..resources import models_dir, project_root
 from .history import call_ref
 from .private_file import open_private
-from .snapshot import render
+from .snapshot import render, shows_lung_contour
 
 log = logging.getLogger(__name__)
 
@@ -283,7 +283,8 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
 
     shown_by = a.explained
     if a.status != "ok":
-        caption = t("Not analysed: lungs only")
+        caption = (t("Not analysed: lungs only") if shows_lung_contour(a)
+                   else t("Not analysed: not a frontal chest radiograph"))
     elif shown_by is not None and shown_by.cam_label:
         caption = t("Heat map and regions: {name}; lungs").format(
             name=t(shown_by.name(shown_by.cam_label)))

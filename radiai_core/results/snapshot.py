@@ -19,6 +19,19 @@ from ..reading.display import (
 )
 from .private_file import open_private
 
+#: The gate's questions whose refusal means "not a frontal chest radiograph" (a CT slice, a
+#: lateral view, another body part, a blank or inverted image; ``gate.QUESTIONS``): no face
+#: draws a lung contour on such an image, which has no lungs to outline. An adult refused as
+#: an adult is a frontal chest film and keeps its contour.
+NOT_A_FRONTAL_CHEST = ("chest", "frontal")
+
+
+def shows_lung_contour(a: Analysis) -> bool:
+    """Whether the lung contour of ``a`` is drawn (viewer, PDF, PNG): it has a mask, and the
+    image was analysed or refused for a reason other than not being a frontal chest
+    radiograph."""
+    return a.mask is not None and not (a.status != "ok" and a.refused_by in NOT_A_FRONTAL_CHEST)
+
 
 def _scaled(a: np.ndarray, scale: float, interp: int) -> np.ndarray:
     if scale >= 1.0:
@@ -44,7 +57,7 @@ def render(a: Analysis, window: Window | None = None, invert: bool = False,
         over = over * (1 - alpha) + rgba[..., :3] * alpha
     over = np.round(over).astype(np.uint8)
     line = max(1, round(max(over.shape[:2]) / 400))
-    if mask and a.mask is not None:
+    if mask and shows_lung_contour(a):
         small = _scaled(a.mask.astype(np.uint8), scale, cv2.INTER_NEAREST)
         contours, _ = cv2.findContours(small, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         cv2.drawContours(over, contours, -1, LUNG_RGB, line)

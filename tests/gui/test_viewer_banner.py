@@ -19,7 +19,9 @@ from PyQt5.QtWidgets import QApplication, QGraphicsPathItem
 
 from app.viewer import ImageViewer
 from radiai_core.analysis.findings import Decision
+from radiai_core.reading.display import LUNG_RGB
 from radiai_core.reading.io import load_image
+from radiai_core.results.snapshot import render
 
 from ..samples import DICOM, KERMANY_BACTERIAL, KERMANY_NORMAL
 from .conftest import FakeAnalyzer
@@ -228,6 +230,10 @@ def test_no_lung_contour_on_what_is_not_a_frontal_chest_film(qtbot, viewer, refu
     assert said == ("Refused: no findings (lung contour only)" if contour else
                     "Refused: not a frontal chest radiograph (no findings, no lung contour)")
     assert viewer.view_state().mask is contour  # the PNG export draws what the view draws
+    # The PDF's and PNG's renderer, asked for the contour, draws it only where the view does.
+    _, over = render(refused, mask=True)
+    lungs = (np.abs(over.astype(int) - np.array(LUNG_RGB)).max(axis=2) < 30).sum()
+    assert bool(lungs > 50) is contour
 
 
 def test_banner_rect_is_empty_without_anything_to_say(viewer) -> None:
