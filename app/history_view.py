@@ -341,6 +341,13 @@ class HistoryPanel(QWidget):
             line = _call_text(f)
             if line:
                 lines.append(f"{escape(f.title)}: {line}" if several else line)
+        calls = {call_ref(f.key, i == 0) for i, f in enumerate(e.findings)}
+        earlier = [f"{escape(label)}: {escape(t(v))}" + (f" ({escape(note)})" if note else "")
+                   for label, (v, note) in sorted(e.verdicts.items())
+                   if label not in calls and v is not None]
+        if earlier:  # verdicts per label, given before verdicts were on the call: kept, shown
+            lines.append(t("Earlier verdicts per label: {verdicts}").format(
+                verdicts="; ".join(earlier)))
         self.detail.setText("<br>".join(lines))
         # the whole paths; the text keeps the dock narrow
         self.detail.setToolTip("\n".join(e.paths or [e.path]))

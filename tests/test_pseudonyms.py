@@ -69,12 +69,16 @@ def test_files_without_patient_data_get_a_pseudonym_from_their_content(tmp_path)
     assert p.details(other).reference != p.details(normal).reference
 
 
-def test_anonymised_details_leave_out_the_study_description(phi_dicom):
-    meta = load_image(phi_dicom).meta
-    meta.study_description = "Thorax pa Müller Jürgen, ward 3 (PID-7340913)"
-    assert Pseudonymizer(enabled=False).details(meta).study_description == \
-        meta.study_description
-    assert Pseudonymizer(enabled=True).details(meta).study_description == ""
+def test_anonymised_exports_leave_out_the_study_description(analyzer, phi_dicom, tmp_path):
+    """Free text ("Thorax pa for Jürgen, ward 3") may name the patient: an anonymised PDF
+    leaves it out, a plain one keeps it."""
+    a = analyzer.analyze(phi_dicom)
+    a.image.meta.study_description = "Thorax pa for Juergen Mueller, ward 3"
+    plain = pypdf.PdfReader(write_pdf([a], tmp_path / "plain.pdf")).pages[0].extract_text()
+    assert "Thorax pa for Juergen Mueller, ward 3" in plain
+    anonymised = pypdf.PdfReader(write_pdf([a], tmp_path / "anon.pdf", Pseudonymizer(
+        enabled=True))).pages[0].extract_text()
+    assert "Juergen" not in anonymised and "ward 3" not in anonymised
 
 
 def test_anonymised_runs_can_be_traced_back_here(analyzer, tmp_path, phi_dicom, capsys):

@@ -815,5 +815,9 @@
         <source>{n} image(s) in {patients} patient(s); {skipped} file(s) skipped.</source>
         <translation>환자 {patients}명의 영상 {n}장, 건너뛴 파일 {skipped}개.</translation>
     </message>
+    <message>
+        <source>Earlier verdicts per label: {verdicts}</source>
+        <translation>이전의 항목별 의견: {verdicts}</translation>
+    </message>
 </context>
 </TS>

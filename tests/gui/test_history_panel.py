@@ -174,3 +174,17 @@ def test_every_model_call_is_in_the_lists(qtbot, make_window, where):
         w.history_panel.tree.setCurrentItem(item)
         assert list(w.history_panel.verdict_rows) == ["@call", "site7/@call"]
     assert text.startswith(call) and text.endswith(" · Site findings, 7 la…: nodule"), text
+
+
+def test_verdicts_given_per_label_before_are_kept_and_shown(qtbot, make_window, tmp_path):
+    """A history from before verdicts were on the call keeps its per-label verdicts: shown
+    with the analysis, not dropped."""
+    (aid,) = record(distinct_jpegs(tmp_path, 1))
+    with History() as h:
+        h.set_verdict(aid, "viral", "agree", "as read in 2025")
+    w = make_window()
+    panel = w.history_panel
+    wait_listed(qtbot, panel, 1)
+    panel.tree.setCurrentItem(panel.analysis_items()[0])
+    assert "Earlier verdicts per label: viral: agree (as read in 2025)" in panel.detail.text()
+    assert list(panel.verdict_rows) == ["@call"]
