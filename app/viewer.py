@@ -28,7 +28,7 @@ from PyQt5.QtWidgets import (
     QGraphicsView,
 )
 
-from radiai_core.analysis.findings import Decision, Findings
+from radiai_core.analysis.findings import Findings
 from radiai_core.analysis.pipeline import Analysis
 from radiai_core.analysis.preprocess import to_uint8
 from radiai_core.analysis.regions import mask_contours
@@ -46,7 +46,7 @@ from radiai_core.reading.display import (
     value_text,
 )
 from radiai_core.reading.image import XrayImage
-from radiai_core.results.snapshot import shows_lung_contour
+from radiai_core.results.snapshot import not_called, shows_lung_contour
 
 from .i18n import t
 
@@ -74,22 +74,6 @@ class ViewState:
     mask: bool
     boxes: bool
     opacity: float
-
-
-def not_called(f: Findings, label: str) -> str | None:
-    """Why the model does not call the finding ``label`` whose map is shown ("below",
-    "indeterminate", "other"), or None when it does (or makes no call at all). A softmax
-    model's positive decision calls its abnormal labels; a multi-label model calls the labels
-    at or above their thresholds."""
-    if f.multi_label:
-        return None if f.is_positive(label) else "below"
-    if f.decision is None:
-        return None
-    if label == f.negative_label:
-        return None if f.decision is Decision.NEGATIVE else "other"
-    if f.decision is Decision.POSITIVE:
-        return None
-    return "indeterminate" if f.decision is Decision.INDETERMINATE else "below"
 
 
 def heat_map_line(f: Findings, label: str) -> str:

@@ -166,6 +166,10 @@ SENTENCES_KO: list[tuple[str, str]] = [
 KOREAN["Not analysed: not a frontal chest radiograph"] = (
     "분석하지 않음: 흉부 정면 방사선 사진이 아님")
 
+#: The PDF's caption of a map the reader asked for, of a finding the model does not call.
+KOREAN["Heat map: {name} {p}, not called (shown on request); lungs"] = (
+    "히트맵: {name} {p}, 판정하지 않음(요청에 따라 표시); 폐 윤곽")
+
 #: Why a file cannot be read (the reading layer's errors), where a reader sees it in Korean:
 #: the viewer's findings panel, its view and the file's row.
 SENTENCES_KO += [

@@ -25,7 +25,7 @@ from ..reading.display import Window
 from ..resources import models_dir, project_root
 from .history import call_ref
 from .private_file import open_private
-from .snapshot import render, shows_lung_contour
+from .snapshot import not_called, render, shows_lung_contour
 
 log = logging.getLogger(__name__)
 
@@ -286,8 +286,11 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
         caption = (t("Not analysed: lungs only") if shows_lung_contour(a)
                    else t("Not analysed: not a frontal chest radiograph"))
     elif shown_by is not None and shown_by.cam_label:
-        caption = t("Heat map and regions: {name}; lungs").format(
-            name=t(shown_by.name(shown_by.cam_label)))
+        label = shown_by.cam_label
+        caption = (t("Heat map and regions: {name}; lungs") if not_called(shown_by, label) is None
+                   # A map the reader asked for, of a finding the model does not call.
+                   else t("Heat map: {name} {p}, not called (shown on request); lungs")).format(
+            name=t(shown_by.name(label)), p=f"{shown_by.probabilities.get(label, 0.0):.1%}")
     else:
         caption = t("No positive finding: lungs only, no heat map")
     c.drawString(left + box_w + gap, y - 4 * mm, caption)

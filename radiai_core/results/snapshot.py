@@ -7,6 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..analysis.findings import Decision, Findings
 from ..analysis.pipeline import Analysis
 from ..errors import ExportError
 from ..reading.display import (
@@ -31,6 +32,23 @@ def shows_lung_contour(a: Analysis) -> bool:
     image was analysed or refused for a reason other than not being a frontal chest
     radiograph."""
     return a.mask is not None and not (a.status != "ok" and a.refused_by in NOT_A_FRONTAL_CHEST)
+
+
+def not_called(f: Findings, label: str) -> str | None:
+    """Why the model does not call the finding ``label`` whose map is shown ("below",
+    "indeterminate", "other"), or None when it does (or makes no call at all): the pictures
+    of a map the reader asked for say that it is not the evidence of a call. A softmax
+    model's positive decision calls its abnormal labels; a multi-label model calls the labels
+    at or above their thresholds."""
+    if f.multi_label:
+        return None if f.is_positive(label) else "below"
+    if f.decision is None:
+        return None
+    if label == f.negative_label:
+        return None if f.decision is Decision.NEGATIVE else "other"
+    if f.decision is Decision.POSITIVE:
+        return None
+    return "indeterminate" if f.decision is Decision.INDETERMINATE else "below"
 
 
 def _scaled(a: np.ndarray, scale: float, interp: int) -> np.ndarray:

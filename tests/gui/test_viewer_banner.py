@@ -187,6 +187,19 @@ def test_a_map_of_a_finding_below_threshold_says_it_is_not_called(qtbot, viewer)
     assert viewer.corner_lines()[1] == "Heat map: viral pneumonia"
 
 
+def test_the_pdf_of_a_map_not_called_says_so(tmp_path) -> None:
+    import pypdf
+
+    from radiai_core.reading.anonymize import Pseudonymizer
+    from radiai_core.results.report import write_pdf
+
+    a = _negative(FakeAnalyzer().analyze(KERMANY_NORMAL))
+    out = tmp_path / "page.pdf"
+    write_pdf([a], str(out), Pseudonymizer(False), [None])
+    text = " ".join(pypdf.PdfReader(out).pages[0].extract_text().split())
+    assert "Heat map: viral pneumonia 6.4%, not called (shown on request); lungs" in text
+
+
 def test_the_not_called_line_in_korean(qtbot, viewer) -> None:
     from PyQt5.QtCore import QCoreApplication, QTranslator
 
