@@ -17,7 +17,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from radiai_core.analysis.findings import Findings, label_ref
+from radiai_core.analysis.findings import Decision, Findings, label_ref
 from radiai_core.analysis.pipeline import NOTICE, Analysis
 from radiai_core.analysis.zones import describe
 from radiai_core.i18n import localized
@@ -253,9 +253,13 @@ class FindingsPanel(QWidget):
     def _call_line(f: Findings) -> str:
         """A model's call in colour (positive red, negative green) with its score, or the
         labels a multi-label model calls; empty for a model that makes no call."""
+        if f.decision is Decision.INDETERMINATE:
+            return ("<span style='color:#b9770e'><b>"
+                    + escape(t("indeterminate — read without the AI's call")) + "</b></span> "
+                    + t("(score {score}, threshold {threshold})").format(
+                        score=f"{f.abnormal_score:.2f}", threshold=f"{f.threshold:.2f}"))
         if f.call is not None:
-            positive = not f.call.startswith("no ")
-            colour = "#c0392b" if positive else "#1e8449"
+            colour = "#c0392b" if f.decision is Decision.POSITIVE else "#1e8449"
             return (f"<span style='color:{colour}'><b>{escape(t(f.call))}</b></span> "
                     + t("(score {score}, threshold {threshold})").format(
                         score=f"{f.abnormal_score:.2f}", threshold=f"{f.threshold:.2f}"))

@@ -38,6 +38,8 @@ KOREAN = {
         "분류 모델은 1–5세 소아 방사선 사진으로, 폐 분할 모델은 성인 방사선 사진으로 학습했습니다.",
     "This image {message}.": "이 영상은 {message}.",
     "pneumonia": "폐렴", "no pneumonia": "폐렴 아님",
+    "indeterminate": "판정 보류", "indeterminate — read without the AI's call":
+        "판정 보류 — AI 판정 없이 판독하세요",
     "normal": "정상", "bacterial pneumonia": "세균성 폐렴", "viral pneumonia": "바이러스성 폐렴",
     "Above threshold: {labels}": "임계값 이상: {labels}",
     "No label above its threshold": "임계값 이상인 소견 없음",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -11,16 +12,32 @@ from .regions import Box
 from .zones import Zone
 
 
+class Decision(StrEnum):
+    """What a model decides about an image, typed: faces branch on it, never on display text.
+
+    ``INDETERMINATE``: the score falls in the band the model's card names as not reliable
+    enough to call either way; the image is to be read without the AI's call.
+    """
+
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+    INDETERMINATE = "indeterminate"
+
+
 @dataclass
 class Findings:
-    """One model's answer: its labels' probabilities and what it calls.
+    """One model's answer: its labels' probabilities and what it decides.
 
-    A softmax model with a negative label ("normal") makes one call: ``abnormal_score`` =
-    1 − p(negative) against ``threshold`` gives ``call`` ("pneumonia" / "no pneumonia"). A
-    multi-label model calls each label against its own threshold: ``positives`` lists the labels
-    at or above theirs (a softmax model's ``positives`` is its explained finding when the call
-    is positive). ``cam_label`` is the label whose heat map (``heatmap``, at the image's
-    resolution) and ``boxes`` (in its pixels) are shown, when one is.
+    ``decision`` is the typed outcome (``Decision``). A softmax model with a negative label
+    ("normal") decides once: ``abnormal_score`` = 1 − p(negative) against ``threshold`` (and
+    the manifest's indeterminate band, when it has one). ``positive_call`` names a positive
+    decision ("pneumonia"); ``call`` is the English display text of the decision ("pneumonia",
+    "no pneumonia", "indeterminate") for logs and tables, never to be parsed. A multi-label
+    model calls each label against its own threshold: ``positives`` lists the labels at or
+    above theirs, and its decision is positive when any is (a softmax model's ``positives`` is
+    its explained finding when the decision is positive). ``cam_label`` is the label whose heat
+    map (``heatmap``, at the image's resolution) and ``boxes`` (in its pixels) are shown, when
+    one is. A model without a negative label makes no decision (``decision`` is None).
     ``zones`` names the lung zones that hold the heat map's mass (``zones.evidence_zones``:
     each with its share, then the share outside the lungs); ``diffuse`` is True when the map
     has no focal peak, so no box is drawn (``regions.is_diffuse``).
@@ -37,6 +54,8 @@ class Findings:
     threshold: float | None = None
     thresholds: dict[str, float] = field(default_factory=dict)
     call: str | None = None
+    decision: Decision | None = None
+    positive_call: str | None = None
     positives: list[str] = field(default_factory=list)
     cam_label: str | None = None
     heatmap: np.ndarray | None = None
@@ -85,7 +104,10 @@ class Findings:
             "abnormal_score": (None if self.abnormal_score is None
                                else num(self.abnormal_score)),
             "threshold": self.threshold, "thresholds": dict(self.thresholds),
-            "call": self.call, "positives": list(self.positives), "cam_label": self.cam_label,
+            "call": self.call,
+            "decision": None if self.decision is None else self.decision.value,
+            "positive_call": self.positive_call,
+            "positives": list(self.positives), "cam_label": self.cam_label,
             "boxes": [asdict(b) if exact else b.to_dict() for b in self.boxes],
             "zones": [asdict(z) if exact else z.to_dict() for z in self.zones],
             "diffuse": self.diffuse,
@@ -101,11 +123,37 @@ class Findings:
                    negative_label=d.get("negative_label"),
                    abnormal_score=d.get("abnormal_score"), threshold=d.get("threshold"),
                    thresholds={k: float(v) for k, v in d.get("thresholds", {}).items()},
-                   call=d.get("call"), positives=list(d.get("positives", [])),
+                   call=d.get("call"), decision=stored_decision(d),
+                   positive_call=d.get("positive_call"),
+                   positives=list(d.get("positives", [])),
                    cam_label=d.get("cam_label"),
                    boxes=[Box(**b) for b in d.get("boxes", [])],
                    zones=[Zone.from_dict(z) for z in d.get("zones", [])],
                    diffuse=bool(d.get("diffuse", False)))
+
+
+def call_text(decision: Decision, positive_call: str) -> str:
+    """The English display text of a softmax model's decision: "pneumonia", "no pneumonia",
+    "indeterminate" (faces translate from the decision, not from this text)."""
+    if decision is Decision.POSITIVE:
+        return positive_call
+    if decision is Decision.NEGATIVE:
+        return f"no {positive_call}"
+    return "indeterminate"
+
+
+def stored_decision(d: dict[str, Any]) -> Decision | None:
+    """The decision of stored findings: their ``decision`` entry; for findings stored before
+    decisions were typed (no entry), what their threshold says of their score, or of their
+    positives for a multi-label model."""
+    if d.get("decision") is not None:
+        return Decision(d["decision"])
+    if d.get("multi_label"):
+        return Decision.POSITIVE if d.get("positives") else Decision.NEGATIVE
+    score, threshold = d.get("abnormal_score"), d.get("threshold")
+    if score is None or threshold is None:
+        return None
+    return Decision.POSITIVE if float(score) >= float(threshold) else Decision.NEGATIVE
 
 
 def explained_label(probabilities: dict[str, float], negative_label: str | None,
@@ -115,11 +163,11 @@ def explained_label(probabilities: dict[str, float], negative_label: str | None,
     negative (a map of "normal" drawn as suspected regions misleads). Without a negative
     label (no call), the most probable label."""
     if negative_label is None:
-        return max(probabilities, key=probabilities.get)
+        return max(probabilities, key=lambda k: probabilities[k])
     if not positive_call:
         return None
     findings = {k: v for k, v in probabilities.items() if k != negative_label}
-    return max(findings, key=findings.get) if findings else None
+    return max(findings, key=lambda k: findings[k]) if findings else None
 
 
 def split_cam_label(cam_label: str | None, keys: list[str]) -> tuple[str | None, str | None]:

@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import ModelError
 from ..reading.age import describe_years, header_age
 from ..reading.image import ImageMeta
-from .manifest import ModelInfo, read_manifest, verified
+from .manifest import Ledger, read_manifest
 
 
 @dataclass(frozen=True)
@@ -303,9 +303,10 @@ class ScopeHeads:
 
     def save(self, path: Path) -> None:
         """Write the heads to a .npz file (float32)."""
-        np.savez(path, **{k: np.asarray(getattr(self, k), np.float32) for k in (
+        arrays: dict[str, Any] = {k: np.asarray(getattr(self, k), np.float32) for k in (
             "mean", "scale", "body_coef", "body_intercept", "age_w1", "age_b1", "age_w2",
-            "age_b2")})
+            "age_b2")}
+        np.savez(path, **arrays)
 
     def scores(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """Per row of ``x`` (n, d): ``body`` probabilities (n, classes) and ``adult``
@@ -400,19 +401,20 @@ class ChestGate:
         self.manifest = m
         self.folder = folder
         self.bounds: dict[str, dict[str, float]] = m["bounds"]
-        self.atypicality = Atypicality.load(verified(folder, m, "atypicality"))
-        self.inversion = (Inversion.load(verified(folder, m, "inversion"))
+        ledger = Ledger(folder)
+        self.atypicality = Atypicality.load(ledger.listed(m, "atypicality"))
+        self.inversion = (Inversion.load(ledger.listed(m, "inversion"))
                           if "inversion" in m else None)
         self.scope: dict[str, Any] | None = m.get("scope")
         self.heads: ScopeHeads | None = None
         if self.scope is not None:
             try:
-                self.heads = ScopeHeads.load(verified(folder, m, "scope_heads"),
+                self.heads = ScopeHeads.load(ledger.listed(m, "scope_heads"),
                                              list(self.scope["body_classes"]))
             except (KeyError, ValueError, OSError) as exc:
                 raise ModelError(f"has a scope entry that cannot be used ({exc}).",
                                  folder) from None
-        self.info = ModelInfo(m["name"], m["version"], m.get("sha256", ""), "gate")
+        self.info = ledger.info(m, "gate")
 
     def uses(self, feature: str) -> bool:
         """Whether any rule of this gate has a bound on ``feature``."""

@@ -15,7 +15,7 @@ import numpy as np
 from ..reading.image import XrayImage
 from ..reading.io import load_image
 from .explain import BatchRunner, Occlusion, finding_targets, log_odds, shipped
-from .findings import Findings, explained_label, split_cam_label
+from .findings import Decision, Findings, call_text, explained_label, split_cam_label
 from .gate import Age, GateFeatures, RefusedAs, contrast, lung_confidence, lung_features
 from .lung_input import LungView, lung_view
 from .models import Classifier, ClassifierGroup, ModelInfo, ModelSet, load_models
@@ -106,8 +106,14 @@ class Analysis:
 
     @property
     def call(self) -> str | None:
-        """The primary model's call ("pneumonia" / "no pneumonia"), when it makes one."""
+        """The primary model's call as English display text ("pneumonia" / "no pneumonia" /
+        "indeterminate"), when it makes one; branch on ``decision``, never on this text."""
         return self.primary.call if self.primary else None
+
+    @property
+    def decision(self) -> Decision | None:
+        """The primary model's typed decision (None when refused or when it makes none)."""
+        return self.primary.decision if self.primary else None
 
     @property
     def cam_label(self) -> str | None:
@@ -140,7 +146,9 @@ class Analysis:
                     for k, v in self.top()],
             "abnormal_score": (None if self.abnormal_score is None
                                else round(self.abnormal_score, 6)),
-            "threshold": self.threshold, "call": self.call, "cam_label": self.cam_label,
+            "threshold": self.threshold, "call": self.call,
+            "decision": None if self.decision is None else self.decision.value,
+            "cam_label": self.cam_label,
             "boxes": [b.to_dict() for b in self.boxes],
             "findings": [f.to_dict() for f in self.findings],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
@@ -209,16 +217,39 @@ class Analyzer:
                            features=features, seconds=t)
 
     def analyze(self, source: str | Path | XrayImage, cam_label: str | None = None) -> Analysis:
-        """Load (unless given an image), measure, let the gate decide, then ask every model of
-        the set for its findings. Each model explains its most probable positive finding (none
-        when its call is negative: no heat map, no boxes), unless ``cam_label`` asks for one
-        label ("label" of the primary model, "key/label" of another): then only that one is
-        explained. A refused image is an Analysis with status "rejected", not an error.
+        """Analyse one radiograph with every model of the set.
+
+        Load (unless given an image), measure, let the gate decide, then ask every model of
+        the set for its findings and typed decision. Each model explains its most probable
+        positive finding (none when its decision is negative or indeterminate: no heat map, no
+        boxes), unless ``cam_label`` asks for one label: then only that one is explained.
+
+        Parameters
+        ----------
+        source
+            A file path (DICOM, PNG, JPEG, TIFF, BMP) or an already loaded ``XrayImage``.
+        cam_label
+            The finding to explain: ``"label"`` of the primary model, ``"key/label"`` of
+            another model of the set; None for each model's default.
+
+        Returns
+        -------
+        Analysis
+            Status "ok" with one ``Findings`` per model (``decision`` typed), or status
+            "rejected" with the gate's reason and no findings (a refusal is not an error).
+            Every model's identity (``ModelInfo``) is in ``models``.
 
         Raises
         ------
         RadiAIError
             The file cannot be read (the kinds of ``load_image``).
+        ValueError
+            ``cam_label`` names a label the model does not have (the faces check it first).
+
+        Examples
+        --------
+        >>> a = default_analyzer().analyze("tests/data/kermany/images/x.jpeg")  # doctest: +SKIP
+        >>> a.decision, a.primary.abnormal_score                               # doctest: +SKIP
         """
         t0 = time.perf_counter()
         image = source if isinstance(source, XrayImage) else load_image(source)
@@ -273,20 +304,24 @@ class Analyzer:
         f = Findings(key=group.key, title=lead.title, labels=list(lead.labels),
                      display_names=dict(lead.display_names), probabilities=probabilities,
                      multi_label=lead.multi_label, negative_label=lead.negative_label)
+        f.positive_call = lead.positive_call or None
         if lead.multi_label:
             f.thresholds = dict(lead.thresholds)
             f.positives = [lab for lab, p in f.ranked()
                            if lab != lead.negative_label and p >= lead.thresholds[lab]]
-            positive = bool(f.positives)
+            f.decision = Decision.POSITIVE if f.positives else Decision.NEGATIVE
             default = f.positives[0] if f.positives else None
         else:
             f.abnormal_score = lead.abnormal_score(probs)
-            positive = f.abnormal_score is None or f.abnormal_score >= lead.threshold
             if f.abnormal_score is not None:
                 f.threshold = lead.threshold
-                f.call = (lead.positive_call if positive else f"no {lead.positive_call}")
-            default = explained_label(probabilities, lead.negative_label, positive)
-            if f.abnormal_score is not None and positive and default is not None:
+                f.decision = lead.decide(f.abnormal_score)
+                f.call = call_text(f.decision, lead.positive_call)
+            # A heat map is the evidence of a positive decision: none for a negative or an
+            # indeterminate one (unless the reader asks for a label).
+            default = explained_label(probabilities, lead.negative_label,
+                                      f.decision in (None, Decision.POSITIVE))
+            if f.decision is Decision.POSITIVE and default is not None:
                 f.positives = [default]
         f.cam_label = (want_label or default) if explain else None
         if f.cam_label is not None:

@@ -171,10 +171,23 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--dest", required=True, type=Path, help="model folder to write")
     f.add_argument("--csv", type=Path, required=True,
                    help="the training table the run used (to re-carve its validation split)")
-    f.add_argument("--positive-call", default="pneumonia",
-                   help="the call a classifier with a negative label makes when its score "
-                        "reaches the threshold (default: pneumonia; e.g. abnormal)")
+    f.add_argument("--positive-call",
+                   help="what a positive decision of a classifier with a negative label is "
+                        "named (e.g. pneumonia, abnormal); required for such a classifier")
+    f.add_argument("--negative-label",
+                   help="the label that means no finding (default: the run's, 'normal' when "
+                        "the labels have it)")
     f.set_defaults(func=cmd_train)
+    h = tsub.add_parser("threshold", help="choose the primary classifier's threshold by the "
+                        "card's rule on its validation split and write it, with where it came "
+                        "from, into its manifest")
+    h.add_argument("--models", required=True, type=Path, help="the models folder")
+    h.add_argument("--csv", required=True, type=Path,
+                   help="the training table (its validation split is re-carved)")
+    h.add_argument("--rule", choices=["stress", "youden"], default="stress",
+                   help="stress: the highest threshold whose median sensitivity over the "
+                        "stress suite is at least 0.95 (the card's rule); youden: max J")
+    h.set_defaults(func=cmd_train)
     add_listen_parser(sub)
     add_trace_parser(sub)
     add_models_parser(sub)

@@ -144,8 +144,10 @@ class CsvTable:
                         "refused_as", "message"]
         for i, (key, labels) in enumerate(self.models):
             pre = self._prefix(i, key)
-            self.columns += [*(f"{pre}p_{lab}" for lab in labels), f"{pre}call",
-                             f"{pre}positives", f"{pre}zones", f"{pre}evidence"]
+            self.columns += [*(f"{pre}p_{lab}" for lab in labels), f"{pre}decision",
+                             f"{pre}call", f"{pre}positives", f"{pre}zones",
+                             f"{pre}evidence"]
+        self.columns.append("model_sha256")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = open_private(self.path, encoding="utf-8", newline="")
@@ -173,12 +175,16 @@ class CsvTable:
                        refused_by=a.refused_by or "",
                        refused_as=a.refused_as.label if a.refused_as is not None else "",
                        age=a.age.describe() if a.age is not None else "")
+            # The identity of the primary classifier that ran (its files and manifest):
+            # the same as the JSON's model.sha256, the history's and the PDF's.
+            row["model_sha256"] = a.models[0].sha256 if a.models else ""
             by_key = {f.key: f for f in a.findings}
             for i, (key, labels) in enumerate(self.models):
                 f = by_key.get(key)
                 if f is None:
                     continue
                 pre = self._prefix(i, key)
+                row[f"{pre}decision"] = f.decision.value if f.decision is not None else ""
                 row[f"{pre}call"] = f.call or ""
                 row[f"{pre}positives"] = "|".join(f.positives)
                 # where the heat map's mass lies: "right lower:0.52|…|outside the lungs:0.09"

@@ -15,7 +15,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ..analysis.findings import Findings
+from ..analysis.findings import Decision, Findings, stored_decision
 from ..analysis.gate import Age, RefusedAs, refused_as_of
 from ..analysis.manifest import ModelInfo
 from ..analysis.pipeline import Analysis
@@ -246,11 +246,13 @@ class HistoryPage:
 def _legacy_findings(e: HistoryEntry, score: float | None, cam_label: str | None) -> Findings:
     """The one model's findings of an analysis stored before schema 4, from its columns."""
     negative = "normal" if "normal" in e.labels and score is not None else None
-    positive = e.call is not None and not e.call.startswith("no ")
+    decision = stored_decision({"abnormal_score": score, "threshold": e.threshold})
+    positive = decision is Decision.POSITIVE
     return Findings(key="classifier", title=e.model.name, labels=e.labels,
                     display_names=e.display_names, probabilities=e.probabilities,
                     negative_label=negative, abnormal_score=score, threshold=e.threshold,
-                    call=e.call, positives=[cam_label] if positive and cam_label else [],
+                    call=e.call, decision=decision,
+                    positives=[cam_label] if positive and cam_label else [],
                     cam_label=cam_label, boxes=e.boxes)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import i18n
-from ..analysis.findings import Findings
+from ..analysis.findings import Decision, Findings
 from ..analysis.manifest import ModelInfo
 from ..analysis.pipeline import NOTICE, Analysis
 from ..analysis.zones import describe
@@ -91,9 +91,15 @@ def _findings_block(c: Any, f: Findings, t: Callable[[str], str], left: float, y
     if f.call is not None:
         y -= 1.5 * mm
         c.setFont(bold, 10)
-        c.drawString(left, y, t("Call: {call}").format(call=t(f.call)))
+        shown = ("indeterminate — read without the AI's call"
+                 if f.decision is Decision.INDETERMINATE else f.call)
+        c.drawString(left, y, t("Call: {call}").format(call=t(shown)))
         c.setFont(font, 9)
-        c.drawString(left + 55 * mm, y, t("score {score} at the threshold {threshold} "
+        indent = 55 * mm
+        if f.decision is Decision.INDETERMINATE:  # a longer line: the score goes below it
+            y -= step
+            indent = 0
+        c.drawString(left + indent, y, t("score {score} at the threshold {threshold} "
                                           "chosen on validation data").format(
             score=f"{f.abnormal_score:.3f}", threshold=f"{f.threshold:.3f}"))
         y -= step

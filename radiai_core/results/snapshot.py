@@ -9,6 +9,7 @@ import numpy as np
 
 from ..analysis.findings import Decision, Findings
 from ..analysis.pipeline import Analysis
+from ..analysis.regions import mask_contours
 from ..errors import ExportError
 from ..reading.display import (
     BOX_RGB,
@@ -76,9 +77,11 @@ def render(a: Analysis, window: Window | None = None, invert: bool = False,
     over = np.round(over).astype(np.uint8)
     line = max(1, round(max(over.shape[:2]) / 400))
     if mask and shows_lung_contour(a):
-        small = _scaled(a.mask.astype(np.uint8), scale, cv2.INTER_NEAREST)
-        contours, _ = cv2.findContours(small, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        cv2.drawContours(over, contours, -1, LUNG_RGB, line)
+        # The viewer's outline (regions.mask_contours, smoothed, at the image's resolution),
+        # scaled to this picture: the PDF and PNG draw the contour the reader saw.
+        outline = [np.round(c * scale).astype(np.int32).reshape(-1, 1, 2)
+                   for c in mask_contours(a.mask, smooth=True)]
+        cv2.polylines(over, outline, True, LUNG_RGB, line, lineType=cv2.LINE_AA)
     if boxes and a.status == "ok":
         for b in a.boxes:
             x0, y0 = round(b.x * scale), round(b.y * scale)

@@ -484,6 +484,58 @@
         <translation>판정 보류 — AI 판정 없이 판독하세요</translation>
     </message>
     <message>
+        <source>Evidence by lung zone: {zones}</source>
+        <translation>폐야별 근거: {zones}</translation>
+    </message>
+    <message>
+        <source>Evidence diffuse: no single region stands out, so no box is drawn.</source>
+        <translation>근거가 미만성: 두드러진 한 영역이 없어 상자를 그리지 않습니다.</translation>
+    </message>
+    <message>
+        <source>Boxes outside the lung contour: {n}</source>
+        <translation>폐 윤곽 밖의 상자: {n}개</translation>
+    </message>
+    <message>
+        <source>{share} of map, outside the lungs</source>
+        <translation>히트맵의 {share}, 폐 밖</translation>
+    </message>
+    <message>
+        <source>{zone} zone {share}</source>
+        <translation>{zone} {share}</translation>
+    </message>
+    <message>
+        <source>{share} outside the lungs</source>
+        <translation>폐 밖 {share}</translation>
+    </message>
+    <message>
+        <source>no lung zone holds 10 % of the map</source>
+        <translation>히트맵의 10 % 이상인 폐야 없음</translation>
+    </message>
+    <message>
+        <source>right upper</source>
+        <translation>우상폐야</translation>
+    </message>
+    <message>
+        <source>right middle</source>
+        <translation>우중폐야</translation>
+    </message>
+    <message>
+        <source>right lower</source>
+        <translation>우하폐야</translation>
+    </message>
+    <message>
+        <source>left upper</source>
+        <translation>좌상폐야</translation>
+    </message>
+    <message>
+        <source>left middle</source>
+        <translation>좌중폐야</translation>
+    </message>
+    <message>
+        <source>left lower</source>
+        <translation>좌하폐야</translation>
+    </message>
+    <message>
         <source>Heat map: {name} {p} — below threshold, not called: map shown on request</source>
         <translation>히트맵: {name} {p} — 임계값 미만, 판정하지 않음: 요청에 따라 표시</translation>
     </message>
@@ -544,56 +596,8 @@
         <translation>기록에서 삭제됨(저장되어 있던 그대로 표시)</translation>
     </message>
     <message>
-        <source>Evidence by lung zone: {zones}</source>
-        <translation>폐야별 근거: {zones}</translation>
-    </message>
-    <message>
-        <source>Evidence diffuse: no single region stands out, so no box is drawn.</source>
-        <translation>근거가 미만성: 두드러진 한 영역이 없어 상자를 그리지 않습니다.</translation>
-    </message>
-    <message>
-        <source>Boxes outside the lung contour: {n}</source>
-        <translation>폐 윤곽 밖의 상자: {n}개</translation>
-    </message>
-    <message>
-        <source>{share} of map, outside the lungs</source>
-        <translation>히트맵의 {share}, 폐 밖</translation>
-    </message>
-    <message>
-        <source>{zone} zone {share}</source>
-        <translation>{zone} {share}</translation>
-    </message>
-    <message>
-        <source>{share} outside the lungs</source>
-        <translation>폐 밖 {share}</translation>
-    </message>
-    <message>
-        <source>no lung zone holds 10 % of the map</source>
-        <translation>히트맵의 10 % 이상인 폐야 없음</translation>
-    </message>
-    <message>
-        <source>right upper</source>
-        <translation>우상폐야</translation>
-    </message>
-    <message>
-        <source>right middle</source>
-        <translation>우중폐야</translation>
-    </message>
-    <message>
-        <source>right lower</source>
-        <translation>우하폐야</translation>
-    </message>
-    <message>
-        <source>left upper</source>
-        <translation>좌상폐야</translation>
-    </message>
-    <message>
-        <source>left middle</source>
-        <translation>좌중폐야</translation>
-    </message>
-    <message>
-        <source>left lower</source>
-        <translation>좌하폐야</translation>
+        <source>indeterminate</source>
+        <translation>판정 보류</translation>
     </message>
     <message>
         <source>PACS…</source>
@@ -692,50 +696,6 @@
         <translation>영상 {n}장을 가져왔습니다</translation>
     </message>
     <message>
-        <source>1 analysis</source>
-        <translation>분석 1건</translation>
-    </message>
-    <message>
-        <source>{n} analyses</source>
-        <translation>분석 {n}건</translation>
-    </message>
-    <message>
-        <source>Also seen as: {paths}</source>
-        <translation>다른 경로: {paths}</translation>
-    </message>
-    <message>
-        <source>Call: {call}</source>
-        <translation>판정: {call}</translation>
-    </message>
-    <message>
-        <source>Do you agree with the call?</source>
-        <translation>이 판정에 동의하십니까?</translation>
-    </message>
-    <message>
-        <source>Images without a patient ID</source>
-        <translation>환자 ID가 없는 영상</translation>
-    </message>
-    <message>
-        <source>More patients… (double-click)</source>
-        <translation>환자 더 보기… (더블클릭)</translation>
-    </message>
-    <message>
-        <source>Patient ID: {id}</source>
-        <translation>환자 ID: {id}</translation>
-    </message>
-    <message>
-        <source>Search name, patient ID or file name</source>
-        <translation>이름, 환자 ID 또는 파일 이름 검색</translation>
-    </message>
-    <message>
-        <source>The history could not be read: {error}</source>
-        <translation>기록을 읽을 수 없습니다: {error}</translation>
-    </message>
-    <message>
-        <source>no label above threshold</source>
-        <translation>임계값 이상인 소견 없음</translation>
-    </message>
-    <message>
         <source>(binary data, not shown)</source>
         <translation>(이진 데이터, 표시하지 않음)</translation>
     </message>
@@ -796,10 +756,6 @@
         <translation>영상 {n}장</translation>
     </message>
     <message>
-        <source>indeterminate</source>
-        <translation>판정 보류</translation>
-    </message>
-    <message>
         <source>RadiAI — chest radiograph reading assistant</source>
         <translation>RadiAI — 흉부 방사선 사진 판독 보조</translation>
     </message>
@@ -814,6 +770,50 @@
     <message>
         <source>{n} image(s) in {patients} patient(s); {skipped} file(s) skipped.</source>
         <translation>환자 {patients}명의 영상 {n}장, 건너뛴 파일 {skipped}개.</translation>
+    </message>
+    <message>
+        <source>1 analysis</source>
+        <translation>분석 1건</translation>
+    </message>
+    <message>
+        <source>{n} analyses</source>
+        <translation>분석 {n}건</translation>
+    </message>
+    <message>
+        <source>Also seen as: {paths}</source>
+        <translation>다른 경로: {paths}</translation>
+    </message>
+    <message>
+        <source>Call: {call}</source>
+        <translation>판정: {call}</translation>
+    </message>
+    <message>
+        <source>Do you agree with the call?</source>
+        <translation>이 판정에 동의하십니까?</translation>
+    </message>
+    <message>
+        <source>Images without a patient ID</source>
+        <translation>환자 ID가 없는 영상</translation>
+    </message>
+    <message>
+        <source>More patients… (double-click)</source>
+        <translation>환자 더 보기… (더블클릭)</translation>
+    </message>
+    <message>
+        <source>Patient ID: {id}</source>
+        <translation>환자 ID: {id}</translation>
+    </message>
+    <message>
+        <source>Search name, patient ID or file name</source>
+        <translation>이름, 환자 ID 또는 파일 이름 검색</translation>
+    </message>
+    <message>
+        <source>The history could not be read: {error}</source>
+        <translation>기록을 읽을 수 없습니다: {error}</translation>
+    </message>
+    <message>
+        <source>no label above threshold</source>
+        <translation>임계값 이상인 소견 없음</translation>
     </message>
     <message>
         <source>Earlier verdicts per label: {verdicts}</source>

@@ -21,7 +21,8 @@ def test_real_models_in_the_window(qtbot, make_window) -> None:
     manifest = json.loads((models_dir() / "classifier" / "manifest.json").read_text())
     assert set(w.findings.label_texts()) == set(manifest["display_names"].values())
     a = w.viewer.analysis
-    assert a.status == "ok" and a.models[0].sha256 == manifest["sha256"]
+    assert a.status == "ok"
+    assert a.models[0].files["classifier.tflite"] == manifest["runtime"]["litert_sha256"]
     assert a.call == "pneumonia" and a.cam_label in ("bacterial", "viral")
     assert not w.viewer._heat.pixmap().isNull()
     corner = w.viewer.corner_lines()
