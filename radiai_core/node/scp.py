@@ -15,7 +15,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydicom import dcmread
@@ -105,7 +105,6 @@ class NodeStats:
     failed_stores: int = 0
     first_received: float | None = None
     last_analysed: float | None = None
-    delivered_uids: list[str] = field(default_factory=list)
 
 
 class Node:
@@ -266,13 +265,16 @@ class Node:
                       short(sop_uid), exc.strerror or exc)
             self.stats.failed_stores += 1
             return OUT_OF_RESOURCES
-        if self.stats.first_received is None:
-            self.stats.first_received = time.monotonic()
+        with self._busy_lock:  # counted from several association threads
+            if self.stats.first_received is None:
+                self.stats.first_received = time.monotonic()
+            if duplicate:
+                self.stats.duplicates += 1
+            else:
+                self.stats.received += 1
         if duplicate:
-            self.stats.duplicates += 1
             log.info("instance %s received again; already kept", short(sop_uid))
             return 0x0000
-        self.stats.received += 1
         log.info("instance %s kept (from %s)", short(sop_uid), event.assoc.requestor.ae_title)
         if self.config.analyse:
             self._enqueue(path.stem, path)
