@@ -25,6 +25,16 @@ pytestmark = pytest.mark.slow
 HANG_SECONDS = 10.0
 
 
+def only_pydicoms_warnings(caught: pytest.WarningsRecorder) -> None:
+    """The damaged headers make pydicom warn (values too long for their VR, a missing
+    delimiter, an unknown escape sequence): expected of this corpus, so asserted here rather
+    than dumped, raw header bytes and all, into the test summary. Any other warning fails."""
+    assert len(caught) > 0
+    foreign = [f"{w.filename}: {w.message}" for w in caught
+               if "pydicom" not in Path(w.filename).parts]
+    assert foreign == []
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> list[Path]:
     return build_fuzz_corpus(tmp_path_factory.mktemp("fuzz") / "corpus")
@@ -41,17 +51,19 @@ def test_the_corpus_is_seeded_and_covers_every_mutation(corpus, tmp_path) -> Non
 def test_every_damaged_file_gets_a_radiai_answer_from_the_loader(corpus) -> None:
     kinds: Counter[str] = Counter()
     slowest = 0.0
-    for path in corpus:
-        t = time.perf_counter()
-        try:
-            image = load_image(path)
-        except RadiAIError as exc:
-            assert exc.path == str(path) and exc.message, path.name
-            kinds[exc.kind] += 1
-        else:
-            assert image.pixels.ndim == 2 and image.pixels.size > 0
-            kinds["ok"] += 1
-        slowest = max(slowest, time.perf_counter() - t)
+    with pytest.warns(UserWarning) as caught:
+        for path in corpus:
+            t = time.perf_counter()
+            try:
+                image = load_image(path)
+            except RadiAIError as exc:
+                assert exc.path == str(path) and exc.message, path.name
+                kinds[exc.kind] += 1
+            else:
+                assert image.pixels.ndim == 2 and image.pixels.size > 0
+                kinds["ok"] += 1
+            slowest = max(slowest, time.perf_counter() - t)
+    only_pydicoms_warnings(caught)
     assert "bug" not in kinds
     # Damage is found and named as such, not only as "not an image".
     assert kinds["truncated"] > 100 and kinds["damaged"] > 50 and kinds["ok"] > 100, kinds
@@ -59,7 +71,9 @@ def test_every_damaged_file_gets_a_radiai_answer_from_the_loader(corpus) -> None
 
 
 def test_the_scanner_lists_every_file_once(corpus) -> None:
-    result = scan(corpus[0].parent)
+    with pytest.warns(UserWarning) as caught:
+        result = scan(corpus[0].parent)
+    only_pydicoms_warnings(caught)
     listed = {r.path for p in result.patients for st in p.studies for se in st.series
               for r in se.images}
     skipped = {s.path for s in result.skipped}
