@@ -287,7 +287,8 @@ def test_results_wait_while_the_pacs_is_down_and_arrive_when_it_is_back(orthanc,
     assert len(srs) == 2 and len(caps) == 2
     with History() as h:
         sent = h.deliveries()
-    assert len(sent) == 4 and all(d.sent_at and d.attempts >= 2 for d in sent)
+    assert len(sent) == 4 and all(d.sent_at and d.attempts >= 1 for d in sent)
+    assert max(d.attempts for d in sent) >= 2  # tried while the PACS was down
 
 
 def test_an_unknown_calling_ae_is_rejected_and_a_known_one_is_heard(tmp_path):
@@ -336,7 +337,9 @@ def test_200_images_from_4_concurrent_associations_all_kept_analysed_answered(or
     with Node(NodeConfig(port=0, results_to=peer, capture_side=256)) as node:
         me = Peer("RADIAI", "127.0.0.1", node.port)
         threads = [threading.Thread(target=lambda k=k: statuses[k].extend(
-            send_datasets(me, f"MODALITY{k}", images[k::4]))) for k in range(4)]
+            # A generous wait per store: on a loaded 2-core machine an fsync can stall.
+            send_datasets(me, f"MODALITY{k}", images[k::4], timeout_s=120)))
+            for k in range(4)]
         for t in threads:
             t.start()
         for t in threads:
