@@ -207,11 +207,12 @@ class Sender:
         failed = 0
         for path, ds, status in zip(kept, datasets, statuses, strict=True):
             if status in _KEPT:
-                path.unlink(missing_ok=True)
                 log.info("result %s delivered to %s", short(path.stem), self.peer.aet)
-                if self.on_sent is not None:
+                if self.on_sent is not None:  # noted first: a crash in between resends it,
+                    # and the same UIDs make a resend harmless
                     self.on_sent(Delivery(path.stem, _kind(ds), time.time(),
                                           self.attempts.pop(path.stem, 1)))
+                path.unlink(missing_ok=True)
             else:
                 failed += 1
         if failed:
