@@ -61,6 +61,9 @@ def cmd_listen(args: argparse.Namespace, out: TextIO) -> int:
     # highdicom's, every module it copies from each source (with its UID).
     logging.getLogger("pynetdicom").setLevel(logging.INFO if args.verbose else logging.WARNING)
     logging.getLogger("highdicom").setLevel(logging.WARNING)
+    # The node's own lines (instances by a hash of their UID, never a patient) are the
+    # service's log: kept, received, analysed, delivered.
+    logging.getLogger("radiai_core.node").setLevel(logging.INFO)
     node = Node(config)
     stop = threading.Event()
 

@@ -247,15 +247,9 @@ def secondary_capture(a: Analysis, source: Dataset, max_side: int = 1024) -> Dat
     identity = _identity(a.models)
     source = _header(source)
     pixels = np.ascontiguousarray(labelled_view(a, max_side))
-    sc = hd.sc.SCImage.from_ref_dataset(
-        ref_dataset=source, pixel_array=pixels, photometric_interpretation="RGB",
-        bits_allocated=8, coordinate_system="PATIENT",
-        series_instance_uid=_uid(source.StudyInstanceUID, "radiai-sc", identity),
-        series_number=SC_SERIES_NUMBER,
-        sop_instance_uid=_uid(source.SOPInstanceUID, "radiai-sc", identity),
-        instance_number=int(source.get("InstanceNumber") or 1), manufacturer=MANUFACTURER,
-        patient_orientation=("L", "F"), transfer_syntax_uid=ExplicitVRLittleEndian,
-        series_description=AI_LABEL)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*intended person name", category=UserWarning)
+        sc = _capture(source, pixels, identity)
     sc.BurnedInAnnotation = "NO"  # the burned label names no patient
     sc.ImageComments = f"{AI_LABEL}. {NOTICE}"
     sc.ConversionType = "WSD"
@@ -265,6 +259,23 @@ def secondary_capture(a: Analysis, source: Dataset, max_side: int = 1024) -> Dat
     sc.SourceImageSequence = [src]
     _stamp(sc)
     return sc
+
+
+def _capture(source: Dataset, pixels: np.ndarray, identity: str) -> Dataset:
+    given = [str(v) for v in (source.get("PatientOrientation") or [])]
+    # The source's orientation when it has one (the capture is the same view, scaled), else
+    # the convention of a frontal chest film shown as read: columns to the patient's left,
+    # rows to the feet.
+    orientation = (given[0], given[1]) if len(given) == 2 and all(given) else ("L", "F")
+    return hd.sc.SCImage.from_ref_dataset(
+        ref_dataset=source, pixel_array=pixels, photometric_interpretation="RGB",
+        bits_allocated=8, coordinate_system="PATIENT",
+        series_instance_uid=_uid(source.StudyInstanceUID, "radiai-sc", identity),
+        series_number=SC_SERIES_NUMBER,
+        sop_instance_uid=_uid(source.SOPInstanceUID, "radiai-sc", identity),
+        instance_number=int(source.get("InstanceNumber") or 1), manufacturer=MANUFACTURER,
+        patient_orientation=orientation, transfer_syntax_uid=ExplicitVRLittleEndian,
+        series_description=AI_LABEL)
 
 
 def _stamp(ds: Dataset) -> None:
