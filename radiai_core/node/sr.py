@@ -100,10 +100,9 @@ def _findings_item(f: Findings, source: Dataset) -> hd.sr.ContainerContentItem:
     for label, p in f.ranked():
         items.append(hd.sr.NumContentItem(name=_private(label, f.name(label)), value=float(p),
                                           unit=NO_UNITS, relationship_type="CONTAINS"))
-    decision = getattr(f, "decision", None)
-    if decision is not None:
+    if f.decision is not None:  # None: a model that makes no call
         items.append(hd.sr.CodeContentItem(
-            name=DECISION, value=_private(str(decision.value), str(decision.value)),
+            name=DECISION, value=_private(f.decision.value, f.decision.value),
             relationship_type="CONTAINS"))
     if f.abnormal_score is not None and f.threshold is not None:
         items.append(hd.sr.NumContentItem(name=SCORE, value=float(f.abnormal_score),
