@@ -22,7 +22,7 @@ from radiai_core.analysis.models import load_models
 from radiai_core.analysis.pipeline import Analyzer
 from radiai_core.resources import models_dir
 from radiai_core.results.batch import BatchItem, CsvTable
-from radiai_core.results.history import SCHEMA_VERSION, History
+from radiai_core.results.history import MIGRATIONS, SCHEMA_VERSION, History, _refused_as
 from radiai_core.results.report import write_pdf
 
 from .samples import DATA, DICOM, KERMANY_NORMAL
@@ -125,9 +125,11 @@ def test_csv_history_and_pdf_say_what_the_image_is(analyzer: Analyzer, tmp_path)
         assert [h.entry(i).refused_as for i in ids] == [RefusedAs.CT, RefusedAs.LATERAL, None]
         assert h.reopen(ids[0]).refused_text == "refused: CT slice"
     # A history written before refused_as was stored: the migration reads it off the reason.
+    # (Put back at the schema before that migration: its column and what came after go.)
     raw = sqlite3.connect(db)
     raw.execute("ALTER TABLE analyses DROP COLUMN refused_as")
-    raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    raw.execute("DROP TABLE IF EXISTS deliveries")
+    raw.execute(f"PRAGMA user_version = {MIGRATIONS.index(_refused_as)}")
     raw.commit()
     raw.close()
     with History(db) as h:
