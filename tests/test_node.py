@@ -120,22 +120,29 @@ def results_in(orthanc: Orthanc, study_uid: str) -> tuple[list[Dataset], list[Da
 
 def start_listener(data: Path, port: int, results_to: str, *extra: str
                    ) -> subprocess.Popen:
-    """``radiai listen`` in a process of its own, returned once it listens."""
+    """``radiai listen`` in a process of its own (its log in ``data``/../listen.log, so that
+    no pipe fills up), returned once it listens."""
     env = {**os.environ, "RADIAI_DATA_DIR": str(data)}
+    log = open(data.parent / "listen.log", "a", encoding="utf-8")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "radiai_core.cli", "listen", "--aet", "RADIAI", "--port",
          str(port), "--results-to", results_to, "--retry-max", "1", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+        stdout=subprocess.PIPE, stderr=log, text=True, env=env, cwd=ROOT)
+    log.close()
     line = proc.stdout.readline()
-    assert line.startswith("listening as RADIAI on 127.0.0.1:"), (line + proc.stderr.read())
+    assert line.startswith("listening as RADIAI on 127.0.0.1:"), (
+        line + (data.parent / "listen.log").read_text(encoding="utf-8"))
+    proc.log = data.parent / "listen.log"
     return proc
 
 
 def stop_listener(proc: subprocess.Popen) -> str:
+    """SIGTERM, as systemd stops it; its output and log."""
     proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
-    return out + err
+    out, _ = proc.communicate(timeout=60)
+    log = proc.log.read_text(encoding="utf-8")
+    assert proc.returncode == 0, log
+    return out + log
 
 
 # --- addresses ----------------------------------------------------------------------------------
@@ -220,8 +227,10 @@ def test_orthanc_routes_a_study_and_gets_an_sr_and_a_capture_per_image(orthanc, 
     assert len(analyses) == 3 and {a.status for a in analyses} == {"ok"}
     assert len(deliveries) == 6 and all(d.sent_at for d in deliveries)
     assert sorted(d.kind for d in deliveries) == ["capture"] * 3 + ["sr"] * 3
-    # No PHI in what the node logged (run with -v would add pynetdicom's chatter only).
+    # The service's log says what happened, with no PHI (names, IDs, UIDs in clear).
+    assert log.count("kept (from ORTHANC)") == 3 and "delivered to ORTHANC" in log
     assert "Müller" not in log and "PID-7340913" not in log
+    assert not any(uid in log for uid in sources)  # UIDs appear hashed only
 
 
 def _bytes(ds: Dataset) -> bytes:
