@@ -476,3 +476,12 @@ def test_dicom_over_tls_with_client_certificates(tmp_path):
         assert [p.stem for p in node.inbox.files()] == [image.SOPInstanceUID]
     with pytest.raises(NodeError, match="TLS files"):
         TlsFiles(tmp_path / "missing.crt", c["node.key"]).server_context()
+
+
+def test_a_port_in_use_is_a_plain_error_and_nothing_listens_unless_started(tmp_path):
+    port = free_port()
+    node = Node(NodeConfig(port=port, analyse=False))
+    with pytest.raises(NodeError):  # not started: nobody answers there
+        echo(Peer("RADIAI", "127.0.0.1", port))
+    with node, pytest.raises(NodeError, match=f"cannot listen on 127.0.0.1:{port}"):
+        Node(NodeConfig(port=port, analyse=False), root=tmp_path / "other").start()
