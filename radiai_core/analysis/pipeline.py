@@ -14,7 +14,7 @@ import numpy as np
 
 from ..reading.image import XrayImage
 from ..reading.io import load_image
-from .explain import BatchRunner, Occlusion, finding_targets, log_odds, shipped
+from .explain import BatchRunner, Explainer, finding_targets, log_odds, shipped
 from .findings import Decision, Findings, call_text, explained_label, split_cam_label
 from .gate import Age, GateFeatures, RefusedAs, contrast, lung_confidence, lung_features
 from .lung_input import LungView, lung_view
@@ -181,7 +181,7 @@ class Analyzer:
 
     def __init__(self, models: ModelSet) -> None:
         self.models = models
-        self._explainers: dict[int, Occlusion] = {}
+        self._explainers: dict[int, Explainer] = {}
         self._explainers_lock = threading.Lock()
 
     @property
@@ -331,7 +331,7 @@ class Analyzer:
             t1 = time.perf_counter()
             targets = finding_targets(lead.labels, f.cam_label, lead.negative_label,
                                       lead.multi_label, asked=want_label is not None)
-            maps = [self._explain(clf, view, front, probs, targets, m.mask.shape, image.shape)
+            maps = [self._explain(clf, view, front, probs, targets, m.mask, image.shape)
                     for clf, (front, view, probs, _) in zip(group.members, passes, strict=True)]
             grid = np.mean([g for g, _ in maps], axis=0)
             f.heatmap = np.mean([h for _, h in maps], axis=0).astype(np.float32)
@@ -356,7 +356,7 @@ class Analyzer:
         t["classifier"] += time.perf_counter() - t1
         return front, view, probs, feats
 
-    def explainer(self, clf: Classifier) -> Occlusion:
+    def explainer(self, clf: Classifier) -> Explainer:
         """The shipped explanation of ``clf`` over a batched interpreter of its own (made on
         first use, so an analysis that explains nothing never builds it)."""
         with self._explainers_lock:
@@ -366,12 +366,19 @@ class Analyzer:
             return self._explainers[id(clf)]
 
     def _explain(self, clf: Classifier, view: LungView, front: np.ndarray, probs: np.ndarray,
-                 targets: list[int], grid: tuple[int, int], shape: tuple[int, int]
+                 targets: list[int], mask: np.ndarray, shape: tuple[int, int]
                  ) -> tuple[np.ndarray, np.ndarray]:
         """One classifier's map of the finding ``targets``: on the lung mask's grid (for the
-        zones and boxes) and at the image's resolution, both in [0, 1]."""
+        zones and boxes) and at the image's resolution, both in [0, 1]. The lung mask is
+        handed to the explanation on the view's grid (a layout on the lungs uses it)."""
         base = float(log_odds(probs[None], targets)[0])
-        heat = self.explainer(clf)(view.pixels, targets, base, back=clf.back)
+        on_front = cv2.resize(mask.astype(np.uint8), (front.shape[1], front.shape[0]),
+                              interpolation=cv2.INTER_NEAREST)
+        lungs = cv2.resize(np.ascontiguousarray(on_front[view.y0:view.y1, view.x0:view.x1]),
+                           (view.pixels.shape[1], view.pixels.shape[0]),
+                           interpolation=cv2.INTER_NEAREST).astype(bool)
+        heat = self.explainer(clf)(view.pixels, targets, base, back=clf.back, lungs=lungs)
+        grid = mask.shape
         if (view.x0, view.y0, view.x1, view.y1) != (0, 0, front.shape[1], front.shape[0]):
             heat = _place(heat, view, front.shape)  # the classifier saw a crop
         on_grid = np.clip(cv2.resize(heat, (grid[1], grid[0]), interpolation=cv2.INTER_AREA),

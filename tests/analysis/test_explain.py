@@ -4,20 +4,20 @@ faithful by a deletion test on a real pneumonia radiograph."""
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 
 from radiai_core.analysis import Analyzer, load_models
 from radiai_core.analysis.explain import (
     BatchRunner,
-    blurred,
     drops_to_map,
     finding_targets,
     grid_masks,
     log_odds,
 )
 from radiai_core.reading.io import load_image
+from radiai_core.training.faithfulness import summary
+from radiai_core.training.protocol import explained_finding, map_faithfulness
 
 from ..samples import KERMANY_BACTERIAL, KERMANY_NORMAL
 
@@ -34,14 +34,6 @@ def analyzer(models) -> Analyzer:
     return Analyzer(models)  # a fresh one: no explanation built yet
 
 
-def top_fraction(heat: np.ndarray, fraction: float = 0.15) -> np.ndarray:
-    k = int(round(fraction * heat.size))
-    idx = np.argsort(-heat.ravel(), kind="stable")[:k]
-    m = np.zeros(heat.size, np.float32)
-    m[idx] = 1.0
-    return m.reshape(heat.shape)
-
-
 def test_a_negative_call_computes_no_map(analyzer) -> None:
     a = analyzer.analyze(KERMANY_NORMAL)
     f = a.findings[0]
@@ -54,38 +46,31 @@ def test_a_negative_call_computes_no_map(analyzer) -> None:
     assert asked.findings[0].heatmap is not None and asked.findings[0].zones
 
 
-def test_the_shipped_map_beats_random_regions_in_a_deletion_test(analyzer) -> None:
+def test_the_shipped_map_is_the_models_own_at_image_resolution(analyzer) -> None:
     a = analyzer.analyze(KERMANY_BACTERIAL)
     f = a.findings[0]
     assert a.call == "pneumonia" and f.cam_label in ("bacterial", "viral")
     assert f.heatmap.shape == a.image.shape and f.heatmap.dtype == np.float32
-    assert f.heatmap.min() >= 0.0 and f.heatmap.max() == pytest.approx(1.0)
-    # the model's own map, not clipped to the lung contour
+    assert f.heatmap.min() >= 0.0 and f.heatmap.max() == pytest.approx(1.0, abs=1e-3)
+    # not clipped to the lung contour: the image outside the lungs is measured too
     assert f.heatmap[~a.mask].max() > 0.05
     assert f.zones and f.zones[-1].name == "outside the lungs"
 
-    clf = analyzer.models.classifier
-    image = load_image(KERMANY_BACTERIAL)
-    front = clf.front(image.pixels)
-    neg = clf.labels.index(clf.negative_label)
-    targets = [i for i in range(len(clf.labels)) if i != neg]
-    heat = cv2.resize(f.heatmap, front.shape[::-1], interpolation=cv2.INTER_AREA)
-    fill = blurred(front)
 
-    def score(region: np.ndarray) -> float:
-        return float(log_odds(clf.predict(front + region * (fill - front))[0][None],
-                              targets)[0])
-
-    base = score(np.zeros_like(front))
-    drop = base - score(top_fraction(heat))
-    rng = np.random.default_rng(0)
-    random_drops = []
-    for _ in range(3):
-        field = cv2.GaussianBlur(rng.standard_normal(front.shape).astype(np.float32), (0, 0),
-                                 0.075 * max(front.shape))
-        random_drops.append(base - score(top_fraction(field)))
-    assert drop > 0.5
-    assert drop > max(random_drops)
+def test_the_shipped_map_beats_random_regions_in_a_deletion_test(analyzer) -> None:
+    """The deletion test of the card on the twelve pneumonia radiographs of tests/data: the
+    map's top 15 % blurred lowers the pneumonia log-odds more than every one of three random
+    regions of the same size in most images, and by far more at the median (blurring random
+    regions often raises the score: the ratio of the card is not defined on a dozen)."""
+    rows = []
+    for i, path in enumerate(sorted((KERMANY_BACTERIAL.parent).glob("person*.jpeg"))):
+        a = explained_finding(analyzer, load_image(path))
+        rows.append(map_faithfulness(analyzer, a, np.random.default_rng(i)))
+    s = summary(rows)
+    assert s["n"] == 12
+    assert s["deletion_beats_every_random"] >= 2 / 3
+    assert s["median_drop"] > 0.5
+    assert s["median_drop"] > s["median_random_drop"] + 0.5
 
 
 def test_the_default_map_explains_the_call_and_an_asked_one_its_label() -> None:
@@ -120,3 +105,27 @@ def test_the_batched_runtime_gives_the_analysis_own_probabilities(models) -> Non
     assert batch.shape == (2, len(clf.labels))
     assert np.abs(batch[0] - clf.predict(front)[0]).max() < 1e-4
     assert np.abs(batch[1] - clf.predict(front[::-1].copy())[0]).max() < 1e-4
+
+
+def test_the_lung_layout_covers_the_image_once_with_a_grid_on_the_lung_box(models) -> None:
+    from radiai_core.analysis.explain import SHIPPED, LungLayout, shipped
+
+    runner = BatchRunner(models.classifier.folder / "classifier.tflite")
+    assert isinstance(shipped(runner), LungLayout) and SHIPPED["rows"] * SHIPPED["cols"] == 12
+    lungs = np.zeros((160, 160), bool)
+    lungs[40:120, 30:70] = True  # the patient's right lung
+    lungs[40:120, 90:130] = True
+    layout = LungLayout(runner, 3, 4)
+    regions = layout.regions(lungs)
+    assert regions.shape == (16, 160, 160) and layout.passes == 16
+    assert (regions.sum(axis=0) == 1).all()  # disjoint, and nothing left unmeasured
+    box = regions[:12].sum(axis=0) > 0  # the grid: the lung box grown by 6 % (10 px)
+    ys, xs = np.nonzero(box)
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (30, 129, 20, 139)
+    assert all(r.sum() > 0 for r in regions)
+    # lungs touching the border: the band there is empty, the batch keeps its size
+    edge = np.zeros((160, 160), bool)
+    edge[0:150, 5:155] = True
+    assert LungLayout(runner, 3, 4).regions(edge).shape[0] == 16
+    zones = LungLayout(runner, zones=True).regions(lungs)
+    assert zones.shape[0] == 11 and (zones.sum(axis=0) == 1).all()
