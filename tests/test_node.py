@@ -485,3 +485,23 @@ def test_a_port_in_use_is_a_plain_error_and_nothing_listens_unless_started(tmp_p
         echo(Peer("RADIAI", "127.0.0.1", port))
     with node, pytest.raises(NodeError, match=f"cannot listen on 127.0.0.1:{port}"):
         Node(NodeConfig(port=port, analyse=False), root=tmp_path / "other").start()
+
+
+def test_one_instance_sent_by_8_associations_at_once_is_kept_once(tmp_path):
+    """The first writes it; the others wait for that write and are told "duplicate" only
+    once the file is there (never "success" for a file that is not)."""
+    from radiai_core.node import Inbox
+
+    inbox = Inbox(tmp_path / "node")
+    data = _bytes(child_dataset(NORMALS[0], generate_uid()))
+    results: list[tuple[Path, bool]] = []
+    threads = [threading.Thread(target=lambda: results.append(
+        inbox.store("1.2.3", "1.2.3.4", data))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(dup for _, dup in results) == [False] + [True] * 7
+    (path,) = inbox.files()
+    assert path.read_bytes() == data and {p for p, _ in results} == {path}
+    assert inbox.pending() == [("1.2.3.4", path)]

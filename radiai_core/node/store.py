@@ -92,7 +92,7 @@ class Inbox:
             raise NodeError(f"cannot be created for received images ({exc.strerror}).",
                             self.root) from None
         self._lock = threading.Lock()
-        self._claimed: set[str] = set()
+        self._claimed: dict[str, threading.Event] = {}  # being written, by key
 
     def path(self, study_uid: str, sop_uid: str) -> Path:
         """Where an instance is kept."""
@@ -104,8 +104,9 @@ class Inbox:
         Returns
         -------
         (Path, bool)
-            Where it is kept, and whether it was a duplicate (already kept, or being kept by
-            another association): then nothing is written and it is not pending again.
+            Where it is kept, and whether it was a duplicate (already kept, or kept meanwhile
+            by another association, which is waited for): then nothing is written and it is
+            not pending again.
 
         Raises
         ------
@@ -115,16 +116,24 @@ class Inbox:
         path = self.path(study_uid, sop_uid)
         key = _safe(sop_uid)
         with self._lock:
-            if key in self._claimed or path.exists():
-                return path, True
-            self._claimed.add(key)
+            writing = self._claimed.get(key)
+            mine = writing is None and not path.exists()
+            if mine:
+                self._claimed[key] = threading.Event()
+        if writing is not None:  # another association is writing it: its outcome is ours
+            writing.wait(120)
+            if not path.exists():
+                raise OSError(f"instance {short(sop_uid)} could not be kept")
+            return path, True
+        if not mine:
+            return path, True
         try:
             marker = self.pending_dir / key
             write_atomic(marker, str(path.relative_to(self.root)).encode())
             write_atomic(path, data)
         finally:
             with self._lock:
-                self._claimed.discard(key)
+                self._claimed.pop(key).set()
         return path, False
 
     def pending(self) -> list[tuple[str, Path]]:
