@@ -98,7 +98,12 @@ def test_evaluate_with_the_protocol(tmp_path) -> None:
     assert p["stress"]["none"]["n"] == 20 and p["stress"]["none"]["auc"] > 0.9
     assert all(0.0 <= v["specificity"] <= 1.0 for v in p["stress"].values())
     assert p["cohorts"]["bacterial pneumonia"]["n"] == 8
-    assert p["heat_map_on_lungs"]["n"] > 0
+    h = p["heat_map_on_lungs"]
+    assert h["n"] > 0
+    # the shipped map's deletion and insertion tests, with their definitions (issue 28)
+    assert h["faithfulness"]["n"] == h["n"] and 0 <= h["faithfulness"][
+        "deletion_beats_every_random"] <= 1
+    assert "deletion: blur" in h["definitions"] and "insertion" in h["definitions"]
     g = p["pointing_game"]
     assert g["n"] == 1 and g["hits"] == 1 and "bypassed" in g["gate"]
     assert g["median_mass_in_box"] == pytest.approx(1.0) and g["median_box_share"] == 1.0
