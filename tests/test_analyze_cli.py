@@ -42,7 +42,7 @@ def test_analyze_json_lines(tmp_path, pediatric_dicom) -> None:
     assert set(ok["model"]) >= {"name", "version", "sha256"}
     assert abs(sum(ok["probabilities"].values()) - 1) < 1e-4
     for b in ok["boxes"]:
-        assert set(b) == {"x", "y", "w", "h", "score"}
+        assert set(b) == {"x", "y", "w", "h", "score", "in_lungs"}
         assert b["x"] + b["w"] <= 224 and b["y"] + b["h"] <= 224
     assert ok["timings_ms"]["total"] > 0
     assert recs[3]["message"].startswith("is not a DICOM file")
