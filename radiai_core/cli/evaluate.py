@@ -168,9 +168,13 @@ def _protocol(args: argparse.Namespace, analyzer: Any, samples: list, out: TextI
                       f"{h['median_lung_share']:.2f}: {h['median_concentration']:.2f}x chance; "
                       f"peak inside the lungs {h['peak_in_lungs']:.0%}\n")
             d = h["faithfulness"]
+            medians = (f"ratio of medians {d['deletion_ratio_of_medians']:.2f}x"
+                       if d["median_random_drop"] > 0 else
+                       f"median drop {d['median_drop']:.2f} while random regions raise the "
+                       f"score at the median ({-d['median_random_drop']:.2f})")
             out.write(f"deletion test: the map's top 15 % blurred drops the pneumonia log-odds "
                       f"{d['deletion_ratio_median']:.2f}x as much as random regions (median; "
-                      f"ratio of medians {d['deletion_ratio_of_medians']:.2f}x), beating every "
+                      f"{medians}), beating every "
                       f"random draw in {d['deletion_beats_every_random']:.0%} of images; "
                       f"insertion: gain {d['median_gain']:.2f} vs {d['median_random_gain']:.2f} "
                       f"for random regions (medians), beating every random draw in "

@@ -27,11 +27,12 @@ RANDOM_DRAWS = 3
 FIELD_SIGMA = 0.075
 
 DEFINITIONS = (
-    f"deletion: blur (Gaussian, 5 % of the side) the {FRACTION:.0%} of the image where the map "
-    "is highest; drop of the pneumonia log-odds, divided by the mean drop for "
+    f"deletion: blur (Gaussian, 5 % of the side) the {FRACTION * 100:.0f} % of the image where "
+    "the map is highest; drop of the pneumonia log-odds, divided by the mean drop for "
     f"{RANDOM_DRAWS} random regions of the same size (smooth random fields: noise smoothed by "
-    f"{FIELD_SIGMA:.1%} of the side); median over images, and the share of images whose drop "
-    "beats every random draw. insertion: everything blurred but that region; rise of the "
+    f"{FIELD_SIGMA * 100:.1f} % of the side); median over the images whose random drop is at "
+    "least 0.05, and the share of all images whose drop beats every random draw. insertion: "
+    "everything blurred but that region; rise of the "
     "log-odds over the fully blurred image, against the same random regions. mass on lungs: "
     "the map's mass inside the lung mask over the lungs' share of the image (1 = chance); "
     "peak in lungs: the map's maximum inside the lung mask."
