@@ -206,7 +206,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "bench/explain_compare.json")
     ap.add_argument("--round", type=int, default=1,
                     help="1: the first comparison; 2: the lung-aware layouts against the best "
-                         "of round 1")
+                         "of round 1; 3: the chosen layout with two passes fewer")
     args = ap.parse_args()
     analyzer = Analyzer(load_models())
     clf = analyzer.models.classifier
@@ -261,6 +261,14 @@ def main() -> None:
             "lung layout: 6 lung zones + rest of the lung box + 4 outer bands": (
                 11, LungLayout(runner, zones=True)),
         }
+    if args.round == 3:
+        from radiai_core.analysis.explain import LungLayout as Layout
+
+        candidates = {
+            "lung layout: 3x4 grid on the lung box + 4 outer bands": (16, Layout(runner, 3, 4)),
+            "lung layout: 3x4 grid on the lung box + 2 outer regions (above+below, sides)": (
+                14, Layout(runner, 3, 4, bands=2)),
+        }
     names = list(candidates)
     rows: dict[str, list[dict[str, float]]] = {k: [] for k in names}
     faith: dict[str, list[Faithfulness]] = {}
@@ -287,6 +295,8 @@ def main() -> None:
                                maps[names[0]])
             elif isinstance(fn, LungLayout):
                 heat = fn(x, targets, base, lungs)
+            elif args.round == 3:
+                heat = fn(x, targets, base, lungs=lungs)
             else:
                 heat = fn(x, targets, base)
             ms[name] = (time.perf_counter() - t0) * 1000

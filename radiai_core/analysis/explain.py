@@ -341,18 +341,24 @@ class LungLayout:
         Regions by lung zone instead of a grid.
     smooth : float
         Gaussian smoothing of the map as a fraction of the side.
+    bands : {4, 2}
+        The image outside the box as four bands, or as two regions (above and below the box
+        together, left and right of it together: two passes fewer).
     """
 
     def __init__(self, runner: BatchRunner, rows: int = 4, cols: int = 3, zones: bool = False,
-                 smooth: float = 0.03) -> None:
+                 smooth: float = 0.03, bands: int = 4) -> None:
+        if bands not in (2, 4):
+            raise ValueError(f"bands must be 2 or 4, not {bands}")
         self.runner, self.rows, self.cols, self.zones = runner, rows, cols, zones
+        self.bands = bands
         self.smooth = smooth
         self._fallback = Occlusion(runner, 0.25, 0.25, smooth=0.0625)
 
     @property
     def passes(self) -> int:
         """Forward passes per map (always the same, so the batch keeps its size)."""
-        return 11 if self.zones else self.rows * self.cols + 4
+        return (7 if self.zones else self.rows * self.cols) + self.bands
 
     def describe(self) -> str:
         """One line for cards and reports."""
@@ -387,12 +393,15 @@ class LungLayout:
                     m = np.zeros((h, w), bool)
                     m[ry[i]:ry[i + 1], rx[j]:rx[j + 1]] = True
                     out.append(m)
+        bands = []
         for band in ((slice(0, y0), slice(0, w)), (slice(y1, h), slice(0, w)),
                      (slice(y0, y1), slice(0, x0)), (slice(y0, y1), slice(x1, w))):
             m = np.zeros((h, w), bool)
             m[band] = True
-            out.append(m)
-        return np.stack(out).astype(np.float32)
+            bands.append(m)
+        if self.bands == 2:
+            bands = [bands[0] | bands[1], bands[2] | bands[3]]
+        return np.stack(out + bands).astype(np.float32)
 
     def __call__(self, x: np.ndarray, targets: Sequence[int], base: float,
                  back: Callable[[np.ndarray], np.ndarray] | None = None,
