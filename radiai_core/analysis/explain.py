@@ -9,16 +9,19 @@ test against random regions, on validation images) is in the classifier's MODEL_
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
+
+from ..errors import ModelError
+from .models import runtime_chatter_silenced
 
 log = logging.getLogger(__name__)
 
@@ -78,24 +81,6 @@ def standardise(batch: np.ndarray) -> np.ndarray:
     return np.where(std < 1e-6, 0.0, (x - mean) / np.maximum(std, 1e-6)).astype(np.float32)
 
 
-@contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """LiteRT writes "INFO: Created TensorFlow Lite XNNPACK delegate" straight to descriptor 2
-    when an interpreter is built (as ``models.LiteModel`` notes): keep the terminal RadiAI's."""
-    try:
-        saved = os.dup(2)
-    except OSError:  # no stderr (a windowed app)
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 class BatchRunner:
     """A classifier's LiteRT model in an interpreter of its own, for batches of inputs.
 
@@ -106,16 +91,29 @@ class BatchRunner:
     Parameters
     ----------
     path : Path
-        The classifier's ``.tflite`` file (already checked against its manifest's sha256).
+        The classifier's ``.tflite`` file.
     max_batch : int
         The most inputs per invocation (bounds the interpreter's memory).
+    expected_sha256 : str, optional
+        The sha256 the model set recorded for that file when it loaded it: the bytes read here
+        are checked against it, so the explanation runs exactly the model the identity names.
+
+    Raises
+    ------
+    ModelError
+        The file no longer matches ``expected_sha256`` (replaced since the models loaded).
     """
 
-    def __init__(self, path: str | Path, max_batch: int = 32) -> None:
+    def __init__(self, path: str | Path, max_batch: int = 32,
+                 expected_sha256: str | None = None) -> None:
         from ai_edge_litert.interpreter import Interpreter
 
-        with _quiet_stderr():
-            self._interp = Interpreter(model_path=str(path), num_threads=os.cpu_count() or 2)
+        content = Path(path).read_bytes()
+        if expected_sha256 is not None and hashlib.sha256(content).hexdigest() != expected_sha256:
+            raise ModelError("changed since the models were loaded (its sha256 no longer "
+                             "matches); restart RadiAI or reinstall the models.", Path(path))
+        with runtime_chatter_silenced():
+            self._interp = Interpreter(model_content=content, num_threads=os.cpu_count() or 2)
         self._input = self._interp.get_input_details()[0]
         self._shape = tuple(int(v) for v in self._input["shape"][1:])
         self._batch = 0

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 @contextmanager
-def _runtime_chatter_silenced() -> Iterator[None]:
+def runtime_chatter_silenced() -> Iterator[None]:
     """LiteRT's C++ runtime writes "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
     straight to file descriptor 2 when an interpreter is built (its TF_CPP_MIN_LOG_LEVEL is
     not honoured once OpenCV is loaded): the user's terminal gets RadiAI's own lines only.
@@ -52,7 +52,7 @@ class LiteModel:
     def __init__(self, path: Path) -> None:
         from ai_edge_litert.interpreter import Interpreter
 
-        with _runtime_chatter_silenced():
+        with runtime_chatter_silenced():
             self._interp = Interpreter(model_path=str(path), num_threads=os.cpu_count() or 2)
             self._interp.allocate_tensors()
         self._input = self._interp.get_input_details()[0]

@@ -361,7 +361,8 @@ class Analyzer:
         first use, so an analysis that explains nothing never builds it)."""
         with self._explainers_lock:
             if id(clf) not in self._explainers:
-                runner = BatchRunner(clf.folder / clf.manifest["runtime"]["litert"])
+                runner = BatchRunner(clf.folder / clf.manifest["runtime"]["litert"],
+                                     expected_sha256=clf.litert_sha256)
                 self._explainers[id(clf)] = shipped(runner)
             return self._explainers[id(clf)]
 

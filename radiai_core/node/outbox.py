@@ -13,7 +13,7 @@ import io
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,7 +83,7 @@ class Outbox:
         return [p for _, p in sorted(found)]
 
 
-def send_datasets(peer: Peer, calling_aet: str, datasets: list[Dataset],
+def send_datasets(peer: Peer, calling_aet: str, datasets: Sequence[Dataset],
                   tls: TlsFiles | None = None, timeout_s: float = 30.0) -> list[int | None]:
     """C-STORE ``datasets`` to ``peer`` in one association; the status of each (None when the
     association ended before it was answered).

@@ -7,7 +7,7 @@ to RadiAI (no port opened on the reading PC): the PACS must only know RadiAI's A
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,7 +58,7 @@ class StudyMatch:
     accession: str = ""
 
 
-def _associate(peer: Peer, aet: str, contexts: list[tuple[str, list[str] | None]],
+def _associate(peer: Peer, aet: str, contexts: Sequence[tuple[str, Sequence[str] | None]],
                tls: TlsFiles | None, roles: list | None = None,
                handlers: list | None = None, timeout_s: float = 30.0):
     ae = AE(ae_title=aet)
@@ -160,7 +160,7 @@ def retrieve_study(peer: Peer, study_uid: str, folder: Path, aet: str = "RADIAI"
     files: list[Path] = []
 
     def on_store(event: evt.Event) -> int:
-        sop_uid = str(event.request.AffectedSOPInstanceUID or "")
+        sop_uid = str(getattr(event.request, "AffectedSOPInstanceUID", "") or "")
         try:
             path, _ = inbox.store(study_uid, sop_uid, event.encoded_dataset())
             inbox.done(path.stem)  # retrieved for reading, not for the node's analysis
@@ -172,7 +172,8 @@ def retrieve_study(peer: Peer, study_uid: str, folder: Path, aet: str = "RADIAI"
             on_file(path)
         return 0x0000
 
-    contexts = [(StudyRootQueryRetrieveInformationModelGet, None)]
+    contexts: list[tuple[str, Sequence[str] | None]] = [
+        (StudyRootQueryRetrieveInformationModelGet, None)]
     contexts += [(c, ACCEPTED_TRANSFER_SYNTAXES) for c in RETRIEVED_CLASSES]
     roles = [build_role(c, scp_role=True) for c in RETRIEVED_CLASSES]
     q = Dataset()

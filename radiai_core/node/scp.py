@@ -38,6 +38,7 @@ from pydicom.uid import (
 from pynetdicom import AE, evt
 from pynetdicom.presentation import StoragePresentationContexts
 from pynetdicom.sop_class import Verification
+from pynetdicom.transport import ThreadedAssociationServer
 
 from ..analysis.manifest import ModelInfo
 from ..errors import NodeError
@@ -149,7 +150,7 @@ class Node:
             queue.Queue(maxsize=4))
         self._busy = 0
         self._busy_lock = threading.Lock()
-        self._server = None
+        self._server: ThreadedAssociationServer | None = None
         self._worker: threading.Thread | None = None
         self._sender: Sender | None = None
 
@@ -192,7 +193,8 @@ class Node:
         ae.maximum_associations = cfg.max_associations
         ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 60
         for cx in StoragePresentationContexts:
-            ae.add_supported_context(cx.abstract_syntax, ACCEPTED_TRANSFER_SYNTAXES)
+            if cx.abstract_syntax is not None:
+                ae.add_supported_context(cx.abstract_syntax, ACCEPTED_TRANSFER_SYNTAXES)
         ae.add_supported_context(Verification)
         if cfg.allowed_aets:
             ae.require_calling_aet = list(cfg.allowed_aets)
@@ -247,7 +249,7 @@ class Node:
     # --- receiving ----------------------------------------------------------------------------
     def _on_store(self, event: evt.Event) -> int:
         """C-STORE: keep the instance as received (not decoded), then say success."""
-        sop_uid = str(event.request.AffectedSOPInstanceUID or "")
+        sop_uid = str(getattr(event.request, "AffectedSOPInstanceUID", "") or "")
         try:
             data = event.encoded_dataset(include_meta=True)
             head = dcmread(io.BytesIO(data), stop_before_pixels=True,
@@ -296,8 +298,11 @@ class Node:
         answers = threading.Thread(target=self._answer_loop, name="radiai-answers",
                                    daemon=True)
         answers.start()
+        analyze = self._analyze
+        if analyze is None:
+            raise RuntimeError("the node's analysis loop started before its models loaded")
         try:
-            with Runner(self._analyze, self.history_path) as runner:
+            with Runner(analyze, self.history_path) as runner:
                 while True:
                     job = self._queue.get()
                     if job is None:

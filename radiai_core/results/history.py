@@ -497,7 +497,7 @@ class History:
                                self.path) from None
         return aid
 
-    def _write(self, what: str, work: Callable[[sqlite3.Connection], None]) -> None:
+    def _write(self, what: str, work: Callable[[sqlite3.Connection], object]) -> None:
         """Run ``work`` in one write transaction; a database that cannot take it (locked,
         read-only, full, damaged) is a HistoryError that says ``what`` was not done."""
         try:
@@ -751,8 +751,8 @@ class History:
                paths: list[str] | None = None) -> HistoryEntry:
         """A row of ``_SELECT`` as an entry; its verdicts and paths are read unless given."""
         if verdicts is None or paths is None:
-            verdicts, by_key = self._verdicts_and_paths([r])
-            verdicts, paths = verdicts.get(r[0], {}), by_key.get(r[_KEY_COLUMN], [])
+            by_id, by_key = self._verdicts_and_paths([r])
+            verdicts, paths = by_id.get(r[0], {}), by_key.get(r[_KEY_COLUMN], [])
         e = HistoryEntry(
             id=r[0], patient_id=r[1], patient_name=r[2], path=r[3], analysed_at=r[4],
             study_date=r[5], study_description=r[6], status=r[7], message=r[8],

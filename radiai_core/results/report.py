@@ -318,8 +318,8 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
     else:
         c.drawString(left, y, t("Findings"))
         y -= 6 * mm
-        rows = sum(len(f.labels) + 2 for f in a.findings)
-        step = 5.5 * mm if rows <= 10 else 4.2 * mm  # a larger model set packs tighter
+        n_rows = sum(len(f.labels) + 2 for f in a.findings)
+        step = 5.5 * mm if n_rows <= 10 else 4.2 * mm  # a larger model set packs tighter
         for i, f in enumerate(a.findings):
             y = _findings_block(c, f, t, left, y, step, font, bold, len(a.findings) > 1,
                                 (verdicts or {}).get(call_ref(f.key, i == 0)))

@@ -76,7 +76,7 @@ def render(a: Analysis, window: Window | None = None, invert: bool = False,
         over = over * (1 - alpha) + rgba[..., :3] * alpha
     over = np.round(over).astype(np.uint8)
     line = max(1, round(max(over.shape[:2]) / 400))
-    if mask and shows_lung_contour(a):
+    if mask and a.mask is not None and shows_lung_contour(a):
         # The viewer's outline (regions.mask_contours, smoothed, at the image's resolution),
         # scaled to this picture: the PDF and PNG draw the contour the reader saw.
         outline = [np.round(c * scale).astype(np.int32).reshape(-1, 1, 2)

@@ -240,7 +240,7 @@ def map_faithfulness(analyzer: Analyzer, a: Any, rng: np.random.Generator) -> Fa
     heat = cv2.resize(a.heatmap, (cols, rows), interpolation=cv2.INTER_AREA)
     mask = cv2.resize(a.mask.astype(np.uint8), (cols, rows),
                       interpolation=cv2.INTER_NEAREST).astype(bool)
-    neg = clf.labels.index(clf.negative_label)
+    neg = clf.labels.index(_negative_label(analyzer))
     targets = [i for i in range(len(clf.labels)) if i != neg]
     runner = analyzer.explainer(clf).runner
 

@@ -234,3 +234,15 @@ def test_an_indeterminate_band_must_hold_the_threshold(
 
     with pytest.raises(ModelError, match="does not hold its threshold"):
         load_models(models_copy(band))
+
+
+def test_the_explanation_runs_the_model_the_identity_names(
+        models_copy: Callable[..., Path]) -> None:
+    """The explanation's batched interpreter reads the .tflite again: a file replaced after
+    the models loaded is refused, never run under the recorded identity."""
+    root = models_copy()
+    analyzer = Analyzer(load_models(root))
+    tflite = root / "classifier" / "classifier.tflite"
+    tflite.write_bytes(tflite.read_bytes() + b"\0")
+    with pytest.raises(ModelError, match="classifier.tflite: changed since the models were"):
+        analyzer.explainer(analyzer.models.classifier)
