@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))  # the Orthanc helper and the sample generator liv
 
 from pydicom.uid import generate_uid  # noqa: E402
 
+from tests.node.test_node import KERMANY_IMAGES, child_dataset  # noqa: E402
 from tests.orthanc import ORTHANC, Orthanc  # noqa: E402
-from tests.test_node import KERMANY_IMAGES, child_dataset  # noqa: E402
 
 
 def main() -> int:

@@ -1,0 +1,1 @@
+"""Tests of radiai_core.cli, one file per module."""

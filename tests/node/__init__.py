@@ -1,0 +1,1 @@
+"""Tests of radiai_core.node, one file per module."""

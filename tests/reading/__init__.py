@@ -1,0 +1,1 @@
+"""Tests of radiai_core.reading, one file per module."""

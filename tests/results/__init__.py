@@ -1,0 +1,1 @@
+"""Tests of radiai_core.results, one file per module."""
