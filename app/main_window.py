@@ -443,7 +443,12 @@ class MainWindow(QMainWindow):
         # (closing afterwards has nothing to ask about).
         self.scan_worker = self.batch_worker = None
         self.exports.csv_worker = None
+        self.opening = None  # no search for a first analysable image outlives the window
+        self._history_refresh.stop()
         self.history_panel.close_history()
+        # Signals the ended workers queued before they ended are delivered now, while every
+        # widget their handlers touch still exists (never later, to a window being deleted).
+        QCoreApplication.sendPostedEvents()
 
     # --- opening ----------------------------------------------------------------------------
     def choose_files(self) -> None:
