@@ -284,7 +284,7 @@ class FindingsPanel(QWidget):
                            "drawn."))
         outside = sum(not b.in_lungs for b in f.boxes)
         if outside:
-            lines.append(t("Boxes outside the lung contour: {n}").format(n=outside))
+            lines.append(t("Boxes weighing mostly outside the lung contour: {n}").format(n=outside))
         return "<br>".join(lines)
 
     def _show_models(self, a: Analysis) -> None:

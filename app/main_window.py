@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PyQt5 import sip
 from PyQt5.QtCore import QCoreApplication, QSettings, Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import (
     QAction,
@@ -444,7 +445,8 @@ class MainWindow(QMainWindow):
         self.scan_worker = self.batch_worker = None
         self.exports.csv_worker = None
         self.opening = None  # no search for a first analysable image outlives the window
-        self._history_refresh.stop()
+        if not sip.isdeleted(self._history_refresh):  # a second shutdown, after the close
+            self._history_refresh.stop()
         self.history_panel.close_history()
         # Signals the ended workers queued before they ended are delivered now, while every
         # widget their handlers touch still exists (never later, to a window being deleted).

@@ -406,7 +406,7 @@ class ImageViewer(QGraphicsView):
                 # A share of the heat map's mass, not a probability: said so; a box whose
                 # mass lies mostly outside the lung contour says that too.
                 text = (t("{share} of map") if b.in_lungs
-                        else t("{share} of map, outside the lungs"))
+                        else t("{share} of map, mostly outside the lungs"))
                 self._add_label(text.format(share=f"{b.score:.0%}"), float(b.x), float(b.y))
 
     def corner_lines(self) -> list[str]:

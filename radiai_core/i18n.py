@@ -55,7 +55,7 @@ KOREAN = {
     "no lung zone holds 10 % of the map": "히트맵의 10 % 이상인 폐야 없음",
     "Evidence diffuse: no single region stands out, so no box is drawn.":
         "근거가 미만성: 두드러진 한 영역이 없어 상자를 그리지 않습니다.",
-    "outside the lung contour": "폐 윤곽 밖",
+    "mostly outside the lung contour": "대부분 폐 윤곽 밖",
     # The design card's seven pediatric classes (NIA), for a site's own model.
     "hyperinflation": "과팽창", "respiratory distress syndrome": "호흡곤란증후군",
     "atelectasis": "무기폐", "air leak": "공기 누출", "pleural effusion": "흉막 삼출",

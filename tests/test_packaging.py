@@ -61,6 +61,7 @@ write_pdf([a], {str(tmp_path / "x.pdf")!r})
 main(["analyze", "--json", {str(ROOT / "tests/data/kermany/images")!r}], out=open(os.devnull, "w"))
 w = MainWindow()
 loaded = [m for m in {excluded!r} if m in sys.modules]
+w.shutdown()  # as closing the window does: its workers (the History list) end first
 print("LOADED", loaded)
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -329,8 +329,11 @@ class Analyzer:
             # zones and boxes around its peaks, all from the same map, never clipped to the
             # lungs. Only here: a negative call (nothing explained) pays nothing.
             t1 = time.perf_counter()
+            # The reader asking for the finding the call already names gets the same map
+            # (the call's), never a second map under the same label.
             targets = finding_targets(lead.labels, f.cam_label, lead.negative_label,
-                                      lead.multi_label, asked=want_label is not None)
+                                      lead.multi_label,
+                                      asked=want_label is not None and want_label != default)
             maps = [self._explain(clf, view, front, probs, targets, m.mask, image.shape)
                     for clf, (front, view, probs, _) in zip(group.members, passes, strict=True)]
             grid = np.mean([g for g, _ in maps], axis=0)

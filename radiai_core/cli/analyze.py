@@ -149,7 +149,7 @@ def _print_findings(f: Findings, out: TextIO, titled: bool) -> None:
     for b in f.boxes:
         out.write(f"{pad}region x={b.x} y={b.y} w={b.w} h={b.h} "
                   f"({b.score:.0%} of the heat map"
-                  + ("" if b.in_lungs else ", outside the lung contour") + ")\n")
+                  + ("" if b.in_lungs else ", mostly outside the lung contour") + ")\n")
 
 
 class _Progress:

@@ -132,7 +132,7 @@ def _findings_block(c: Any, f: Findings, t: Callable[[str], str], left: float, y
         c.setFont(font, 9)
         regions = "; ".join(f"x {b.x}, y {b.y}, {b.w} × {b.h} px ("
                             + t("{share} of the heat map").format(share=f"{b.score:.0%}")
-                            + ("" if b.in_lungs else ", " + t("outside the lung contour"))
+                            + ("" if b.in_lungs else ", " + t("mostly outside the lung contour"))
                             + ")" for b in f.boxes)
         c.drawString(left, y, t("Suspected regions: {regions}").format(regions=regions)[:120])
         y -= 5 * mm

@@ -48,7 +48,9 @@ def not_called(f: Findings, label: str) -> str | None:
     if label == f.negative_label:
         return None if f.decision is Decision.NEGATIVE else "other"
     if f.decision is Decision.POSITIVE:
-        return None
+        # The call's map is shown under its most probable finding (``positives``); another
+        # abnormal label the reader clicks is not what the model called.
+        return None if label in f.positives else "other"
     return "indeterminate" if f.decision is Decision.INDETERMINATE else "below"
 
 

@@ -492,12 +492,12 @@
         <translation>근거가 미만성: 두드러진 한 영역이 없어 상자를 그리지 않습니다.</translation>
     </message>
     <message>
-        <source>Boxes outside the lung contour: {n}</source>
-        <translation>폐 윤곽 밖의 상자: {n}개</translation>
+        <source>Boxes weighing mostly outside the lung contour: {n}</source>
+        <translation>무게가 대부분 폐 윤곽 밖인 상자: {n}개</translation>
     </message>
     <message>
-        <source>{share} of map, outside the lungs</source>
-        <translation>히트맵의 {share}, 폐 밖</translation>
+        <source>{share} of map, mostly outside the lungs</source>
+        <translation>히트맵의 {share}, 대부분 폐 밖</translation>
     </message>
     <message>
         <source>{zone} zone {share}</source>

@@ -153,3 +153,20 @@ def test_unknown_lung_input_in_a_manifest_is_a_model_error(tmp_path) -> None:
     root = models_with_lung_input(tmp_path, "zoomed")
     with pytest.raises(ModelError, match="lung_input 'zoomed'"):
         load_models(root)
+
+
+def test_one_label_one_map_and_a_subtype_not_called_says_so(analyzer: Analyzer) -> None:
+    """Asking for the finding the positive call already names gives the call's own map (a
+    reader clicking it saw a second, different map under the same label); the other
+    pneumonia subtype's map is a map of a finding the model did not call."""
+    from radiai_core.results.snapshot import not_called
+
+    a = analyzer.analyze(KERMANY_BACTERIAL)
+    assert a.call == "pneumonia" and a.cam_label in ("bacterial", "viral")
+    again = analyzer.analyze(KERMANY_BACTERIAL, cam_label=a.cam_label)
+    np.testing.assert_array_equal(again.heatmap, a.heatmap)
+    assert not_called(a.primary, a.cam_label) is None
+    other = "viral" if a.cam_label == "bacterial" else "bacterial"
+    b = analyzer.analyze(KERMANY_BACTERIAL, cam_label=other)
+    assert not np.array_equal(b.heatmap, a.heatmap)
+    assert not_called(b.primary, other) == "other"

@@ -31,7 +31,7 @@ def test_the_panel_names_the_zones_and_flags_what_is_outside(qtbot) -> None:
         Box(1, 2, 3, 4, 0.5, in_lungs=True), Box(5, 6, 7, 8, 0.2, in_lungs=False)]))
     assert "Evidence by lung zone: right lower zone 52 %, left lower zone 21 %; 9 % outside " \
            "the lungs" in text
-    assert "Boxes outside the lung contour: 1" in text
+    assert "Boxes weighing mostly outside the lung contour: 1" in text
     diffuse = FindingsPanel.evidence_text(findings(zones=ZONES, diffuse=True))
     assert "Evidence diffuse: no single region stands out, so no box is drawn." in diffuse
     assert FindingsPanel.evidence_text(findings(cam_label=None)) == ""

@@ -35,7 +35,13 @@ WRAPPER = (
     "from radiai_core.cli import main\n"
     "code = main(sys.argv[1:])\n"
     "sys.stdout.flush()\n"
-    "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+    # This process's own high-water mark (VmHWM): ru_maxrss would carry over the peak of the
+    # pytest process that forked it (Linux keeps it across exec).
+    "try:\n"
+    "    status = open('/proc/self/status').read()\n"
+    "    peak = int(status.split('VmHWM:')[1].split()[0]) / 1024\n"
+    "except (OSError, IndexError):\n"
+    "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
     "sys.stderr.write(json.dumps({'peak_rss_mb': peak}) + '\\n')\n"
     "sys.exit(code)\n"
 )
