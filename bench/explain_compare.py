@@ -38,6 +38,7 @@ import numpy as np
 from radiai_core.analysis.explain import (
     BLUR_SIGMA,
     BatchRunner,
+    LungLayout,
     Occlusion,
     blurred,
     drops_to_map,
@@ -136,63 +137,6 @@ class ProbabilityOcclusion(Occlusion):
         return drops_to_map(p0 - p, self.masks, self.smooth * max(x.shape))
 
 
-class LungLayout:
-    """Regions laid out on the lungs, all measured with the model (nothing masked): a
-    ``rows`` x ``cols`` grid over the lung mask's bounding box (grown by 6 %), or, with
-    ``zones``, the six lung zones and the rest of that box; then the four bands of the image
-    outside the box. The map is each region's log-odds drop per pixel (regions differ in
-    size), lightly smoothed."""
-
-    def __init__(self, runner: BatchRunner, rows: int = 0, cols: int = 0,
-                 zones: bool = False, smooth: float = 0.03) -> None:
-        self.runner, self.rows, self.cols, self.zones = runner, rows, cols, zones
-        self.smooth = smooth
-        self.passes = 11 if zones else rows * cols + 4
-
-    def regions(self, lungs: np.ndarray) -> np.ndarray:
-        from radiai_core.analysis.zones import zone_labels
-
-        h, w = lungs.shape
-        ys, xs = np.nonzero(lungs)
-        dy, dx = round(0.06 * h), round(0.06 * w)
-        y0, y1 = max(0, ys.min() - dy), min(h, ys.max() + 1 + dy)
-        x0, x1 = max(0, xs.min() - dx), min(w, xs.max() + 1 + dx)
-        out = []
-        box = np.zeros((h, w), bool)
-        box[y0:y1, x0:x1] = True
-        if self.zones:
-            labels = zone_labels(lungs)
-            out += [labels == z for z in range(1, 7)]
-            out.append(box & (labels == 0))
-        else:
-            ry = np.linspace(y0, y1, self.rows + 1).round().astype(int)
-            rx = np.linspace(x0, x1, self.cols + 1).round().astype(int)
-            for i in range(self.rows):
-                for j in range(self.cols):
-                    m = np.zeros((h, w), bool)
-                    m[ry[i]:ry[i + 1], rx[j]:rx[j + 1]] = True
-                    out.append(m)
-        for band in ((slice(0, y0), slice(0, w)), (slice(y1, h), slice(0, w)),
-                     (slice(y0, y1), slice(0, x0)), (slice(y0, y1), slice(x1, w))):
-            m = np.zeros((h, w), bool)
-            m[band] = True
-            out.append(m)
-        return np.stack([m for m in out if m.any()]).astype(np.float32)
-
-    def __call__(self, x: np.ndarray, targets: list[int], base: float,
-                 lungs: np.ndarray) -> np.ndarray:
-        masks = self.regions(lungs)
-        s = log_odds(self.runner.probabilities(standardise(perturbed(x, masks, blurred(x)))),
-                     targets)
-        density = np.tensordot((base - s) / masks.sum(axis=(1, 2)), masks, axes=(0, 0))
-        if self.smooth > 0:
-            density = cv2.GaussianBlur(density.astype(np.float32), (0, 0),
-                                       self.smooth * max(x.shape))
-        density = np.maximum(density, 0.0)
-        top = float(density.max())
-        return (density / top).astype(np.float32) if top > 0 else density.astype(np.float32)
-
-
 def product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Two maps multiplied, scaled to a maximum of 1."""
     p = a * b
@@ -262,12 +206,10 @@ def main() -> None:
                 11, LungLayout(runner, zones=True)),
         }
     if args.round == 3:
-        from radiai_core.analysis.explain import LungLayout as Layout
-
         candidates = {
-            "lung layout: 3x4 grid on the lung box + 4 outer bands": (16, Layout(runner, 3, 4)),
+            "lung layout: 3x4 grid on the lung box + 4 outer bands": (16, LungLayout(runner, 3, 4)),
             "lung layout: 3x4 grid on the lung box + 2 outer regions (above+below, sides)": (
-                14, Layout(runner, 3, 4, bands=2)),
+                14, LungLayout(runner, 3, 4, bands=2)),
         }
     names = list(candidates)
     rows: dict[str, list[dict[str, float]]] = {k: [] for k in names}
@@ -294,8 +236,6 @@ def main() -> None:
                                     else "occlusion blur 54 px / 53 px (3x3)"],
                                maps[names[0]])
             elif isinstance(fn, LungLayout):
-                heat = fn(x, targets, base, lungs)
-            elif args.round == 3:
                 heat = fn(x, targets, base, lungs=lungs)
             else:
                 heat = fn(x, targets, base)
