@@ -200,7 +200,7 @@ class FindingsPanel(QWidget):
             head.setWordWrap(True)
             self.rows.addWidget(head, row, 0, 1, 3)
             row += 1
-        for i, (label, p) in enumerate(f.ranked()):
+        for i, (label, p) in enumerate(f.shown()):
             shown = t(f.name(label))
             ref = label_ref(f.key, label, primary)
             # Each finding's name asks for its heat map; the one shown is in bold.

@@ -30,7 +30,10 @@ class Findings:
 
     ``decision`` is the typed outcome (``Decision``). A softmax model with a negative label
     ("normal") decides once: ``abnormal_score`` = 1 − p(negative) against ``threshold`` (and
-    the manifest's indeterminate band, when it has one). ``positive_call`` names a positive
+    the manifest's indeterminate band, when it has one); a calibrated model's probabilities
+    are calibrated (``calibration.py``) and ``uncalibrated_score`` keeps its own
+    1 − p(negative). ``shown`` orders the labels so the first never contradicts the call.
+    ``positive_call`` names a positive
     decision ("pneumonia"); ``call`` is the English display text of the decision ("pneumonia",
     "no pneumonia", "indeterminate") for logs and tables, never to be parsed. A multi-label
     model calls each label against its own threshold: ``positives`` lists the labels at or
@@ -51,6 +54,7 @@ class Findings:
     multi_label: bool = False
     negative_label: str | None = None
     abnormal_score: float | None = None
+    uncalibrated_score: float | None = None
     threshold: float | None = None
     thresholds: dict[str, float] = field(default_factory=dict)
     call: str | None = None
@@ -70,6 +74,22 @@ class Findings:
     def ranked(self) -> list[tuple[str, float]]:
         """Every label with its probability, most probable first."""
         return sorted(self.probabilities.items(), key=lambda kv: kv[1], reverse=True)
+
+    def shown(self) -> list[tuple[str, float]]:
+        """Every label with its probability in the order a face lists them: the labels that
+        make the decision first (a positive call's labels, most probable first; the negative
+        label first for a negative call), then the rest by probability; otherwise
+        ``ranked``. The first row never contradicts the call."""
+        ranked = self.ranked()
+        if self.multi_label or self.negative_label is None or self.decision is None:
+            return ranked
+        if self.decision is Decision.POSITIVE:
+            return ([kv for kv in ranked if kv[0] != self.negative_label]
+                    + [kv for kv in ranked if kv[0] == self.negative_label])
+        if self.decision is Decision.NEGATIVE:
+            return ([kv for kv in ranked if kv[0] == self.negative_label]
+                    + [kv for kv in ranked if kv[0] != self.negative_label])
+        return ranked
 
     def top(self, n: int = 3) -> list[tuple[str, float]]:
         """The ``n`` most probable labels with their probabilities."""
@@ -103,6 +123,8 @@ class Findings:
             "multi_label": self.multi_label, "negative_label": self.negative_label,
             "abnormal_score": (None if self.abnormal_score is None
                                else num(self.abnormal_score)),
+            "uncalibrated_score": (None if self.uncalibrated_score is None
+                                   else num(self.uncalibrated_score)),
             "threshold": self.threshold, "thresholds": dict(self.thresholds),
             "call": self.call,
             "decision": None if self.decision is None else self.decision.value,
@@ -121,7 +143,9 @@ class Findings:
                    probabilities={k: float(v) for k, v in d["probabilities"].items()},
                    multi_label=bool(d.get("multi_label", False)),
                    negative_label=d.get("negative_label"),
-                   abnormal_score=d.get("abnormal_score"), threshold=d.get("threshold"),
+                   abnormal_score=d.get("abnormal_score"),
+                   uncalibrated_score=d.get("uncalibrated_score"),
+                   threshold=d.get("threshold"),
                    thresholds={k: float(v) for k, v in d.get("thresholds", {}).items()},
                    call=d.get("call"), decision=stored_decision(d),
                    positive_call=d.get("positive_call"),

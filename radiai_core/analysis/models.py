@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..resources import models_dir
+from .calibration import RankLogistic, calibrated_probabilities
 from .findings import Decision
 from .gate import ChestGate
 from .manifest import Ledger, ModelInfo, manifest_kind, read_manifest
@@ -131,6 +132,12 @@ class Classifier:
                 raise ModelError(f"manifest.json's indeterminate band [{low}, {high}] does "
                                  f"not hold its threshold {self.threshold}.", folder)
             self.indeterminate = (low, high)
+        cal = m.get("calibration")
+        if cal is not None and (self.multi_label or negative is None):
+            raise ModelError("manifest.json calibrates a model that makes no single "
+                             "abnormality score (multi-label or no negative label).", folder)
+        self.calibration: RankLogistic | None = (None if cal is None
+                                                 else RankLogistic.from_manifest(cal, folder))
         self.key: str = str(m.get("ensemble") or folder.name)
         self.title: str = str(m.get("title") or m["name"])
         self.preprocessing = _preprocessing(folder, m)
@@ -178,6 +185,15 @@ class Classifier:
         if self.negative_label is None or self.multi_label:
             return None
         return float(1.0 - probs[self.labels.index(self.negative_label)])
+
+    def calibrate(self, probs: np.ndarray) -> np.ndarray:
+        """The probabilities as shown and decided on: with the manifest's ``calibration``,
+        the abnormality replaced by its calibrated probability (``calibration.RankLogistic``;
+        the threshold and the indeterminate band are then on that scale); else unchanged."""
+        if self.calibration is None or self.negative_label is None:
+            return probs
+        return calibrated_probabilities(probs, self.labels.index(self.negative_label),
+                                        self.calibration)
 
     def decide(self, score: float) -> Decision:
         """The typed decision of a softmax model on its abnormality score: positive at or

@@ -297,7 +297,8 @@ class Analyzer:
         of its default finding (the most probable positive one)."""
         lead = group.lead
         passes = [self._member_pass(clf, image, m, t) for clf in group.members]
-        probs = np.mean([p for _, _, p, _ in passes], axis=0)
+        raw = np.mean([p for _, _, p, _ in passes], axis=0)
+        probs = lead.calibrate(raw)
         probabilities = {lab: float(p) for lab, p in zip(lead.labels, probs, strict=True)}
         if want_label is not None and want_label not in probabilities:
             raise ValueError(f"unknown label {want_label!r}; {group.key} has {lead.labels}")
@@ -313,6 +314,8 @@ class Analyzer:
             default = f.positives[0] if f.positives else None
         else:
             f.abnormal_score = lead.abnormal_score(probs)
+            if lead.calibration is not None:
+                f.uncalibrated_score = lead.abnormal_score(raw)
             if f.abnormal_score is not None:
                 f.threshold = lead.threshold
                 f.decision = lead.decide(f.abnormal_score)

@@ -136,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "as fine, 10x10 at 160 px; --init-weights may come from either kind")
     c.add_argument("--framing", action="store_true",
                    help="augment framing: black or white borders, crops, contrast")
+    c.add_argument("--photometric", action="store_true",
+                   help="augment acquisition: exposure curves, window, blur or sharpening, "
+                        "noise, resolution loss")
     c.add_argument("--label-smoothing", type=float, default=0.0, metavar="EPS",
                    help="label smoothing of the cross-entropy (e.g. 0.1)")
     c.set_defaults(func=cmd_train)
@@ -188,6 +191,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stress: the highest threshold whose median sensitivity over the "
                         "stress suite is at least 0.95 (the card's rule); youden: max J")
     h.set_defaults(func=cmd_train)
+    k = tsub.add_parser("calibrate", help="calibrate the primary classifier on cohort-held-out "
+                        "predictions of its recipe and set its three-way band (positive, "
+                        "indeterminate, negative) in its manifest")
+    k.add_argument("--models", required=True, type=Path, help="the models folder")
+    k.add_argument("--csv", required=True, type=Path,
+                   help="the training table (its validation split is re-carved)")
+    k.add_argument("--holdout", required=True, type=Path,
+                   help="a candidate folder of bench/cohort_holdout.py (both directions)")
+    k.set_defaults(func=cmd_train)
     add_listen_parser(sub)
     add_trace_parser(sub)
     add_models_parser(sub)

@@ -135,7 +135,7 @@ def _print_findings(f: Findings, out: TextIO, titled: bool) -> None:
     pad = "       "
     if titled:
         out.write(f"{pad}[{f.title}]\n")
-    for label, p in (f.ranked() if f.multi_label else f.top(3)):
+    for label, p in f.shown()[:None if f.multi_label else 3]:
         mark = "  *" if f.multi_label and f.is_positive(label) else ""
         out.write(f"{pad}{f.name(label):<24} {p:6.1%}{mark}\n")
     if f.call is not None or f.multi_label:

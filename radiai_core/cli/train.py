@@ -33,7 +33,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
                                lung_model=str(args.lung_model) if args.lung_model else None,
                                init_weights=str(args.init_weights) if args.init_weights else None,
                                fine_map=args.fine_map, framing=args.framing,
-                               label_smoothing=args.label_smoothing,
+                               photometric=args.photometric, label_smoothing=args.label_smoothing,
                                multi_label=args.multi_label)
         model_dir = train_classifier(args.csv, args.out, cfg, resume=args.resume,
                                      display_names=_display_names(args.display_name),
@@ -51,6 +51,16 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
                   f"{p['chosen_on']['n_images']} validation images; "
                   + ", ".join(f"{k} {v:.3f}" for k, v in p["figures_there"].items())
                   + f" ({p['figures_note']})\n")
+        return 0
+    elif args.what == "calibrate":
+        from ..training.calibrate import fit_calibration
+
+        r = fit_calibration(args.models, args.csv, args.holdout)
+        b = r["band"]
+        out.write(f"band [{b['low']:.3f}, {b['high']:.3f}) on {r['fitted_on']['pooled_images']} "
+                  "cohort-held-out predictions: "
+                  + ", ".join(f"{k} {v:.3f}" for k, v in b["figures"].items())
+                  + ("" if b["targets_met"] else " (targets not all met)") + "\n")
         return 0
     elif args.what == "compare":
         from ..training.ablation import compare_runs, format_table

@@ -97,7 +97,7 @@ def _findings_item(f: Findings, source: Dataset) -> hd.sr.ContainerContentItem:
     """One model's findings: probabilities, decision, call, evidence regions."""
     box = hd.sr.ContainerContentItem(name=MODEL, relationship_type="CONTAINS")
     items: list = [_text(codes.DCM.Finding, f.title)]
-    for label, p in f.ranked():
+    for label, p in f.shown():
         items.append(hd.sr.NumContentItem(name=_private(label, f.name(label)), value=float(p),
                                           unit=NO_UNITS, relationship_type="CONTAINS"))
     if f.decision is not None:  # None: a model that makes no call

@@ -74,7 +74,7 @@ def _findings_block(c: Any, f: Findings, t: Callable[[str], str], left: float, y
         c.setFont(bold, 9.5)
         c.drawString(left, y, f.title)
         y -= step
-    for label, p in f.ranked():
+    for label, p in f.shown():
         c.setFont(bold if f.is_positive(label) else font, 10 if step > 5 * mm else 8.5)
         c.drawString(left, y, t(f.name(label)))
         c.drawRightString(left + 85 * mm, y, f"{p:.1%}")
