@@ -1,14 +1,23 @@
-"""Cohort holdout: does the classifier recipe lean on an acquisition cohort? Two runs of the
-same reduced recipe on the same validation split, one trained with every cohort, one with the
-``NORMAL2-IM-`` normal series left out of training; both are then scored on the validation
-images, per normal cohort.
+"""Cohort holdout: the model-selection protocol. A candidate recipe is trained (reduced: 96 px,
+2 epochs, random weights) once per normal cohort with that cohort's normals left out of
+training, and scored on the fixed validation split (the shipped model's patient split), where
+the left-out cohort's normals are a cohort the model has never seen.
 
-    python bench/cohort_holdout.py --csv ../shared/data/kermany/index.csv --out /tmp/cohort \\
-        [--size 96] [--epochs 2] [--cohort NORMAL2-IM-]
+    python bench/cohort_holdout.py run --csv ../shared/data/kermany/index.csv --out DIR \\
+        --candidate NAME [--framing] [--photometric] [--label-smoothing 0.1] \\
+        [--size 96] [--epochs 2] [--cohorts NORMAL2- IM-] [--reference]
+    python bench/cohort_holdout.py select --out DIR
 
-If the model trained without the cohort separates pneumonia from that cohort's normals much
-worse than from the other normals (and than the model that saw it), the recipe learns the
-cohort's look rather than the finding. Prints the figures and writes ``cohort_holdout.json``.
+The two cohorts are the Kermany normal series: ``NORMAL2-IM-…`` and ``IM-…`` file names. Per
+candidate and direction it writes ``DIR/NAME/without_<cohort>/figures.json`` and
+``scores.csv`` (every validation image's pneumonia score: the cohort-held-out predictions that
+calibration is fitted on). ``--reference`` also trains on every cohort (the in-cohort figure).
+
+Selection rule (written before any candidate was scored, 2026-12-03): the shipped recipe is
+the candidate with the highest **mean over both directions of the held-out cohort's
+specificity at sensitivity 0.95**; candidates within 0.02 of that best (about one normal of
+the 60-80 held out) count as tied, and among tied candidates the one with the highest mean
+held-out AUC wins. ``select`` applies the rule and writes ``selection.json``.
 """
 
 from __future__ import annotations
@@ -26,6 +35,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from radiai_core.training.datasets import Sample, patient_split, read_table  # noqa: E402
+
+COHORTS = ("NORMAL2-", "IM-")
+TIE = 0.02
+
+
+def cohort_of(sample: Sample) -> str:
+    """The normal cohort of a validation image ('' for pneumonia)."""
+    if sample.label != "normal":
+        return ""
+    name = Path(sample.path).name
+    return next((c for c in COHORTS if name.startswith(c)), "other")
 
 
 def write_table(path: Path, train: list[Sample], val: list[Sample]) -> None:
@@ -57,52 +77,114 @@ def scores(run: Path, train: list[Sample], val: list[Sample]) -> np.ndarray:
     return 1.0 - probs[:, manifest["labels"].index("normal")]
 
 
-def figures(score: np.ndarray, val: list[Sample], cohort: str) -> dict[str, float]:
+def figures(score: np.ndarray, val: list[Sample], held: str | None) -> dict[str, float]:
     """AUC of all pneumonia against each normal cohort, and each cohort's specificity at the
-    threshold where sensitivity is 0.95."""
+    threshold where sensitivity is 0.95 (``held``: the cohort left out of training)."""
     from sklearn.metrics import roc_auc_score
 
-    pneu = np.array([s.label != "normal" for s in val])
-    held = np.array([Path(s.path).name.startswith(cohort) for s in val]) & ~pneu
-    other = ~pneu & ~held
+    cohort = np.array([cohort_of(s) for s in val])
+    pneu = cohort == ""
     t = float(np.quantile(score[pneu], 0.05))  # 95 % of pneumonia at or above
-    out = {}
-    for name, sel in (("held-out cohort", held), ("other normals", other)):
+    out: dict[str, float] = {"auc_all": float(roc_auc_score(pneu, score)),
+                             "threshold_at_sens_0.95": t}
+    for c in COHORTS:
+        sel = cohort == c
         both = sel | pneu
-        out[f"auc_vs_{name}"] = float(roc_auc_score(pneu[both], score[both]))
-        out[f"specificity_{name}_at_sens_0.95"] = float((score[sel] < t).mean())
-        out[f"n_{name}"] = int(sel.sum())
+        key = "held" if c == held else c
+        out[f"auc_vs_{key}"] = float(roc_auc_score(pneu[both], score[both]))
+        out[f"specificity_{key}_at_sens_0.95"] = float((score[sel] < t).mean())
+        out[f"n_{key}"] = int(sel.sum())
     return out
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--csv", type=Path, required=True)
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--cohort", default="NORMAL2-IM-", help="file-name prefix of the cohort")
-    p.add_argument("--size", type=int, default=96)
-    p.add_argument("--epochs", type=int, default=2)
-    args = p.parse_args()
+def run(args: argparse.Namespace) -> None:
     from radiai_core.training.classifier import ClassifierConfig, train_classifier
 
     samples = read_table(args.csv)
     train, val = patient_split(samples, 0.1, 20261123)  # the shipped model's split
-    kept = [s for s in train if not Path(s.path).name.startswith(args.cohort)]
-    cfg = ClassifierConfig(size=args.size, epochs=args.epochs, val_fraction=0.0)
-    result = {"recipe": {"size": args.size, "epochs": args.epochs, "cohort": args.cohort,
-                         "train_all": len(train), "train_without_cohort": len(kept),
-                         "validation": len(val)}}
-    args.out.mkdir(parents=True, exist_ok=True)
-    for name, rows in (("with the cohort", train), ("without the cohort", kept)):
-        table = args.out / f"{name.replace(' ', '_')}.csv"
-        write_table(table, rows, val)
-        run = args.out / name.replace(" ", "_")
-        done = (run / "model" / "manifest.json").is_file()
-        if not done:
-            train_classifier(table, run, replace(cfg))
-        result[name] = figures(scores(run, rows, val), val, args.cohort)
-        print(name, json.dumps(result[name]), flush=True)
-    (args.out / "cohort_holdout.json").write_text(json.dumps(result, indent=2))
+    cfg = ClassifierConfig(size=args.size, epochs=args.epochs, val_fraction=0.0,
+                           framing=args.framing, photometric=args.photometric,
+                           label_smoothing=args.label_smoothing)
+    base = args.out / args.candidate
+    base.mkdir(parents=True, exist_ok=True)
+    (base / "recipe.json").write_text(json.dumps(
+        {"size": args.size, "epochs": args.epochs, "framing": args.framing,
+         "photometric": args.photometric, "label_smoothing": args.label_smoothing}, indent=2))
+    plans = [(f"without_{c.rstrip('-')}", c) for c in args.cohorts]
+    if args.reference:
+        plans.append(("all", None))
+    for name, cohort in plans:
+        rows = [s for s in train if cohort is None or cohort_of(s) != cohort]
+        folder = base / name
+        folder.mkdir(exist_ok=True)
+        if not (folder / "figures.json").is_file():
+            table = folder / "table.csv"
+            write_table(table, rows, val)
+            if not (folder / "run" / "model" / "manifest.json").is_file():
+                train_classifier(table, folder / "run", replace(cfg))
+            score = scores(folder / "run", rows, val)
+            with open(folder / "scores.csv", "w", newline="", encoding="utf-8") as f:
+                w = csv.writer(f)
+                w.writerow(["path", "label", "cohort", "held_out", "score"])
+                for s, v in zip(val, score, strict=True):
+                    w.writerow([Path(s.path).name, s.label, cohort_of(s),
+                                int(cohort is not None and cohort_of(s) == cohort), f"{v:.6f}"])
+            result = {"train_images": len(rows), "validation": len(val), "held_out": cohort,
+                      **figures(score, val, cohort)}
+            (folder / "figures.json").write_text(json.dumps(result, indent=2))
+        print(args.candidate, name, (folder / "figures.json").read_text(), flush=True)
+
+
+def select(args: argparse.Namespace) -> None:
+    table = {}
+    for cand in sorted(p for p in args.out.iterdir() if (p / "recipe.json").is_file()):
+        dirs = [cand / f"without_{c.rstrip('-')}" / "figures.json" for c in COHORTS]
+        if not all(d.is_file() for d in dirs):
+            print(f"{cand.name}: not every direction has run; left out", flush=True)
+            continue
+        fig = [json.loads(d.read_text()) for d in dirs]
+        table[cand.name] = {
+            "recipe": json.loads((cand / "recipe.json").read_text()),
+            "directions": {c: f for c, f in zip(COHORTS, fig, strict=True)},
+            "mean_held_specificity_at_sens_0.95":
+                float(np.mean([f["specificity_held_at_sens_0.95"] for f in fig])),
+            "mean_held_auc": float(np.mean([f["auc_vs_held"] for f in fig])),
+        }
+    best = max(v["mean_held_specificity_at_sens_0.95"] for v in table.values())
+    tied = [k for k, v in table.items() if v["mean_held_specificity_at_sens_0.95"] >= best - TIE]
+    chosen = max(tied, key=lambda k: table[k]["mean_held_auc"])
+    out = {"rule": __doc__.split("Selection rule")[1].strip(), "candidates": table,
+           "tied": tied, "chosen": chosen}
+    (args.out / "selection.json").write_text(json.dumps(out, indent=2))
+    print("| candidate | held NORMAL2- AUC / spec@0.95 | held IM- AUC / spec@0.95 | mean spec "
+          "| mean AUC |\n| --- | --- | --- | --- | --- |")
+    for k, v in table.items():
+        d = v["directions"]
+        print(f"| {k} | {d['NORMAL2-']['auc_vs_held']:.3f} / "
+              f"{d['NORMAL2-']['specificity_held_at_sens_0.95']:.3f} | "
+              f"{d['IM-']['auc_vs_held']:.3f} / {d['IM-']['specificity_held_at_sens_0.95']:.3f}"
+              f" | {v['mean_held_specificity_at_sens_0.95']:.3f} | {v['mean_held_auc']:.3f} |")
+    print("chosen:", chosen)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="mode", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("--csv", type=Path, required=True)
+    r.add_argument("--out", type=Path, required=True)
+    r.add_argument("--candidate", required=True)
+    r.add_argument("--cohorts", nargs="+", default=list(COHORTS), choices=COHORTS)
+    r.add_argument("--size", type=int, default=96)
+    r.add_argument("--epochs", type=int, default=2)
+    r.add_argument("--framing", action="store_true")
+    r.add_argument("--photometric", action="store_true")
+    r.add_argument("--label-smoothing", type=float, default=0.0)
+    r.add_argument("--reference", action="store_true")
+    s = sub.add_parser("select")
+    s.add_argument("--out", type=Path, required=True)
+    args = p.parse_args()
+    run(args) if args.mode == "run" else select(args)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ class ClassifierConfig:
     init_weights: str | None = None  # start from this .keras model's weights (fresh schedule)
     fine_map: bool = False  # last transition without pooling: a 2x finer feature map
     framing: bool = False  # augment framing: black or white borders, crops, contrast
+    photometric: bool = False  # augment acquisition: exposure curves, blur, noise, resolution
     label_smoothing: float = 0.0
     multi_label: bool = False  # one sigmoid per label column (else one softmax over labels)
 
@@ -154,18 +155,55 @@ def _framing(seed: int):
     return apply
 
 
+def _photometric(seed: int):
+    """Augmentation aimed at acquisition (the look that tells a cohort of normals apart:
+    exposure, processing, detector): per image, a wide gamma, a window (black and white points
+    moved by up to 10 %), a blur or an unsharp mask, Gaussian noise, and, for a third of the
+    batches, a resolution loss (down to 40-80 % of the size and back)."""
+    import tensorflow as tf
+
+    gen = tf.random.Generator.from_seed(seed)
+    kernel = tf.constant([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0
+    kernel = tf.reshape(tf.tensordot(kernel, kernel, axes=0), (5, 5, 1, 1))
+
+    def apply(xb):
+        n = tf.shape(xb)[0]
+        size = tf.shape(xb)[1:3]
+        shape = (n, 1, 1, 1)
+        lo = gen.uniform(shape, -0.1, 0.1)
+        hi = gen.uniform(shape, 0.9, 1.1)
+        xb = tf.clip_by_value((xb - lo) / (hi - lo), 0.0, 1.0)
+        xb = tf.pow(tf.clip_by_value(xb, 1e-6, 1.0), tf.exp(gen.uniform(shape, -0.5, 0.5)))
+        blurred = tf.nn.conv2d(tf.pad(xb, [[0, 0], [2, 2], [2, 2], [0, 0]], "SYMMETRIC"),
+                               kernel, 1, "VALID")
+        # a in [-1, 1.5]: negative sharpens (unsharp mask), positive blurs
+        a = gen.uniform(shape, -1.0, 1.5)
+        xb = xb + a * (blurred - xb)
+        xb = xb + gen.uniform(shape, 0.0, 0.03) * gen.normal(tf.shape(xb))
+        f = gen.uniform((), 0.4, 0.8)
+        small = tf.cast(tf.cast(size, tf.float32) * f, tf.int32)
+        lowres = tf.image.resize(tf.image.resize(xb, small, "area"), size, "bilinear")
+        xb = tf.cond(gen.uniform(()) < 1.0 / 3.0, lambda: lowres, lambda: xb)
+        return tf.clip_by_value(xb, 0.0, 1.0)
+
+    return apply
+
+
 def _train_dataset(x: np.ndarray, y: np.ndarray, w: np.ndarray, cfg: ClassifierConfig,
                    epoch: int):
     import tensorflow as tf
 
     aug = _augmenter(cfg.seed + 97 * epoch)
     framing = _framing(cfg.seed + 89 * epoch) if cfg.framing else None
+    photometric = _photometric(cfg.seed + 83 * epoch) if cfg.photometric else None
     gen = tf.random.Generator.from_seed(cfg.seed + epoch)
 
     def augment(xb, yb, wb):
         xb = aug(xb, training=True)
         if framing is not None:
             xb = framing(xb)
+        if photometric is not None:
+            xb = photometric(xb)
         # Gamma jitter: a non-linear exposure change that standardisation does not undo.
         gamma = tf.exp(gen.uniform((tf.shape(xb)[0], 1, 1, 1), -0.2, 0.2))
         xb = tf.pow(tf.clip_by_value(xb, 1e-6, 1.0), gamma)
