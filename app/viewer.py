@@ -28,7 +28,7 @@ from PyQt5.QtWidgets import (
     QGraphicsView,
 )
 
-from radiai_core.analysis.findings import Findings
+from radiai_core.analysis.findings import Decision, Findings
 from radiai_core.analysis.pipeline import Analysis
 from radiai_core.analysis.preprocess import to_uint8
 from radiai_core.analysis.regions import mask_contours
@@ -426,6 +426,8 @@ class ImageViewer(QGraphicsView):
                                "contour)"))
             elif a.cam_label and (self.show_heat or self.show_boxes):
                 lines.append(heat_map_line(a.explained, a.cam_label))
+            elif not a.cam_label and a.decision is Decision.INDETERMINATE:
+                lines.append(t("Indeterminate — read without the AI's call: no heat map"))
             elif not a.cam_label:
                 lines.append(t("No positive finding: no heat map"))
         return lines

@@ -372,6 +372,10 @@
         <translation>히트맵의 {share}</translation>
     </message>
     <message>
+        <source>Indeterminate — read without the AI's call: no heat map</source>
+        <translation>판정 보류 — AI 판정 없이 판독하세요: 히트맵 없음</translation>
+    </message>
+    <message>
         <source>No positive finding: no heat map</source>
         <translation>양성 소견 없음: 히트맵 없음</translation>
     </message>

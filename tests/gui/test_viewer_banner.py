@@ -187,6 +187,18 @@ def test_a_map_of_a_finding_below_threshold_says_it_is_not_called(qtbot, viewer)
     assert viewer.corner_lines()[1] == "Heat map: viral pneumonia"
 
 
+def test_an_indeterminate_film_says_so_and_shows_no_map(qtbot, viewer) -> None:
+    a = FakeAnalyzer().analyze(KERMANY_NORMAL)
+    f = replace(a.findings[0], call="indeterminate", decision=Decision.INDETERMINATE,
+                positives=[], cam_label=None, heatmap=None, boxes=[])
+    a = replace(a, findings=[f])
+    viewer.set_image(a.image)
+    viewer.set_analysis(a)
+    assert viewer._heat.pixmap().isNull()
+    assert viewer.corner_lines()[1] == ("Indeterminate — read without the AI's call: no heat "
+                                        "map")
+
+
 def test_the_pdf_of_a_map_not_called_says_so(tmp_path) -> None:
     import pypdf
 
