@@ -157,6 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", required=True, type=Path, help="gate folder to write")
     g.add_argument("--limit", type=int, help="cap each category and side (smoke runs)")
     g.add_argument("--cache", type=Path, help="keep the measured features here for refits")
+    g.add_argument("--hold-out-source", action="append", default=[], metavar="SRC",
+                   dest="holdout_sources",
+                   help="hold every image of this adult_cxr source out of the fit and report "
+                        "its adults as adult_unseen_source (repeatable), e.g. figure1")
     g.set_defaults(func=cmd_train)
     k = tsub.add_parser("compare", help="compare finalized classifiers on their shared "
                         "validation split (paired patient bootstrap), e.g. an ablation")

@@ -42,7 +42,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         from ..training.gate import fit_gate
 
         model_dir = fit_gate(args.models, args.data, args.out, limit=args.limit,
-                             cache=args.cache)
+                             cache=args.cache, holdout_sources=args.holdout_sources)
     elif args.what == "threshold":
         from ..training.threshold import choose_threshold
 

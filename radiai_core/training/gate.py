@@ -10,7 +10,7 @@ import hashlib
 import itertools
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,8 @@ class Item:
     source: str
     split: str  # "fit" or "heldout"
     age: float | None = None
+    #: An image of an adult_cxr source held out whole (``holdout_sources``): never fitted.
+    unseen_source: bool = False
 
 
 #: Category of each nonchest/ subfolder (nonchest/index.csv ``category``).
@@ -89,6 +91,8 @@ BODY_CLASSES = ["frontal_chest", "lateral_chest", "ct", "mri", "ultrasound",
 AGE_HIDDEN = 64
 #: Share of a group-hashed source that is held out (never fitted).
 HELDOUT_FRACTION = 0.2
+#: Report category of the adults of the adult_cxr sources held out whole (``holdout_sources``).
+UNSEEN_SOURCE = "adult_unseen_source"
 #: Intended use: patients under this age (years). The classifier's training children are
 #: 1–5 years old; 18 is where pediatrics ends, so a film the header dates at 18 or more is
 #: refused, and 6–17-year-olds are read with a caution in the findings.
@@ -112,11 +116,34 @@ def _rows(csv_path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def gate_items(data_root: Path, seed: int = 20261123) -> list[Item]:
-    """Every image the gate learns from or is measured on, from the shared data folder:
+def gate_items(data_root: Path, seed: int = 20261123,
+               holdout_sources: Sequence[str] = ()) -> list[Item]:
+    """Every image the gate learns from or is measured on, from the shared data folder.
+
     Kermany (the classifier's own patient split: its validation patients are held out), the
     lung-mask adults (that model's split), adult_cxr and nonchest (80/20 by ``group``, the
-    same group always on the same side, e.g. a CheXpert patient's frontal and lateral)."""
+    same group always on the same side, e.g. a CheXpert patient's frontal and lateral).
+
+    Parameters
+    ----------
+    data_root : Path
+        The shared data folder (kermany/, lung_masks/, adult_cxr/, nonchest/).
+    seed : int
+        Seed of the patient and group splits.
+    holdout_sources : sequence of str
+        adult_cxr sources (its ``source`` column) held out whole: every image of them is on
+        the held-out side with ``unseen_source`` set (adolescents keep their category).
+
+    Returns
+    -------
+    list of Item
+        Every image with its category, group, source and side.
+
+    Raises
+    ------
+    DataError
+        A table is missing or malformed, or a held-out source is not in adult_cxr/index.csv.
+    """
     items: list[Item] = []
     k_train, k_val = patient_split(read_table(data_root / "kermany" / "index.csv"), 0.1, seed)
     for split, samples in (("fit", k_train), ("heldout", k_val)):
@@ -127,10 +154,16 @@ def gate_items(data_root: Path, seed: int = 20261123) -> list[Item]:
         items += [Item(p.image, "adult", f"masks:{p.patient_id}", p.dataset or "lung_masks",
                        split) for p in pairs]
     adult_csv = data_root / "adult_cxr" / "index.csv"
-    for r in _rows(adult_csv):
+    adult_rows = _rows(adult_csv)
+    unseen = _check_sources(holdout_sources, adult_rows, adult_csv)
+    for r in adult_rows:
         age = float(r["age"]) if r.get("age") else None
         category = "adolescent" if age is not None and age < MAX_AGE_YEARS else "adult"
         group = f"{r['source']}:{r['group']}"
+        if r["source"] in unseen:
+            items.append(Item(adult_csv.parent / r["path"], category, group, r["source"],
+                              "heldout", age, unseen_source=True))
+            continue
         items.append(Item(adult_csv.parent / r["path"], category, group, r["source"],
                           _split(r, seed, adult_csv), age))
     nonchest_csv = data_root / "nonchest" / "index.csv"
@@ -142,6 +175,17 @@ def gate_items(data_root: Path, seed: int = 20261123) -> list[Item]:
                           f"{r['category']}:{r['group']}", r["category"],
                           _split(r, seed, nonchest_csv)))
     return items
+
+
+def _check_sources(names: Sequence[str], rows: list[dict[str, str]], csv_path: Path
+                   ) -> set[str]:
+    """The held-out source names, each checked against the table's ``source`` column."""
+    known = sorted({r["source"] for r in rows})
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise DataError(f"has no source {', '.join(map(repr, unknown))} to hold out; known "
+                        f"sources: {', '.join(known)}.", csv_path)
+    return set(names)
 
 
 def _split(row: dict[str, str], seed: int, csv_path: Path) -> str:
@@ -397,22 +441,57 @@ def fit_scope_heads(x: np.ndarray, items: list[Item]
 
 def fit_gate(models_root: Path, data_root: Path, out: Path, seed: int = 20261123,
              n_components: int = 32, limit: int | None = None,
-             cache: Path | None = None) -> Path:
-    """Fit the scope gate and measure it: bounds, the atypicality model and the inversion head
-    on chest radiographs (pediatric and adult) and their negatives, then the scope heads on
-    every fit image of ``data_root`` (the shared data folder); write ``out`` (manifest.json,
-    atypicality.npz, inversion.npz, scope.npz, gate_report.json). ``limit`` caps each
-    category and side (smoke runs); ``cache`` keeps the measured features for refits."""
+             cache: Path | None = None, holdout_sources: Sequence[str] = ()) -> Path:
+    """Fit the scope gate and measure it.
+
+    Bounds, the atypicality model and the inversion head on chest radiographs (pediatric and
+    adult) and their negatives, then the scope heads on every fit image of ``data_root``;
+    write ``out`` (manifest.json, atypicality.npz, inversion.npz, scope.npz,
+    gate_report.json).
+
+    Parameters
+    ----------
+    models_root : Path
+        Folder with classifier/ and lung_mask/ (finalized); the gate is bound to that
+        classifier.
+    data_root : Path
+        The shared data folder (kermany/, lung_masks/, adult_cxr/, nonchest/).
+    out : Path
+        The gate folder to write.
+    seed : int
+        Seed of the splits and the atypicality model.
+    n_components : int
+        Principal components of the atypicality model.
+    limit : int, optional
+        Caps each category and side (smoke runs); the images of held-out sources are a side
+        of their own.
+    cache : Path, optional
+        Keeps the measured features for refits.
+    holdout_sources : sequence of str
+        adult_cxr sources held out whole (never fitted): their adults are reported as
+        ``adult_unseen_source``, their adolescents in ``adolescent``; recorded in the
+        manifest's ``fit.holdout_sources``.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    DataError
+        A table is missing or malformed, or a held-out source is not in adult_cxr/index.csv.
+    """
     out.mkdir(parents=True, exist_ok=True)
     models_root_classifier = models_root / "classifier"
     analyzer = Analyzer(ModelSet([Classifier(models_root_classifier)],
                                  LungSegmenter(models_root / "lung_mask"), gate=None))
-    items = gate_items(data_root, seed)
+    items = gate_items(data_root, seed, holdout_sources)
     if limit:
-        kept: dict[tuple[str, str], int] = {}
+        kept: dict[tuple[str, str, bool], int] = {}
         capped = []
         for it in items:
-            key = (it.category, it.split)
+            key = (it.category, it.split, it.unseen_source)
             if kept.get(key, 0) < limit:
                 kept[key] = kept.get(key, 0) + 1
                 capped.append(it)
@@ -513,7 +592,9 @@ def fit_gate(models_root: Path, data_root: Path, out: Path, seed: int = 20261123
                 "classifier_folder": models_root_classifier.name,
                 "classifier_sha256": analyzer.models.classifier.manifest.get("sha256"),
                 "classifier_litert_sha256": analyzer.models.classifier.litert_sha256,
-                "seed": seed},
+                "seed": seed,
+                # adult_cxr sources held out whole, never fitted (report: adult_unseen_source).
+                "holdout_sources": sorted(set(holdout_sources))},
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return measure_gate(out, measured, analyzer, unreadable, limit=limit)
@@ -561,7 +642,9 @@ def measure_gate(gate_dir: Path, measured: list[tuple[Item, GateFeatures, np.nda
                  limit: int | None = None) -> Path:
     """Refusal rates per category on the held-out images (with 95 % Wilson intervals), on
     non-chest pictures that ship with installed packages and on inverted held-out
-    radiographs, by the question that refused them → gate_report.json."""
+    radiographs, by the question that refused them → gate_report.json. The adults of
+    adult_cxr sources held out whole get their own row, ``adult_unseen_source``, with the
+    sources' names and counts per source."""
     gate = ChestGate(gate_dir)
     rows: list[dict[str, Any]] = []
 
@@ -576,7 +659,8 @@ def measure_gate(gate_dir: Path, measured: list[tuple[Item, GateFeatures, np.nda
         if it.split != "heldout":
             continue
         meta = ImageMeta(path=str(it.path), format="JPEG", rows=0, columns=0)
-        record(it.category, _short(it.path), _decide(gate, f, v, meta), f,
+        group = UNSEEN_SOURCE if it.unseen_source and it.category == "adult" else it.category
+        record(group, _short(it.path), _decide(gate, f, v, meta), f,
                {"source": it.source, "true_age": it.age})
         if it.category == "pediatric":
             image = _negated(load_image(it.path))
@@ -598,6 +682,13 @@ def measure_gate(gate_dir: Path, measured: list[tuple[Item, GateFeatures, np.nda
         lo, hi = _wilson(k, len(sel))
         summary[group] = {"n": len(sel), "refused": k, "rate": k / len(sel),
                           "ci95": [round(lo, 4), round(hi, 4)], "by_question": by_q}
+        if group == UNSEEN_SOURCE:
+            fitted = json.loads((gate_dir / "manifest.json").read_text(encoding="utf-8"))
+            summary[group]["sources"] = fitted["fit"].get("holdout_sources", [])
+            summary[group]["by_source"] = {
+                s: {"n": sum(r["source"] == s for r in sel),
+                    "refused": sum(r["refused"] for r in sel if r["source"] == s)}
+                for s in sorted({r["source"] for r in sel})}
     summary["unreadable"] = len(unreadable)
     report = gate_dir / "gate_report.json"
     report.write_text(json.dumps({"summary": summary, "images": rows,

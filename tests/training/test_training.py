@@ -220,3 +220,61 @@ def test_gate_fit_smoke_writes_a_usable_gate(tmp_path) -> None:
         assert negative.inversion > 0 > upright.inversion
 
 
+def test_gate_items_hold_whole_sources_out(tmp_path) -> None:
+    """`holdout_sources` puts every image of those adult_cxr sources on the held-out side,
+    flagged as an unseen source (an adolescent keeps its category); an unknown name is a
+    DataError naming the table and the known sources; without it nothing changes."""
+    from dataclasses import replace
+
+    from radiai_core.training.gate import gate_items
+
+    data = _gate_data(tmp_path / "data")
+    default = gate_items(data)
+    assert not any(it.unseen_source for it in default)
+    assert [it.split for it in default if it.source in ("openist", "chexpert", "hannover")] \
+        == ["fit", "fit", "fit"]
+    held = gate_items(data, holdout_sources=["openist", "chexpert"])
+    assert [(it.source, it.category, it.split, it.unseen_source) for it in held
+            if it.unseen_source] == [("chexpert", "adult", "heldout", True),
+                                     ("openist", "adult", "heldout", True)]
+    assert [replace(it, split="fit", unseen_source=False) if it.unseen_source else it
+            for it in held] == default
+    with pytest.raises(DataError, match=r"adult_cxr[/\\]index\.csv: has no source 'nih' to "
+                                        r"hold out; known sources: chexpert, hannover, "
+                                        r"openist\."):
+        gate_items(data, holdout_sources=["openist", "nih"])
+    # A header age under 18 (written into the table here: the routing, not the image, is
+    # under test) keeps the adolescent category, held out with its source.
+    table = data / "adult_cxr" / "index.csv"
+    table.write_text(table.read_text(encoding="utf-8").replace(",73,", ",15,"),
+                     encoding="utf-8")
+    teen = [it for it in gate_items(data, holdout_sources=["chexpert"]) if it.unseen_source]
+    assert [(it.category, it.split, it.age) for it in teen] == [("adolescent", "heldout", 15.0)]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning:pydicom")
+def test_gate_fit_reports_a_held_out_source(tmp_path) -> None:
+    """`radiai train gate --hold-out-source openist`: the OpenIST adult is never fitted and
+    gets its own report row; the manifest records the held-out source."""
+    import io
+
+    from radiai_core.cli import main
+    from radiai_core.resources import models_dir
+
+    out = tmp_path / "gate"
+    assert main(["train", "gate", "--models", str(models_dir()), "--data",
+                 str(_gate_data(tmp_path / "data")), "--out", str(out), "--limit", "2",
+                 "--hold-out-source", "openist"], io.StringIO()) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["fit"]["holdout_sources"] == ["openist"]
+    assert manifest["fit"]["images"]["adult"] == 2
+    report = json.loads((out / "gate_report.json").read_text())
+    row = report["summary"]["adult_unseen_source"]
+    assert row["n"] == 1 and row["sources"] == ["openist"]
+    assert row["by_source"] == {"openist": {"n": 1, "refused": row["refused"]}}
+    assert sum(row["by_question"].values()) == row["refused"]
+    assert row["ci95"][0] <= row["rate"] <= row["ci95"][1]
+    [image] = [r for r in report["images"] if r["group"] == "adult_unseen_source"]
+    assert image["source"] == "openist" and image["image"].startswith("openist/")
+    assert "openist" not in {r["source"] for r in report["images"]
+                             if r["group"] == "adult" and "source" in r}
