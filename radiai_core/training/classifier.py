@@ -21,6 +21,7 @@ from .common import (
     file_logger,
     load_state,
     plot_curves,
+    run_eagerly,
     save_state,
     setup_tensorflow,
     standardise,
@@ -350,6 +351,10 @@ def _train(csv_path: Path, out: Path, cfg: ClassifierConfig, resume: bool,
                       weighted_metrics=[keras.metrics.BinaryAccuracy(name="accuracy")
                                         if cfg.multi_label else "accuracy"])
         start, history = 0, []
+    model.run_eagerly = run_eagerly(steps_per_epoch, cfg.epochs)
+    if model.run_eagerly:
+        log.info("%d training steps in all: run eagerly (tracing the training graph would "
+                 "take longer)", steps_per_epoch * cfg.epochs)
 
     for epoch in range(start, cfg.epochs):
         t0 = time.perf_counter()

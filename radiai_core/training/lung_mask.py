@@ -18,7 +18,14 @@ from ..analysis.manifest import sha256_file
 from ..analysis.preprocess import Preprocessing, Resize
 from ..errors import DataError, RadiAIError
 from ..reading.io import load_image
-from .common import file_logger, load_state, plot_curves, save_state, setup_tensorflow
+from .common import (
+    file_logger,
+    load_state,
+    plot_curves,
+    run_eagerly,
+    save_state,
+    setup_tensorflow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -216,6 +223,10 @@ def _train(csv_path: Path, out: Path, cfg: LungMaskConfig, resume: bool) -> Path
             var.assign(opt_vars[key])
         start, history = state["epochs_done"], state["history"]
         log.info("resuming after epoch %d of %d", start, cfg.epochs)
+    model.run_eagerly = run_eagerly(steps, cfg.epochs)
+    if model.run_eagerly:
+        log.info("%d training steps in all: run eagerly (tracing the training graph would "
+                 "take longer)", steps * cfg.epochs)
     for epoch in range(start, cfg.epochs):
         t0 = time.perf_counter()
         fit = model.fit(_dataset(x_tr, y_tr, cfg, epoch), epochs=epoch + 1,
