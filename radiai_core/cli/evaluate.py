@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from functools import partial
 from typing import Any, TextIO
 
 
@@ -24,7 +25,9 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
         samples = holdout_samples(args.csv, clf.manifest)
     else:
         samples = select_rows(args.csv, args.split)
-    pred = predict_table(analyzer.analyze, clf.labels, samples, args.csv)
+    # Probabilities only: no model explains (the protocol measures the maps itself).
+    pred = predict_table(partial(analyzer.analyze, explain=False), clf.labels, samples,
+                         args.csv)
     m = metrics(pred, clf.threshold, clf.negative_label)
     m["errors"] = [{"path": p, "message": msg} for p, msg in pred.errors]
     m["rejected"] = [{"path": p, "message": msg} for p, msg in pred.rejected]
@@ -86,7 +89,8 @@ def _evaluate_model(args: argparse.Namespace, analyzer: Any, out: TextIO) -> int
         if columns != lead.labels:
             raise DataError(f"has the label columns {columns}; model {args.model!r} has "
                             f"{lead.labels} (same names, same order).", args.csv)
-    pred = predict_table(analyzer.analyze, lead.labels, samples, args.csv, model=args.model)
+    pred = predict_table(partial(analyzer.analyze, explain=False), lead.labels, samples,
+                         args.csv, model=args.model)
     m: dict[str, Any] = {"model": args.model, "n": len(pred.samples)}
     if lead.multi_label:
         y = np.array([s.targets for s in pred.samples], float).reshape(-1, len(lead.labels))

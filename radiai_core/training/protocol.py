@@ -19,6 +19,7 @@ import csv
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +129,7 @@ def stress_suite(analyzer: Analyzer, samples: list[Sample], names: list[str] | N
     out = {}
     for name in names or list(STRESSES):
         def analyze_stressed(path: Path, n: str = name) -> Any:
-            return analyzer.analyze(stressed(load_image(path), n))
+            return analyzer.analyze(stressed(load_image(path), n), explain=False)
 
         pred = predict_table(analyze_stressed, clf.labels, samples)
         m = metrics(pred, clf.threshold, clf.negative_label)
@@ -186,7 +187,7 @@ def cohort_figures(analyzer: Analyzer, samples: list[Sample]) -> dict[str, dict[
     """Per normal cohort: specificity at the threshold and the AUC of all pneumonia images
     against that cohort's normals; per pneumonia cohort: sensitivity."""
     clf = analyzer.models.classifier
-    pred = predict_table(analyzer.analyze, clf.labels, samples)
+    pred = predict_table(partial(analyzer.analyze, explain=False), clf.labels, samples)
     score = 1.0 - np.asarray(pred.probs)[:, clf.labels.index(_negative_label(analyzer))]
     called = score >= clf.threshold
     cohorts = np.array([cohort(s) for s in pred.samples])

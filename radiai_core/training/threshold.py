@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,8 @@ def choose_threshold(models_root: Path, csv_path: Path, rule: str = "stress",
                    "median_specificity": r["median_specificity"]}
         n = len(scores["none"][0]) if "none" in scores else len(val)
     else:
-        pred = predict_table(analyzer.analyze, clf.labels, val, csv_path)
+        pred = predict_table(partial(analyzer.analyze, explain=False), clf.labels, val,
+                             csv_path)
         threshold = round(youden_threshold(pred, clf.negative_label), 3)
         m = metrics(pred, threshold, clf.negative_label)
         figures = {k: m[k] for k in ("sensitivity", "specificity") if m.get(k) is not None}

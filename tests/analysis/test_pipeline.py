@@ -84,6 +84,21 @@ def test_cam_for_a_requested_class(analyzer: Analyzer) -> None:
     assert not np.allclose(maps[labels[0]], maps[labels[1]])
 
 
+def test_without_explanations_the_same_findings_and_no_map(analyzer: Analyzer) -> None:
+    """``explain=False`` (evaluations, which measure probabilities only): the same
+    probabilities, decision and positives as a full analysis, no heat map, no boxes."""
+    full = analyzer.analyze(KERMANY_BACTERIAL)
+    bare = analyzer.analyze(KERMANY_BACTERIAL, explain=False)
+    assert full.cam_label is not None and full.heatmap is not None and full.boxes
+    assert bare.probabilities == full.probabilities
+    assert bare.decision is full.decision and bare.call == full.call == "pneumonia"
+    assert bare.primary.positives == full.primary.positives
+    assert bare.cam_label is None and bare.heatmap is None and bare.boxes == []
+    assert bare.timings_ms["explain"] == 0.0
+    with pytest.raises(ValueError, match="explain=False"):
+        analyzer.analyze(KERMANY_BACTERIAL, cam_label="viral", explain=False)
+
+
 def test_sensible_on_the_labelled_samples(analyzer: Analyzer) -> None:
     """The 16 official val images (8 normal, 8 bacterial): pneumonia scores rank pneumonia
     above normal for most pairs. These images are in the patient-grouped validation split that
@@ -93,7 +108,7 @@ def test_sensible_on_the_labelled_samples(analyzer: Analyzer) -> None:
     rows = [r for r in csv.DictReader(open(KERMANY_DIR / "index.csv")) if r["split"] == "val"]
     clf = analyzer.models.classifier
     scores = {r["path"]: clf.abnormal_score(np.array(list(analyzer.analyze(
-        KERMANY_DIR / r["path"]).probabilities.values()))) for r in rows}
+        KERMANY_DIR / r["path"], explain=False).probabilities.values()))) for r in rows}
     pos = [scores[r["path"]] for r in rows if r["label"] != "normal"]
     neg = [scores[r["path"]] for r in rows if r["label"] == "normal"]
     auc = np.mean([p > n for p in pos for n in neg])
