@@ -130,6 +130,14 @@ def choose_band(p: np.ndarray, truth: np.ndarray, w: np.ndarray) -> dict[str, An
     return {"low": chosen[1], "high": chosen[2], "targets_met": met, "figures": chosen[3]}
 
 
+def _shown(path: Path) -> str:
+    """A path as the manifest records it: relative to the working folder when inside it."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def fit_calibration(models_root: Path, csv_path: Path, holdout: Path) -> dict[str, Any]:
     """Calibrate the primary classifier of ``models_root`` and set its band.
 
@@ -201,7 +209,7 @@ def fit_calibration(models_root: Path, csv_path: Path, holdout: Path) -> dict[st
     wv = np.ones(len(p_val))
     report: dict[str, Any] = {
         "method": METHOD,
-        "fitted_on": {"holdout": str(holdout), "directions": list(DIRECTIONS),
+        "fitted_on": {"holdout": _shown(holdout), "directions": list(DIRECTIONS),
                       "pooled_images": int(len(u)), "positives": int(truth.sum()),
                       "held_out_normals": int((~truth).sum()),
                       "weighted_to_prevalence": prevalence},
