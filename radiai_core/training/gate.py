@@ -157,7 +157,7 @@ def gate_items(data_root: Path, seed: int = 20261123,
     adult_rows = _rows(adult_csv)
     unseen = _check_sources(holdout_sources, adult_rows, adult_csv)
     for r in adult_rows:
-        age = float(r["age"]) if r.get("age") else None
+        age = _age(r.get("age") or "", adult_csv)
         category = "adolescent" if age is not None and age < MAX_AGE_YEARS else "adult"
         group = f"{r['source']}:{r['group']}"
         if r["source"] in unseen:
@@ -186,6 +186,16 @@ def _check_sources(names: Sequence[str], rows: list[dict[str, str]], csv_path: P
         raise DataError(f"has no source {', '.join(map(repr, unknown))} to hold out; known "
                         f"sources: {', '.join(known)}.", csv_path)
     return set(names)
+
+
+def _age(text: str, csv_path: Path) -> float | None:
+    """A table's age in years; a text that is no number ("mid 50s") is an unknown age,
+    logged, never a stop (the source's category stands)."""
+    try:
+        return float(text) if text.strip() else None
+    except ValueError:
+        log.warning("%s: age %r is not a number of years; read as unknown", csv_path, text)
+        return None
 
 
 def _split(row: dict[str, str], seed: int, csv_path: Path) -> str:
