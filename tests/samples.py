@@ -18,7 +18,9 @@ DICOM = {
         "cr_chest_pa_jpeg-baseline_siim__1.2.276.0.7230010.3.1.4.8323329.6904.1517875201"
         ".850819.dcm"),
 }
-KERMANY_NORMAL = KERMANY_DIR / "images" / "NORMAL2-IM-1427-0001.jpeg"
+KERMANY_NORMAL = KERMANY_DIR / "images" / "NORMAL2-IM-1442-0001.jpeg"
+# A normal film the shipped classifier (2026.12.03) scores inside its band: indeterminate.
+KERMANY_UNSURE = KERMANY_DIR / "images" / "NORMAL2-IM-1437-0001.jpeg"
 KERMANY_BACTERIAL = KERMANY_DIR / "images" / "person1946_bacteria_4874.jpeg"
 SEVEN_DIR = DATA / "adult7"  # adult images with the six public ones of the seven NIA labels
 SEVEN_TITLE = "Findings, 7 labels (test)"

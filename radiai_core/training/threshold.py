@@ -78,6 +78,13 @@ def choose_threshold(models_root: Path, csv_path: Path, rule: str = "stress",
     provenance["previous"] = {"threshold": manifest.get("threshold"),
                               "record": manifest.get("threshold_provenance")
                               or manifest.get("threshold_rule")}
+    # A band chosen around another threshold does not hold this one: it goes, and the
+    # provenance keeps it (``radiai train calibrate`` chooses a band and threshold together).
+    band = manifest.pop("indeterminate", None)
+    if band is not None:
+        provenance["previous"]["indeterminate"] = band
+        log.warning("the indeterminate band %s was removed: it was chosen around the previous "
+                    "threshold", band)
     manifest["threshold"] = threshold
     manifest["threshold_provenance"] = provenance
     manifest.pop("threshold_rule", None)  # the hand-written record this replaces

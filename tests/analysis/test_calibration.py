@@ -19,7 +19,7 @@ from radiai_core.reading.io import load_image
 from radiai_core.resources import models_dir
 from radiai_core.training.calibrate import rank_knots
 
-from ..samples import KERMANY_BACTERIAL, KERMANY_DIR, KERMANY_NORMAL
+from ..samples import KERMANY_BACTERIAL, KERMANY_DIR, KERMANY_NORMAL, KERMANY_UNSURE
 
 pytestmark = pytest.mark.slow
 
@@ -144,3 +144,19 @@ def test_the_shipped_normal_sample_is_not_called() -> None:
     a = Analyzer(load_models()).analyze(KERMANY_NORMAL)
     assert a.decision is not Decision.POSITIVE
     assert a.primary.shown()[0][0] == "normal" or a.decision is Decision.INDETERMINATE
+
+
+def test_the_shipped_band_leaves_an_unsure_film_to_the_reader() -> None:
+    """The shipped model is calibrated with a band: a normal film inside it is indeterminate,
+    with no heat map, in every export of the analysis."""
+    analyzer = Analyzer(load_models())
+    clf = analyzer.models.classifier
+    assert clf.calibration is not None and clf.indeterminate is not None
+    low, high = clf.indeterminate
+    a = analyzer.analyze(KERMANY_UNSURE)
+    assert a.decision is Decision.INDETERMINATE and low <= a.abnormal_score < high
+    assert a.heatmap is None and a.boxes == [] and a.call == "indeterminate"
+    d = a.to_dict()
+    assert d["findings"][0]["decision"] == "indeterminate"
+    assert d["findings"][0]["uncalibrated_score"] != d["findings"][0]["abnormal_score"]
+    assert analyzer.analyze(KERMANY_NORMAL).decision is Decision.NEGATIVE

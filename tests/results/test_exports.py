@@ -78,7 +78,7 @@ def test_pdf_holds_the_findings_and_renders(analyzer, tmp_path, phi_dicom) -> No
     left, right = band[:, : w // 2], band[:, w // 2:]
     saturation = lambda x: (x.max(axis=2) - x.min(axis=2))  # noqa: E731
     assert saturation(left).mean() < 3
-    assert saturation(right).mean() > 15
+    assert saturation(right).mean() > 8  # the heat map's colour over part of the film
 
 
 def test_nothing_to_export_is_a_clear_error(tmp_path) -> None:

@@ -20,7 +20,7 @@ def test_the_patient_line_of_a_dicom_and_of_a_file_without_patient_data(tmp_path
     assert patient_line(load_image(child).meta) == (
         "Jürgen Anton Müller · ID PID-7340913 · 3 years · M · study 2022-05-10")
     assert patient_line(load_image(KERMANY_NORMAL).meta) == (
-        "No patient data in the file (NORMAL2-IM-1427-0001.jpeg) · age unknown")
+        "No patient data in the file (NORMAL2-IM-1442-0001.jpeg) · age unknown")
     # The NIH file: a bare "58" as Patient's Age, no name.
     line = patient_line(load_image(DICOM["nih_cardiomegaly"]).meta)
     assert "58 years" in line and "ID " in line

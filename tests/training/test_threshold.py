@@ -27,8 +27,8 @@ def test_the_threshold_is_written_with_its_rule_and_split(tmp_path: Path) -> Non
     shutil.copytree(models_dir(), root, ignore=shutil.ignore_patterns("*.keras", "*.png",
                                                                       "*.csv"))
     before = load_models(root).classifier.info.sha256
-    shipped_threshold = json.loads((root / "classifier" / "manifest.json").read_text())[
-        "threshold"]
+    shipped = json.loads((root / "classifier" / "manifest.json").read_text())
+    shipped_threshold, shipped_band = shipped["threshold"], shipped["indeterminate"]
     # A table of the 20 samples; its validation split is re-carved with the manifest's seed.
     table = tmp_path / "index.csv"
     rows = list(csv.DictReader(open(KERMANY_DIR / "index.csv", encoding="utf-8")))
@@ -52,6 +52,9 @@ def test_the_threshold_is_written_with_its_rule_and_split(tmp_path: Path) -> Non
     assert "chose the threshold" in p["figures_note"]
     assert p["previous"]["threshold"] == shipped_threshold and "threshold_rule" not in manifest
     assert load_models(root).classifier.info.sha256 != before  # a new identity
+    # The shipped band was chosen around the shipped threshold: it goes, kept in the record.
+    assert "indeterminate" not in manifest
+    assert p["previous"]["indeterminate"] == shipped_band
 
 
 def test_finalize_refuses_a_softmax_model_without_its_words(tmp_path: Path) -> None:
