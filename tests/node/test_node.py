@@ -201,10 +201,12 @@ def test_orthanc_routes_a_study_and_gets_an_sr_and_a_capture_per_image(orthanc, 
                  for i in items["Model findings"][0].ContentSequence if i.ValueType == "NUM"}
         assert {"normal", "bacterial", "viral"} <= set(probs)
         assert sum(probs[k] for k in ("normal", "bacterial", "viral")) == pytest.approx(1, abs=1e-3)
-        assert items["AI call"][0].TextValue in ("pneumonia", "no pneumonia")
+        assert items["AI call"][0].TextValue in ("pneumonia", "no pneumonia", "indeterminate")
         decision = items["AI decision"][0].ConceptCodeSequence[0].CodeValue
         assert decision in ("positive", "negative", "indeterminate")
         assert (decision == "positive") == (items["AI call"][0].TextValue == "pneumonia")
+        assert (decision == "indeterminate") == (
+            items["AI call"][0].TextValue == "indeterminate")
         assert items["Algorithm Name"][0].TextValue.startswith("radiai-densenet121-cxr")
         assert len(items["Algorithm sha256"][0].TextValue) == 64
         assert items["Comment"][0].TextValue == "Decision support, not a diagnosis."
