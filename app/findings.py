@@ -253,16 +253,20 @@ class FindingsPanel(QWidget):
     def _call_line(f: Findings) -> str:
         """A model's call in colour (positive red, negative green) with its score, or the
         labels a multi-label model calls; empty for a model that makes no call."""
+        if f.band is not None and f.abnormal_score is not None:
+            # Every cut-off of the three-way call, so a score is never read against one of them.
+            cutoffs = t("(score {score}; pneumonia ≥ {high}, none < {low})").format(
+                score=f"{f.abnormal_score:.2f}", high=f"{f.band[1]:.2f}", low=f"{f.band[0]:.2f}")
+        elif f.abnormal_score is not None:
+            cutoffs = t("(score {score}, threshold {threshold})").format(
+                score=f"{f.abnormal_score:.2f}", threshold=f"{f.threshold:.2f}")
         if f.decision is Decision.INDETERMINATE:
             return ("<span style='color:#b9770e'><b>"
                     + escape(t("indeterminate — read without the AI's call")) + "</b></span> "
-                    + t("(score {score}, threshold {threshold})").format(
-                        score=f"{f.abnormal_score:.2f}", threshold=f"{f.threshold:.2f}"))
+                    + cutoffs)
         if f.call is not None:
             colour = "#c0392b" if f.decision is Decision.POSITIVE else "#1e8449"
-            return (f"<span style='color:{colour}'><b>{escape(t(f.call))}</b></span> "
-                    + t("(score {score}, threshold {threshold})").format(
-                        score=f"{f.abnormal_score:.2f}", threshold=f"{f.threshold:.2f}"))
+            return f"<span style='color:{colour}'><b>{escape(t(f.call))}</b></span> " + cutoffs
         if f.multi_label:
             colour = "#c0392b" if f.positives else "#1e8449"
             return f"<span style='color:{colour}'><b>{positives_text(f)}</b></span>"

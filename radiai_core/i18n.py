@@ -22,6 +22,9 @@ KOREAN = {
     "Not analysed: lungs only": "분석하지 않음: 폐 윤곽만 표시",
     "Heat map and regions: {name}; lungs": "히트맵과 영역: {name}; 폐 윤곽",
     "No positive finding: lungs only, no heat map": "양성 소견 없음: 폐 윤곽만, 히트맵 없음",
+    "Indeterminate: lungs only, no heat map": "판정 보류: 폐 윤곽만, 히트맵 없음",
+    "score {score}: pneumonia at {high} or more, none below {low}, indeterminate between":
+        "점수 {score}: {high} 이상 폐렴, {low} 미만 폐렴 아님, 그 사이 판정 보류",
     "No findings: the image was refused.": "소견 없음: 이 영상은 분석 대상이 아닙니다.",
     "No findings: the image was refused ({what}).":
         "소견 없음: 이 영상은 분석 대상이 아닙니다({what}).",

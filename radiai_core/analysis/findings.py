@@ -32,8 +32,9 @@ class Findings:
     ("normal") decides once: ``abnormal_score`` = 1 − p(negative) against ``threshold`` (and
     the manifest's indeterminate band, when it has one); a calibrated model's probabilities
     are calibrated (``calibration.py``) and ``uncalibrated_score`` keeps its own
-    1 − p(negative). ``shown`` orders the labels so the first never contradicts the call.
-    ``positive_call`` names a positive
+    1 − p(negative); ``band`` is the manifest's indeterminate band (low, high), when it has
+    one: positive at or above high, negative below low. ``shown`` orders the labels so the
+    first never contradicts the call. ``positive_call`` names a positive
     decision ("pneumonia"); ``call`` is the English display text of the decision ("pneumonia",
     "no pneumonia", "indeterminate") for logs and tables, never to be parsed. A multi-label
     model calls each label against its own threshold: ``positives`` lists the labels at or
@@ -56,6 +57,7 @@ class Findings:
     abnormal_score: float | None = None
     uncalibrated_score: float | None = None
     threshold: float | None = None
+    band: tuple[float, float] | None = None
     thresholds: dict[str, float] = field(default_factory=dict)
     call: str | None = None
     decision: Decision | None = None
@@ -125,7 +127,9 @@ class Findings:
                                else num(self.abnormal_score)),
             "uncalibrated_score": (None if self.uncalibrated_score is None
                                    else num(self.uncalibrated_score)),
-            "threshold": self.threshold, "thresholds": dict(self.thresholds),
+            "threshold": self.threshold,
+            "band": None if self.band is None else list(self.band),
+            "thresholds": dict(self.thresholds),
             "call": self.call,
             "decision": None if self.decision is None else self.decision.value,
             "positive_call": self.positive_call,
@@ -146,6 +150,8 @@ class Findings:
                    abnormal_score=d.get("abnormal_score"),
                    uncalibrated_score=d.get("uncalibrated_score"),
                    threshold=d.get("threshold"),
+                   band=None if d.get("band") is None else (float(d["band"][0]),
+                                                            float(d["band"][1])),
                    thresholds={k: float(v) for k, v in d.get("thresholds", {}).items()},
                    call=d.get("call"), decision=stored_decision(d),
                    positive_call=d.get("positive_call"),

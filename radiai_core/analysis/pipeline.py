@@ -327,6 +327,7 @@ class Analyzer:
                 f.uncalibrated_score = lead.abnormal_score(raw)
             if f.abnormal_score is not None:
                 f.threshold = lead.threshold
+                f.band = lead.indeterminate
                 f.decision = lead.decide(f.abnormal_score)
                 f.call = call_text(f.decision, lead.positive_call)
             # A heat map is the evidence of a positive decision: none for a negative or an

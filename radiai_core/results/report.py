@@ -99,9 +99,15 @@ def _findings_block(c: Any, f: Findings, t: Callable[[str], str], left: float, y
         if f.decision is Decision.INDETERMINATE:  # a longer line: the score goes below it
             y -= step
             indent = 0
-        c.drawString(left + indent, y, t("score {score} at the threshold {threshold} "
-                                          "chosen on validation data").format(
-            score=f"{f.abnormal_score:.3f}", threshold=f"{f.threshold:.3f}"))
+        if f.band is not None:  # the cut-offs of all three decisions, not one threshold
+            c.drawString(left + indent, y, t(
+                "score {score}: pneumonia at {high} or more, none below {low}, "
+                "indeterminate between").format(score=f"{f.abnormal_score:.3f}",
+                                                 high=f"{f.band[1]:.3f}", low=f"{f.band[0]:.3f}"))
+        else:
+            c.drawString(left + indent, y, t("score {score} at the threshold {threshold} "
+                                              "chosen on validation data").format(
+                score=f"{f.abnormal_score:.3f}", threshold=f"{f.threshold:.3f}"))
         y -= step
     elif f.multi_label:
         c.setFont(bold, 10)
@@ -297,6 +303,8 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
                    # A map the reader asked for, of a finding the model does not call.
                    else t("Heat map: {name} {p}, not called (shown on request); lungs")).format(
             name=t(shown_by.name(label)), p=f"{shown_by.probabilities.get(label, 0.0):.1%}")
+    elif a.decision is Decision.INDETERMINATE:
+        caption = t("Indeterminate: lungs only, no heat map")
     else:
         caption = t("No positive finding: lungs only, no heat map")
     c.drawString(left + box_w + gap, y - 4 * mm, caption)

@@ -376,6 +376,10 @@
         <translation>판정 보류 — AI 판정 없이 판독하세요: 히트맵 없음</translation>
     </message>
     <message>
+        <source>(score {score}; pneumonia ≥ {high}, none &lt; {low})</source>
+        <translation>(점수 {score}; {high} 이상 폐렴, {low} 미만 폐렴 아님)</translation>
+    </message>
+    <message>
         <source>No positive finding: no heat map</source>
         <translation>양성 소견 없음: 히트맵 없음</translation>
     </message>

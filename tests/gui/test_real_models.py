@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from radiai_core.analysis.pipeline import default_analyzer
 from radiai_core.resources import models_dir
 
-from ..samples import DICOM, KERMANY_BACTERIAL, KERMANY_NORMAL
+from ..samples import DICOM, KERMANY_BACTERIAL, KERMANY_NORMAL, KERMANY_UNSURE
 
 pytestmark = pytest.mark.slow
 
@@ -53,6 +54,25 @@ def test_a_normal_call_has_no_heat_map_and_says_so(qtbot, make_window) -> None:
     assert w.viewer._heat.pixmap().isNull()
     assert w.viewer.corner_lines()[1] == "No positive finding: no heat map"
     assert w.browser.currentItem().text(2) == f"no pneumonia {a.abnormal_score:.2f}"
+
+
+def test_an_indeterminate_film_says_so_with_every_cut_off(qtbot, make_window) -> None:
+    """A film inside the shipped band: amber "indeterminate", no heat map, and the call line
+    gives both cut-offs so its score is never read against one threshold."""
+    w = make_window(make_analyzer=default_analyzer)
+    w.open_paths([KERMANY_UNSURE])
+    qtbot.waitUntil(lambda: w.findings.bars != {}, timeout=120000)
+    a = w.viewer.analysis
+    low, high = a.primary.band
+    assert a.call == "indeterminate" and a.heatmap is None
+    text = html.unescape(w.findings.call.text())
+    assert "indeterminate — read without the AI's call" in text and "#b9770e" in text
+    assert (f"(score {a.abnormal_score:.2f}; pneumonia ≥ {high:.2f}, none < {low:.2f})"
+            in text)
+    assert w.viewer.corner_lines()[1] == ("Indeterminate — read without the AI's call: no heat "
+                                          "map")
+    # The first probability row is not a pneumonia label beside an undecided call's colour.
+    assert list(w.findings.bars)[0].endswith("normal")
 
 
 def test_a_refused_adult_shows_its_reason_and_lungs_but_no_findings(qtbot, make_window) -> None:

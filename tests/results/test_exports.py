@@ -22,7 +22,7 @@ from radiai_core.results.history import History
 from radiai_core.results.report import write_pdf
 
 from ..conftest import PHI
-from ..samples import DICOM, KERMANY_NORMAL
+from ..samples import DICOM, KERMANY_NORMAL, KERMANY_UNSURE
 
 pytestmark = pytest.mark.slow
 
@@ -144,3 +144,15 @@ def test_anonymised_exports_hold_no_phi(analyzer, tmp_path, phi_dicom) -> None:
     recs = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [r["status"] for r in recs].count("ignored") == 1
     assert all(r["path"].startswith(("Patient-", "file-")) for r in recs)
+
+
+def test_the_pdf_of_an_indeterminate_film_says_so_and_gives_the_band(analyzer, tmp_path) -> None:
+    a = analyzer.analyze(KERMANY_UNSURE)
+    low, high = a.primary.band
+    out = write_pdf([a], tmp_path / "unsure.pdf")
+    text = " ".join(pdf_text(out)[0].split())
+    assert "Call: indeterminate — read without the AI's call" in text
+    assert "Indeterminate: lungs only, no heat map" in text
+    assert "No positive finding" not in text
+    assert (f"score {a.abnormal_score:.3f}: pneumonia at {high:.3f} or more, none below "
+            f"{low:.3f}, indeterminate between") in text
