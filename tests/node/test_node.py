@@ -36,7 +36,7 @@ from radiai_core.results.history import History
 
 from ..conftest import PHI, write_pediatric_dicom
 from ..orthanc import ORTHANC, Orthanc, free_port, wait_for
-from ..samples import DATA, DICOM, KERMANY_DIR
+from ..samples import DATA, DICOM, KERMANY_DIR, KERMANY_NORMAL
 
 ROOT = Path(__file__).resolve().parents[2]
 needs_orthanc = pytest.mark.skipif(
@@ -442,7 +442,7 @@ def test_the_pacs_is_searched_and_a_study_retrieved(orthanc, tmp_path):
     assert len(files) == 1
     got = pydicom.dcmread(files[0])
     assert got.SOPInstanceUID == pydicom.dcmread(child).SOPInstanceUID
-    assert np.array_equal(got.pixel_array, np.asarray(Image.open(KERMANY_IMAGES[0]).convert("L")))
+    assert np.array_equal(got.pixel_array, np.asarray(Image.open(KERMANY_NORMAL).convert("L")))
 
 
 def _certificates(folder: Path) -> dict[str, Path]:
