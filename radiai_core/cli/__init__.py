@@ -21,6 +21,14 @@ from .train import cmd_train
 __all__ = ["build_parser", "main", "version"]
 
 
+def _primary_on_its_split(p: argparse.ArgumentParser) -> None:
+    """--models and --csv of a command that works on the primary classifier's own
+    validation split (threshold, calibrate)."""
+    p.add_argument("--models", required=True, type=Path, help="the models folder")
+    p.add_argument("--csv", required=True, type=Path,
+                   help="the training table (its validation split is re-carved)")
+
+
 def _run_arguments(p: argparse.ArgumentParser, size: int, epochs: int, batch: int, lr: float,
                    val: float) -> None:
     """Options every training run has, with that model's defaults."""
@@ -188,9 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     h = tsub.add_parser("threshold", help="choose the primary classifier's threshold by the "
                         "card's rule on its validation split and write it, with where it came "
                         "from, into its manifest")
-    h.add_argument("--models", required=True, type=Path, help="the models folder")
-    h.add_argument("--csv", required=True, type=Path,
-                   help="the training table (its validation split is re-carved)")
+    _primary_on_its_split(h)
     h.add_argument("--rule", choices=["stress", "youden"], default="stress",
                    help="stress: the highest threshold whose median sensitivity over the "
                         "stress suite is at least 0.95 (the card's rule); youden: max J")
@@ -198,9 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     k = tsub.add_parser("calibrate", help="calibrate the primary classifier on cohort-held-out "
                         "predictions of its recipe and set its three-way band (positive, "
                         "indeterminate, negative) in its manifest")
-    k.add_argument("--models", required=True, type=Path, help="the models folder")
-    k.add_argument("--csv", required=True, type=Path,
-                   help="the training table (its validation split is re-carved)")
+    _primary_on_its_split(k)
     k.add_argument("--holdout", required=True, type=Path,
                    help="a candidate folder of bench/cohort_holdout.py (both directions)")
     k.set_defaults(func=cmd_train)
