@@ -7,7 +7,6 @@ import hashlib
 import io
 import json
 import logging
-import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -64,11 +63,14 @@ def _fonts(lang: str = "en") -> tuple[str, str]:
 
 def _findings_block(c: Any, f: Findings, t: Callable[[str], str], left: float, y: float,
                     step: float, font: str, bold: str, titled: bool,
-                    verdict: tuple[str | None, str] | None = None) -> float:
+                    verdict: tuple[str | None, str] | None = None,
+                    room: float = 174 * 72 / 25.4) -> float:
     """One model's findings on the page (title when the set has several, a bar per label,
     marked when a multi-label model calls it, the call, the reader's verdict on it, the
-    regions); returns the new y."""
+    regions, wrapped to ``room`` points, the width between the margins); returns the new
+    y."""
     from reportlab.lib.units import mm
+    from reportlab.lib.utils import simpleSplit
 
     if titled:
         c.setFont(bold, 9.5)
@@ -94,21 +96,24 @@ def _findings_block(c: Any, f: Findings, t: Callable[[str], str], left: float, y
         shown = ("indeterminate — read without the AI's call"
                  if f.decision is Decision.INDETERMINATE else f.call)
         c.drawString(left, y, t("Call: {call}").format(call=t(shown)))
-        c.setFont(font, 9)
         indent = 55 * mm
-        if f.decision is Decision.INDETERMINATE:  # a longer line: the score goes below it
+        if f.band is not None:  # the cut-offs of all three decisions, not one threshold
+            cutoffs = t("score {score}: pneumonia at {high} or more, none below {low}, "
+                        "indeterminate between").format(score=f"{f.abnormal_score:.3f}",
+                                                         high=f"{f.band[1]:.3f}",
+                                                         low=f"{f.band[0]:.3f}")
+        else:
+            cutoffs = t("score {score} at the threshold {threshold} chosen on validation "
+                        "data").format(score=f"{f.abnormal_score:.3f}",
+                                       threshold=f"{f.threshold:.3f}")
+        if (f.decision is Decision.INDETERMINATE  # a longer call: the score goes below it
+                or indent + c.stringWidth(cutoffs, font, 9) > room):
             y -= step
             indent = 0
-        if f.band is not None:  # the cut-offs of all three decisions, not one threshold
-            c.drawString(left + indent, y, t(
-                "score {score}: pneumonia at {high} or more, none below {low}, "
-                "indeterminate between").format(score=f"{f.abnormal_score:.3f}",
-                                                 high=f"{f.band[1]:.3f}", low=f"{f.band[0]:.3f}"))
-        else:
-            c.drawString(left + indent, y, t("score {score} at the threshold {threshold} "
-                                              "chosen on validation data").format(
-                score=f"{f.abnormal_score:.3f}", threshold=f"{f.threshold:.3f}"))
-        y -= step
+        c.setFont(font, 9)
+        for line in simpleSplit(cutoffs, font, 9, room - indent):
+            c.drawString(left + indent, y, line)
+            y -= step
     elif f.multi_label:
         c.setFont(bold, 10)
         names = ", ".join(t(f.name(p)) for p in f.positives)
@@ -125,24 +130,36 @@ def _findings_block(c: Any, f: Findings, t: Callable[[str], str], left: float, y
                          f"— {verdict[1]}"[:90])
         y -= step
     if f.zones:
-        c.setFont(font, 9)
-        c.drawString(left, y, t("Evidence by lung zone: {zones}").format(
-            zones=describe(f.zones, t))[:120])
-        y -= 5 * mm
+        y = _paragraph(c, t("Evidence by lung zone: {zones}").format(zones=describe(f.zones, t)),
+                       left, y, room, font, 9)
     if f.diffuse:
         c.setFont(font, 9)
         c.drawString(left, y, t("Evidence diffuse: no single region stands out, so no box is "
                                 "drawn."))
         y -= 5 * mm
     if f.boxes:
-        c.setFont(font, 9)
         regions = "; ".join(f"x {b.x}, y {b.y}, {b.w} × {b.h} px ("
                             + t("{share} of the heat map").format(share=f"{b.score:.0%}")
                             + ("" if b.in_lungs else ", " + t("mostly outside the lung contour"))
                             + ")" for b in f.boxes)
-        c.drawString(left, y, t("Suspected regions: {regions}").format(regions=regions)[:120])
-        y -= 5 * mm
+        y = _paragraph(c, t("Suspected regions: {regions}").format(regions=regions), left, y,
+                       room, font, 9)
     return y - 1.5 * mm
+
+
+def _paragraph(c: Any, text: str, left: float, y: float, room: float, font: str,
+               size: float) -> float:
+    """Draw ``text`` from ``left``, wrapped at word boundaries to ``room`` points in this
+    font (never cut, never past the right margin: several zones or boxes take several
+    lines); returns the y below it."""
+    from reportlab.lib.units import mm
+    from reportlab.lib.utils import simpleSplit
+
+    c.setFont(font, size)
+    for line in simpleSplit(text, font, size, room):
+        c.drawString(left, y, line)
+        y -= 4.2 * mm
+    return y - 0.8 * mm
 
 
 def _manifests() -> list[tuple[str, dict[str, Any]]]:
@@ -245,6 +262,7 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
           ) -> None:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
+    from reportlab.lib.utils import simpleSplit
 
     def t(text: str) -> str:
         return i18n.tr(text, lang)
@@ -277,7 +295,7 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
             c.setFont(bold, 9)
             c.drawString(left, y, t(name))
             c.setFont(font, 9)
-            for line in textwrap.wrap(str(value), 95)[:3]:
+            for line in simpleSplit(str(value), font, 9, right - left - 28 * mm)[:3]:
                 c.drawString(left + 28 * mm, y, line)
                 y -= 4.6 * mm
 
@@ -318,8 +336,8 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
         y -= 5.5 * mm
         c.setFont(font, 9.5)
         message = i18n.localized(a.message, lang)
-        for line in textwrap.wrap(t("This image {message}.").format(message=message),
-                                  105 if lang == "en" else 60)[:4]:
+        for line in simpleSplit(t("This image {message}.").format(message=message), font, 9.5,
+                                right - left)[:4]:
             c.drawString(left, y, line)
             y -= 5 * mm
         y -= 3 * mm
@@ -330,7 +348,7 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
         step = 5.5 * mm if n_rows <= 10 else 4.2 * mm  # a larger model set packs tighter
         for i, f in enumerate(a.findings):
             y = _findings_block(c, f, t, left, y, step, font, bold, len(a.findings) > 1,
-                                (verdicts or {}).get(call_ref(f.key, i == 0)))
+                                (verdicts or {}).get(call_ref(f.key, i == 0)), right - left)
     y -= 3 * mm
     c.setFont(bold, 9)
     c.drawString(left, y, t("Models"))
@@ -339,12 +357,14 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
         y -= 4.4 * mm
         c.setFont(font, 8.5)
         c.drawString(left, y, f"{m.kind}: {m.name} {m.version}")
-        c.setFont(font, 7)
-        c.drawString(left + 70 * mm, y, f"sha256 {m.sha256}")
+        sha = f"sha256 {m.sha256}"  # whole, in a size that fits the margin
+        c.setFont(font, min(7.0, 7.0 * (right - left - 70 * mm) / c.stringWidth(sha, font, 7)))
+        c.drawString(left + 70 * mm, y, sha)
     c.setFont(font, 7.5)
     c.setFillColorRGB(0.3, 0.3, 0.3)
     # Each model's own words on what it was made for, wrapped to the page, under the notice.
-    scopes = [part for line in model_scopes(a.models) for part in textwrap.wrap(line, 135)]
+    scopes = [part for line in model_scopes(a.models)
+              for part in simpleSplit(line, font, 7.5, right - left)]
     y = 15 * mm + 3.3 * mm * max(0, len(scopes) - 3)
     c.drawString(left, y, t("RadiAI is a reading aid for chest radiographs. ") + t(NOTICE))
     for line in scopes:
