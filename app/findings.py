@@ -23,6 +23,7 @@ from radiai_core.analysis.zones import describe
 from radiai_core.i18n import localized
 from radiai_core.reading.anonymize import patient_line
 from radiai_core.reading.image import ImageMeta
+from radiai_core.results.snapshot import bar_rgb
 
 from .i18n import N_, t
 
@@ -229,13 +230,14 @@ class FindingsPanel(QWidget):
             bold.setBold(True)
             text.setMinimumWidth(max(QFontMetrics(bold).horizontalAdvance(word)
                                      for word in shown.split()) + 2)
+            # The PDF's colours by the same rule: red only for a finding the model calls.
+            r, g, b = bar_rgb(f, label)
+            bar.setStyleSheet(f"QProgressBar::chunk {{ background: rgb({r}, {g}, {b}); }}")
             if f.multi_label:
                 threshold = f.thresholds.get(label, 0.5)
                 bar.setToolTip(t("threshold {threshold}").format(threshold=f"{threshold:.2f}"))
-                if f.is_positive(label):  # over its threshold: a red bar, the name in bold
-                    bar.setStyleSheet("QProgressBar::chunk { background: #c0392b; }")
-                    if label != f.cam_label:
-                        text.setText(f"<b><a href='{escape(ref)}'>{escape(shown)}</a></b>")
+                if f.is_positive(label) and label != f.cam_label:  # called: its name in bold
+                    text.setText(f"<b><a href='{escape(ref)}'>{escape(shown)}</a></b>")
             self.rows.addWidget(text, row, 0)
             self.rows.addWidget(bar, row, 1)
             self.rows.addWidget(percent, row, 2)

@@ -24,7 +24,7 @@ from ..reading.display import Window
 from ..resources import models_dir, project_root
 from .history import call_ref
 from .private_file import open_private
-from .snapshot import not_called, render, shows_lung_contour
+from .snapshot import bar_rgb, not_called, render, shows_lung_contour
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def _findings_block(c: Any, f: Findings, t: Callable[[str], str], left: float, y
         c.drawRightString(left + 85 * mm, y, f"{p:.1%}")
         c.setFillColorRGB(0.85, 0.85, 0.85)
         c.rect(left + 90 * mm, y - 0.5 * mm, 60 * mm, 3.2 * mm, stroke=0, fill=1)
-        c.setFillColorRGB(0.75, 0.22, 0.17)
+        c.setFillColorRGB(*(v / 255 for v in bar_rgb(f, label)))  # red: a finding it calls
         c.rect(left + 90 * mm, y - 0.5 * mm, 60 * mm * p, 3.2 * mm, stroke=0, fill=1)
         c.setFillColorRGB(0, 0, 0)
         if f.multi_label:

@@ -54,6 +54,36 @@ def not_called(f: Findings, label: str) -> str | None:
     return "indeterminate" if f.decision is Decision.INDETERMINATE else "below"
 
 
+#: The probability bars' colours (RGB) on every face that draws them (the viewer's findings
+#: panel, the PDF): the call's red for a finding the model calls, a neutral grey-blue for
+#: every other label.
+CALLED_RGB = (192, 57, 43)
+UNCALLED_RGB = (112, 138, 166)
+
+
+def bar_rgb(f: Findings, label: str) -> tuple[int, int, int]:
+    """The colour of ``label``'s probability bar, one rule for every face: red only when the
+    model's decision is positive and it calls this label (``Findings.positives``: the
+    finding a softmax model's positive call names, or a multi-label model's labels at or
+    above their thresholds); neutral for the negative label, for labels below their
+    threshold and for every label of a negative, indeterminate or undecided film.
+
+    Parameters
+    ----------
+    f : Findings
+        One model's findings.
+    label : str
+        One of its labels.
+
+    Returns
+    -------
+    tuple of int
+        ``CALLED_RGB`` or ``UNCALLED_RGB``.
+    """
+    return CALLED_RGB if f.decision is Decision.POSITIVE and f.is_positive(label) \
+        else UNCALLED_RGB
+
+
 def _scaled(a: np.ndarray, scale: float, interp: int) -> np.ndarray:
     if scale >= 1.0:
         return a

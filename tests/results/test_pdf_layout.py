@@ -4,6 +4,7 @@ page), and the probability bars carry the call's colour only where the model cal
 
 from __future__ import annotations
 
+import numpy as np
 import pypdf
 import pypdfium2
 import pytest
@@ -12,8 +13,9 @@ from radiai_core.analysis.findings import Decision
 from radiai_core.analysis.models import load_models
 from radiai_core.analysis.pipeline import Analyzer
 from radiai_core.results.report import write_pdf
+from radiai_core.results.snapshot import CALLED_RGB, UNCALLED_RGB
 
-from ..samples import KERMANY_BACTERIAL
+from ..samples import KERMANY_BACTERIAL, KERMANY_NORMAL, KERMANY_UNSURE
 
 pytestmark = pytest.mark.slow
 
@@ -67,3 +69,58 @@ def test_suspected_regions_wrap_inside_the_margins(positive, tmp_path, lang) -> 
     if lang == "en":
         assert text.count("Suspected regions:") == 1
         assert f"{last.score:.0%} of the heat map{tail}" in text  # the last box's end too
+
+
+SCALE = 3  # rendering: pixels per point
+
+
+def bar_pixels(path, names: list[str]) -> dict[str, np.ndarray]:
+    """The RGB pixels of each named label's probability bar on page 1 (the strip right of
+    its name's row, where ``report._findings_block`` draws the bar: 90 to 150 mm from the
+    margin, from 0.5 mm under the baseline to 2.7 mm over it)."""
+    page = pypdfium2.PdfDocument(str(path))[0]
+    rgb = np.asarray(page.render(scale=SCALE).to_pil().convert("RGB")).astype(int)
+    height = page.get_height()
+    text = page.get_textpage()
+    out = {}
+    for name in names:
+        searcher = text.search(name, match_case=True, match_whole_word=True)
+        rows = []
+        while (hit := searcher.get_next()) is not None:
+            x0, bottom, _, _ = text.get_charbox(hit[0])
+            if abs(x0 - MARGIN) < 2:  # the label's own row, not the caption or the call
+                rows.append(bottom)
+        assert len(rows) == 1, (name, rows)
+        top = round((height - (rows[0] + 2.5 * MM)) * SCALE)
+        low = round((height - (rows[0] - 0.3 * MM)) * SCALE)
+        x0, x1 = round((MARGIN + 90 * MM) * SCALE), round((MARGIN + 150 * MM) * SCALE)
+        out[name] = rgb[top:low, x0:x1]
+    return out
+
+
+def count(strip: np.ndarray, colour: tuple[int, int, int]) -> int:
+    return int((np.abs(strip - np.array(colour)).max(axis=2) <= 12).sum())
+
+
+@pytest.mark.parametrize("sample", [KERMANY_BACTERIAL, KERMANY_UNSURE, KERMANY_NORMAL],
+                         ids=["positive", "indeterminate", "negative"])
+def test_only_a_called_finding_has_a_red_bar(analyzer, tmp_path, sample) -> None:
+    a = analyzer.analyze(sample, explain=False)
+    f = a.primary
+    expected = {KERMANY_BACTERIAL: Decision.POSITIVE, KERMANY_UNSURE: Decision.INDETERMINATE,
+                KERMANY_NORMAL: Decision.NEGATIVE}[sample]
+    assert f.decision is expected
+    called = set(f.positives)
+    assert len(called) == (1 if expected is Decision.POSITIVE else 0)
+    assert f.negative_label not in called
+    out = write_pdf([a], tmp_path / "bars.pdf", lang="en")
+    strips = bar_pixels(out, [f.name(label) for label in f.labels])
+    for label in f.labels:
+        strip, p = strips[f.name(label)], f.probabilities[label]
+        red, neutral = count(strip, CALLED_RGB), count(strip, UNCALLED_RGB)
+        if label in called:  # the finding the positive call names: red, nothing else
+            assert red > 200 and neutral == 0, (label, red, neutral)
+        else:  # the negative label, the other subtype, any label of an undecided film
+            assert red == 0, (label, red)
+            if p > 0.05:
+                assert neutral > 200, (label, p, neutral)
