@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from PyQt5.QtCore import QSize, Qt, pyqtSignal
-from PyQt5.QtWidgets import QListWidget, QTreeWidget, QTreeWidgetItem
+from collections.abc import Callable
+
+from PyQt5.QtCore import QModelIndex, QSize, Qt, pyqtSignal
+from PyQt5.QtGui import QFontMetrics
+from PyQt5.QtWidgets import (
+    QApplication,
+    QListWidget,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+)
 
 from radiai_core.reading.studies import NO_PATIENT, NO_PATIENT_ID, ScanResult
 
@@ -24,6 +35,49 @@ def patient_title(name: str | None, pid: str) -> str:
     return pid
 
 
+def elide_keeping_end(text: str, metrics: QFontMetrics, width: int) -> str:
+    """``text`` cut in the middle to ``width`` pixels, most of the room kept for its end (the
+    start gets a quarter, at most six characters): "1.2.8…frontal_0002.jpeg". Two films of
+    one study differ at the end of their names (an instance number, a view), which an even
+    cut (Qt.ElideMiddle: "1.2.…jpeg") hides in a narrow column. A text that fits is
+    returned as it is."""
+    if metrics.horizontalAdvance(text) <= width:
+        return text
+    dots = metrics.horizontalAdvance("…")
+    room = width - dots
+    if room < 4 * metrics.averageCharWidth():  # no room for two parts: Qt's own cut
+        return metrics.elidedText(text, Qt.ElideMiddle, width)
+    start = min(room // 4, 6 * metrics.averageCharWidth())
+    tail = metrics.elidedText(text, Qt.ElideLeft, room - start + dots).lstrip("…")
+    head_room = room - metrics.horizontalAdvance(tail)
+    head = metrics.elidedText(text[: len(text) - len(tail)], Qt.ElideRight,
+                              head_room + dots).rstrip("…")
+    return f"{head}…{tail}"
+
+
+class EndKeepingDelegate(QStyledItemDelegate):
+    """Draws column 0 of the rows ``wanted(index)`` names (file names) with
+    ``elide_keeping_end`` instead of the view's even cut; the rest as usual."""
+
+    def __init__(self, wanted: Callable[[QModelIndex], bool], parent=None) -> None:
+        super().__init__(parent)
+        self.wanted = wanted
+
+    def paint(self, painter, option, index) -> None:
+        """Draw one cell (Qt calls it)."""
+        if index.column() != 0 or not self.wanted(index):
+            super().paint(painter, option, index)
+            return
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        widget = opt.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        rect = style.subElementRect(QStyle.SE_ItemViewItemText, opt, widget)
+        margin = style.pixelMetric(QStyle.PM_FocusFrameHMargin, None, widget) + 1
+        opt.text = elide_keeping_end(opt.text, opt.fontMetrics, rect.width() - 2 * margin - 1)
+        style.drawControl(QStyle.CE_ItemViewItem, opt, painter, widget)
+
+
 def _date(d: str | None) -> str:
     return f"{d[:4]}-{d[4:6]}-{d[6:8]}" if d and len(d) == 8 and d.isdigit() else (d or "")
 
@@ -37,6 +91,10 @@ class StudyBrowser(QTreeWidget):
         self.retranslate()
         self.setIndentation(12)  # room for the names beside the thumbnails
         self.setTextElideMode(Qt.ElideMiddle)  # "NORMAL2-I…0001.jpeg": the ends tell files apart
+        # A file name keeps most of its end ("1.2.8…frontal_0002.jpeg"): in a narrow column an
+        # even cut left "1.2.…jpeg" for every film of a study. The full path is its tooltip.
+        self.setItemDelegateForColumn(0, EndKeepingDelegate(
+            lambda index: bool(index.data(PATH_ROLE)), self))
         self.setColumnWidth(0, 190)
         self.setColumnWidth(2, 135)
         # Shown as name | result | details: an image's answer stays in view in a narrow dock
