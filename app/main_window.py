@@ -159,10 +159,13 @@ class MainWindow(QMainWindow):
         self.opacity.setRange(0, 100)
         self.opacity.setValue(45)
         self.opacity.valueChanged.connect(self._overlay_changed)
-        opacity_label = QLabel()
-        self._tr(opacity_label.setText, "Heat map opacity")
-        ol.addWidget(opacity_label)
+        self.opacity_label = QLabel()
+        self._tr(self.opacity_label.setText, "Heat map opacity")
+        ol.addWidget(self.opacity_label)
         ol.addWidget(self.opacity)
+        # A switch for a heat map or boxes the image on screen does not have is greyed out.
+        self.viewer.overlays_changed.connect(self._update_overlay_switches)
+        self._update_overlay_switches()
         # A model set of any size: the findings scroll instead of being squeezed.
         scroll = QScrollArea(self)
         scroll.setWidget(self.findings)
@@ -326,6 +329,7 @@ class MainWindow(QMainWindow):
         buttons, the study tree, the findings, the view's banner, the History panel."""
         for setter, source in self._texts:
             setter(t(source))
+        self._update_overlay_switches()
         self.browser.retranslate()
         if self.last_scan is not None:
             self.browser.populate(self.last_scan)
@@ -826,6 +830,17 @@ class MainWindow(QMainWindow):
         self.viewer.set_overlay(heat=self.heat_box.isChecked(), mask=self.mask_box.isChecked(),
                                 boxes=self.boxes_box.isChecked(),
                                 opacity=self.opacity.value() / 100)
+
+    def _update_overlay_switches(self) -> None:
+        """Heat map (and its opacity) and Boxes enabled only when the analysis on screen has
+        them; greyed for a negative, indeterminate or refused film, or while one loads. The
+        reader's choice (checked or not) is kept for the next image that has them."""
+        heat, boxes = self.viewer.has_heat_map(), self.viewer.has_boxes()
+        for w in (self.heat_box, self.opacity, self.opacity_label):
+            w.setEnabled(heat)
+        self.boxes_box.setEnabled(boxes)
+        self.heat_box.setToolTip("" if heat else t("This image has no heat map"))
+        self.boxes_box.setToolTip("" if boxes else t("This image has no boxes"))
 
     def _reset_view(self) -> None:
         self.invert_action.setChecked(False)

@@ -130,6 +130,9 @@ class ImageViewer(QGraphicsView):
     cursor_info = pyqtSignal(str)
     window_changed = pyqtSignal(float, float)
     image_changed = pyqtSignal()
+    #: The image or its analysis changed: what there is to overlay (``has_heat_map``,
+    #: ``has_boxes``) may have too.
+    overlays_changed = pyqtSignal()
 
     ZOOM_STEP = 1.25
 
@@ -187,6 +190,7 @@ class ImageViewer(QGraphicsView):
         self.fit()
         self._image_changed()
         self.viewport().update()  # the banner: never the previous image's patient
+        self.overlays_changed.emit()
 
     def _image_changed(self) -> None:
         """A new image: the readout of the old one is gone; its own window is in force."""
@@ -206,6 +210,18 @@ class ImageViewer(QGraphicsView):
         self.analysis = analysis
         self._render_overlays()
         self.viewport().update()  # the corner text
+        self.overlays_changed.emit()
+
+    def has_heat_map(self) -> bool:
+        """Whether the analysis shown has a heat map to draw (a positive call's, or one the
+        reader asked for); a negative, indeterminate or refused film has none."""
+        a = self.analysis
+        return a is not None and a.status == "ok" and a.heatmap is not None
+
+    def has_boxes(self) -> bool:
+        """Whether the analysis shown has boxes to draw."""
+        a = self.analysis
+        return a is not None and a.status == "ok" and bool(a.boxes)
 
     # --- display state ----------------------------------------------------------------------
     def min_window_width(self) -> float:

@@ -827,5 +827,13 @@
         <source>Earlier verdicts per label: {verdicts}</source>
         <translation>이전의 항목별 의견: {verdicts}</translation>
     </message>
+    <message>
+        <source>This image has no heat map</source>
+        <translation>이 영상에는 히트맵이 없습니다</translation>
+    </message>
+    <message>
+        <source>This image has no boxes</source>
+        <translation>이 영상에는 상자가 없습니다</translation>
+    </message>
 </context>
 </TS>
