@@ -29,7 +29,13 @@ from radiai_core.analysis.gate import refusal_text
 from radiai_core.errors import RadiAIError
 from radiai_core.i18n import localized
 from radiai_core.reading.anonymize import person_name
-from radiai_core.results.history import History, HistoryEntry, HistoryPage, call_ref
+from radiai_core.results.history import (
+    NO_PATIENT_ID,
+    History,
+    HistoryEntry,
+    HistoryPage,
+    call_ref,
+)
 
 from .findings import compact_calls, positives_text, short_name
 from .i18n import N_, t
@@ -47,6 +53,27 @@ log = logging.getLogger(__name__)
 ID_ROLE = Qt.UserRole
 KIND_ROLE = Qt.UserRole + 1
 VERDICT_CHOICES = [("—", None), (N_("agree"), "agree"), (N_("disagree"), "disagree")]
+
+
+def has_patient_id(patient_id: str) -> bool:
+    """Whether the history's patient id is one from a file, not the key the history makes
+    for an image without one ("(no patient ID) chest.png [1a2b3c4d5e6f]"), which identifies
+    no one and is never shown as an ID."""
+    return bool(patient_id) and not patient_id.startswith(NO_PATIENT_ID)
+
+
+def patient_title(name: str, patient_id: str, path: str | None) -> str:
+    """How the history names a patient: the name, else the Patient ID; an image whose file
+    holds neither says so plainly, with the file's name ("No patient data in the file
+    (chest.png)"), in the reader's language."""
+    if person_name(name):
+        return person_name(name)
+    if has_patient_id(patient_id):
+        return patient_id
+    if path:
+        return t("No patient data in the file ({name})").format(
+            name=path.replace("\\", "/").rsplit("/", 1)[-1])
+    return t("Images without a patient ID")
 
 
 def _refusal(e: HistoryEntry) -> str:
@@ -247,15 +274,17 @@ class HistoryPanel(QWidget):
         self._more_item = None
         select = None
         for p in page.patients:
-            title = person_name(p.name) or p.patient_id or t("Images without a patient ID")
+            listed = page.analyses.get(p.key, [])
+            title = patient_title(p.name, p.patient_id, listed[0].path if listed else None)
             count = (t("1 analysis") if p.n_analyses == 1
                      else t("{n} analyses").format(n=p.n_analyses))
             pitem = QTreeWidgetItem([title, p.last_analysed[:10], count])
             pitem.setData(0, ID_ROLE, p.key)
             pitem.setData(0, KIND_ROLE, "patient")
-            pitem.setToolTip(0, t("Patient ID: {id}").format(id=p.patient_id or "—"))
+            pitem.setToolTip(0, t("Patient ID: {id}").format(
+                id=p.patient_id if has_patient_id(p.patient_id) else "—"))
             self.tree.addTopLevelItem(pitem)
-            for e in page.analyses.get(p.key, []):
+            for e in listed:
                 name = e.path.replace("\\", "/").rsplit("/", 1)[-1]
                 call = compact_calls(e.findings, score=False) if e.status == "ok" else ""
                 item = QTreeWidgetItem([name, e.study_date or e.analysed_at[:10],
@@ -321,7 +350,7 @@ class HistoryPanel(QWidget):
                                 else t("History unavailable: {error}").format(error=self.error))
             self._update_buttons()
             return
-        lines = [f"<b>{person_name(e.patient_name) or e.patient_id or t('No patient ID')}</b>"
+        lines = [f"<b>{escape(patient_title(e.patient_name, e.patient_id, e.path))}</b>"
                  f" — {e.study_description or t('study')} {e.study_date}",
                  t("Analysed {when} with {model}").format(
                      when=e.analysed_at.replace("T", " "),

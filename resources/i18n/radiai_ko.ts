@@ -835,5 +835,9 @@
         <source>This image has no boxes</source>
         <translation>이 영상에는 상자가 없습니다</translation>
     </message>
+    <message>
+        <source>No patient data in the file ({name})</source>
+        <translation>파일에 환자 정보 없음 ({name})</translation>
+    </message>
 </context>
 </TS>
