@@ -11,8 +11,9 @@ embeds), so that it reads on a machine without a Hangul system font.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
-from PyQt5.QtCore import QCoreApplication, QLocale, QSettings, QTranslator
+from PyQt5.QtCore import QCoreApplication, QLibraryInfo, QLocale, QSettings, QTranslator
 from PyQt5.QtGui import QFont, QFontDatabase, QGuiApplication
 
 from radiai_core import i18n as core_i18n
@@ -25,6 +26,7 @@ CONTEXT = "RadiAI"
 LANGUAGES = {"en": "English", "ko": "한국어"}
 
 _translator: QTranslator | None = None
+_qt_translator: QTranslator | None = None  # Qt's own strings (file dialogs, buttons)
 _hangul: str | None = None  # the bundled Hangul font's family, once registered
 
 #: The Hangul font RadiAI ships (a subset of Nanum Gothic; resources/fonts/README.md).
@@ -74,10 +76,40 @@ def chosen_language(settings: QSettings) -> str:
     return "ko" if QLocale.system().name().lower().startswith("ko") else "en"
 
 
+def qt_translation_dirs() -> list[Path]:
+    """Where Qt's own translations (``qtbase_ko.qm``) are: the Qt library's translations
+    folder (PyQt5's bundled ``Qt5/translations``, found by ``QLibraryInfo``), then the same
+    folder inside the PyInstaller bundle (the spec keeps ``qtbase_ko.qm`` there)."""
+    return [Path(QLibraryInfo.location(QLibraryInfo.TranslationsPath)),
+            project_root() / "PyQt5" / "Qt5" / "translations"]
+
+
+def _install_qt(app: QCoreApplication, language: str) -> None:
+    """Qt's own strings in ``language``: the file dialogs' buttons and labels, the message
+    boxes' Yes / No / Cancel (``qtbase_<language>.qm``); English needs none. Missing, they
+    stay in English (logged) and RadiAI's own strings are translated all the same."""
+    global _qt_translator
+    if _qt_translator is not None:
+        app.removeTranslator(_qt_translator)
+        _qt_translator = None
+    if language == "en":
+        return
+    translator = QTranslator(app)
+    for folder in qt_translation_dirs():
+        if translator.load(f"qtbase_{language}", str(folder)):
+            app.installTranslator(translator)
+            _qt_translator = translator
+            return
+    log.warning("Qt's own %s translations (qtbase_%s.qm) were not found in %s; its dialogs "
+                "stay in English", language, language,
+                ", ".join(map(str, qt_translation_dirs())))
+
+
 def install(app: QCoreApplication, settings: QSettings) -> str:
-    """Install the chosen language's translations in ``app`` (replacing the ones installed)
-    and tell the core (PDF snapshots); returns the language code in force. A window built
-    before translates itself again (``MainWindow.retranslate``)."""
+    """Install the chosen language's translations in ``app`` (replacing the ones installed):
+    RadiAI's own and Qt's (its file dialogs and standard buttons), and tell the core (PDF
+    snapshots); returns the language code in force. A window built before translates itself
+    again (``MainWindow.retranslate``)."""
     global _translator
     language = chosen_language(settings)
     if _translator is not None:
@@ -92,5 +124,6 @@ def install(app: QCoreApplication, settings: QSettings) -> str:
         else:
             log.error("translations %s could not be loaded; English is used", path)
             language = "en"
+    _install_qt(app, language)
     core_i18n.set_language(language)
     return language

@@ -460,14 +460,15 @@ class MainWindow(QMainWindow):
     def choose_files(self) -> None:
         """File → Open files."""
         files, _ = QFileDialog.getOpenFileNames(
-            self, "Open radiographs", self.settings.value("last_folder", ""),
-            "Radiographs (*.dcm *.dicom *.png *.jpg *.jpeg *.tif *.tiff *.bmp);;All files (*)")
+            self, t("Open radiographs"), self.settings.value("last_folder", ""),
+            t("Radiographs") + " (*.dcm *.dicom *.png *.jpg *.jpeg *.tif *.tiff *.bmp);;"
+            + t("All files") + " (*)")
         if files:
             self.open_paths(files)
 
     def choose_folder(self) -> None:
         """File → Open folder."""
-        folder = QFileDialog.getExistingDirectory(self, "Open study folder",
+        folder = QFileDialog.getExistingDirectory(self, t("Open study folder"),
                                                   self.settings.value("last_folder", ""))
         if folder:
             self.open_paths([folder])

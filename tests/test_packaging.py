@@ -40,6 +40,24 @@ def test_every_file_the_spec_bundles_exists() -> None:
         assert f"gate/{gate[key]}" in spec_list("MODEL_FILES")
 
 
+def test_the_bundle_keeps_qts_own_korean() -> None:
+    """Qt's file dialogs and standard buttons in Korean (``app.i18n`` loads qtbase_ko.qm from
+    PyQt5's Qt5/translations): the spec bundles the file from the venv's PyQt5, to that
+    folder, and its drop of Qt's other translations spares it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("PyQt5")
+    if spec is None:
+        pytest.skip("PyQt5 is not installed (a core-only environment)")
+    folder = Path(spec.origin).parent / "Qt5" / "translations"
+    assert spec_list("QT_TRANSLATIONS") == ["qtbase_ko.qm"]
+    for f in spec_list("QT_TRANSLATIONS"):
+        assert (folder / f).is_file(), f
+    text = SPEC.read_text()
+    assert '"PyQt5/Qt5/translations") for f in QT_TRANSLATIONS]' in text
+    assert 'dest.endswith(f"PyQt5/Qt5/translations/{f}") for f in QT_TRANSLATIONS' in text
+
+
 @pytest.mark.slow
 def test_runtime_path_never_imports_what_the_bundle_leaves_out(tmp_path) -> None:
     excluded = [m for m in spec_list("EXCLUDES") if not m.startswith("PyQt5.")]

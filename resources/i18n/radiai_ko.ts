@@ -839,5 +839,21 @@
         <source>No patient data in the file ({name})</source>
         <translation>파일에 환자 정보 없음 ({name})</translation>
     </message>
+    <message>
+        <source>Open radiographs</source>
+        <translation>방사선 사진 열기</translation>
+    </message>
+    <message>
+        <source>Open study folder</source>
+        <translation>검사 폴더 열기</translation>
+    </message>
+    <message>
+        <source>Radiographs</source>
+        <translation>방사선 사진</translation>
+    </message>
+    <message>
+        <source>All files</source>
+        <translation>모든 파일</translation>
+    </message>
 </context>
 </TS>
