@@ -95,7 +95,7 @@ class StudyBrowser(QTreeWidget):
         # even cut left "1.2.…jpeg" for every film of a study. The full path is its tooltip.
         self.setItemDelegateForColumn(0, EndKeepingDelegate(
             lambda index: bool(index.data(PATH_ROLE)), self))
-        self.setColumnWidth(0, 190)
+        self.setColumnWidth(0, self.NAME_WIDTH)
         self.setColumnWidth(2, 135)
         # Shown as name | result | details: an image's answer stays in view in a narrow dock
         # (the columns keep their numbers: 2 is the result).
@@ -105,6 +105,22 @@ class StudyBrowser(QTreeWidget):
         self._items: dict[str, QTreeWidgetItem] = {}
         self._scan: ScanResult | None = None
         self._thumbnails: dict[str, object] = {}  # path → QIcon, kept when the tree is rebuilt
+        self._details_width = self.header().sectionSizeHint(1)  # what the details need
+
+    #: The name column's least width (pixels); a wider dock gives it more (``_fit_names``).
+    NAME_WIDTH = 190
+
+    def _fit_names(self) -> None:
+        """The name column takes the room the result and the details leave, never less than
+        ``NAME_WIDTH``: in a wide dock a long file name shows whole or nearly (the spare
+        room went to the details, which do not need it)."""
+        spare = self.viewport().width() - self.columnWidth(2) - self._details_width
+        self.setColumnWidth(0, max(self.NAME_WIDTH, spare))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """The view (or its viewport) changed size: the name column takes the spare room."""
+        super().resizeEvent(event)
+        self._fit_names()
 
     def retranslate(self) -> None:
         """The headers in the language in force (the rows: ``populate`` again)."""
@@ -150,6 +166,8 @@ class StudyBrowser(QTreeWidget):
             pitem.setExpanded(True)
         self.expandAll()
         self.resizeColumnToContents(1)  # the details whole, not cut to a few letters
+        self._details_width = self.columnWidth(1)
+        self._fit_names()
 
     def set_thumbnail(self, path: str, pixels) -> None:
         """Give an image's row its preview."""
@@ -215,6 +233,7 @@ class StudyBrowser(QTreeWidget):
             wanted = min(280, self.fontMetrics().horizontalAdvance(text) + 16)
             if wanted > self.columnWidth(2):
                 self.setColumnWidth(2, wanted)
+                self._fit_names()
 
     def _on_current(self, item: QTreeWidgetItem | None, _prev) -> None:
         path = item.data(0, PATH_ROLE) if item is not None else None

@@ -50,3 +50,27 @@ def test_the_cut_keeps_the_end_and_the_start() -> None:
         assert metrics.horizontalAdvance(tail) >= 2 * metrics.horizontalAdvance(head)
         assert tail.endswith("2.jpeg")  # the instance number's last digit at least
     assert elide_keeping_end("short.png", metrics, 200) == "short.png"
+
+
+def test_the_name_column_takes_the_room_a_wide_list_has(qtbot, tmp_path) -> None:
+    film = tmp_path / f"{STEM}0001.jpeg"
+    shutil.copy(KERMANY_NORMAL, film)
+    browser = StudyBrowser()
+    qtbot.addWidget(browser)
+    browser.resize(320, 400)
+    browser.show()
+    qtbot.waitExposed(browser)
+    browser.populate(scan(tmp_path))
+    narrow = browser.columnWidth(0)
+    assert narrow == StudyBrowser.NAME_WIDTH  # never less
+    browser.resize(900, 400)
+    qtbot.waitUntil(lambda: browser.columnWidth(0) > narrow)
+    details = browser.columnWidth(1)
+    # The spare room went to the names, not the details; nothing scrolls sideways.
+    assert browser.columnWidth(0) + browser.columnWidth(2) + details \
+        <= browser.viewport().width() + 1
+    assert details <= browser._details_width + 1
+    assert browser.columnWidth(0) >= browser.viewport().width() - browser.columnWidth(2) \
+        - browser._details_width - 1
+    browser.set_result(str(film), "a much longer result text than the column had " * 2)
+    assert browser.columnWidth(0) + browser.columnWidth(2) <= browser.viewport().width() + 1
