@@ -124,11 +124,23 @@ def _findings_block(c: Any, f: Findings, t: Callable[[str], str], left: float, y
         c.setFont(bold, 9.5)
         text = t("Reader's verdict on the call: {verdict}").format(verdict=t(verdict[0]))
         c.drawString(left, y, text)
-        if verdict[1]:
+        comment = f"— {verdict[1]}" if verdict[1] else ""
+        after = c.stringWidth(text, bold, 9.5) + 2 * mm
+        if comment and after + c.stringWidth(comment, font, 9) <= room:
             c.setFont(font, 9)
-            c.drawString(left + c.stringWidth(text, bold, 9.5) + 2 * mm, y,
-                         f"— {verdict[1]}"[:90])
+            c.drawString(left + after, y, comment)
+            comment = ""
         y -= step
+        if comment:  # a longer comment: on the lines below, wrapped (four at most)
+            lines = simpleSplit(comment, font, 9, room)
+            if len(lines) > 4:
+                rest = " ".join(lines[3:])
+                lines = lines[:3] + [simpleSplit(rest, font, 9, room - 10)[0] + "…"]
+            c.setFont(font, 9)
+            for line in lines:
+                c.drawString(left, y, line)
+                y -= 4.2 * mm
+            y -= 0.8 * mm
     if f.zones:
         y = _paragraph(c, t("Evidence by lung zone: {zones}").format(zones=describe(f.zones, t)),
                        left, y, room, font, 9)

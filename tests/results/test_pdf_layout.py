@@ -124,3 +124,15 @@ def test_only_a_called_finding_has_a_red_bar(analyzer, tmp_path, sample) -> None
             assert red == 0, (label, red)
             if p > 0.05:
                 assert neutral > 200, (label, p, neutral)
+
+
+def test_a_long_verdict_comment_wraps_whole(positive, tmp_path) -> None:
+    comment = ("reviewed with the lateral view and the previous film of 2025-11-02; the "
+               "right upper opacity is a thymic sail, not consolidation; discussed with the "
+               "attending radiologist, who agrees; no antibiotics for now, clinical review")
+    out = write_pdf([positive], tmp_path / "verdict.pdf", lang="en",
+                    verdicts=[{"@call": ("disagree", comment)}])
+    width, chars = char_right_edges(out)
+    assert [ch for ch, x1 in chars if x1 > width - MARGIN + 1.0] == []
+    text = flat(pypdf.PdfReader(out).pages[0].extract_text())
+    assert f"Reader's verdict on the call: disagree — {comment}" in text  # whole, not cut at 90
