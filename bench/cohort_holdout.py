@@ -4,7 +4,7 @@ training, and scored on the fixed validation split (the shipped model's patient 
 the left-out cohort's normals are a cohort the model has never seen.
 
     python bench/cohort_holdout.py run --csv ../shared/data/kermany/index.csv --out DIR \\
-        --candidate NAME [--framing] [--photometric] [--label-smoothing 0.1] \\
+        --candidate NAME [--framing] [--photometric] [--label-smoothing 0.1] [--mixup 0.2] \\
         [--size 96] [--epochs 2] [--cohorts NORMAL2- IM-] [--reference]
     python bench/cohort_holdout.py select --out DIR
 
@@ -104,12 +104,13 @@ def run(args: argparse.Namespace) -> None:
     train, val = patient_split(samples, 0.1, 20261123)  # the shipped model's split
     cfg = ClassifierConfig(size=args.size, epochs=args.epochs, val_fraction=0.0,
                            framing=args.framing, photometric=args.photometric,
-                           label_smoothing=args.label_smoothing)
+                           label_smoothing=args.label_smoothing, mixup=args.mixup)
     base = args.out / args.candidate
     base.mkdir(parents=True, exist_ok=True)
     (base / "recipe.json").write_text(json.dumps(
         {"size": args.size, "epochs": args.epochs, "framing": args.framing,
-         "photometric": args.photometric, "label_smoothing": args.label_smoothing}, indent=2))
+         "photometric": args.photometric, "label_smoothing": args.label_smoothing,
+         "mixup": args.mixup}, indent=2))
     plans = [(f"without_{c.rstrip('-')}", c) for c in args.cohorts]
     if args.reference:
         plans.append(("all", None))
@@ -179,6 +180,7 @@ def main() -> None:
     r.add_argument("--epochs", type=int, default=2)
     r.add_argument("--framing", action="store_true")
     r.add_argument("--photometric", action="store_true")
+    r.add_argument("--mixup", type=float, default=0.0, metavar="ALPHA")
     r.add_argument("--label-smoothing", type=float, default=0.0)
     r.add_argument("--reference", action="store_true")
     s = sub.add_parser("select")

@@ -149,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "noise, resolution loss")
     c.add_argument("--label-smoothing", type=float, default=0.0, metavar="EPS",
                    help="label smoothing of the cross-entropy (e.g. 0.1)")
+    c.add_argument("--mixup", type=float, default=0.0, metavar="ALPHA",
+                   help="mixup: blend image pairs and their labels by Beta(ALPHA, ALPHA) "
+                        "weights (e.g. 0.2; 0 = off)")
     c.set_defaults(func=cmd_train)
     u = tsub.add_parser("lung-mask", help="U-Net lung mask (encoder trained from scratch)")
     u.add_argument("--csv", required=True, type=Path,

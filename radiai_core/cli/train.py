@@ -34,7 +34,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
                                init_weights=str(args.init_weights) if args.init_weights else None,
                                fine_map=args.fine_map, framing=args.framing,
                                photometric=args.photometric, label_smoothing=args.label_smoothing,
-                               multi_label=args.multi_label)
+                               mixup=args.mixup, multi_label=args.multi_label)
         model_dir = train_classifier(args.csv, args.out, cfg, resume=args.resume,
                                      display_names=_display_names(args.display_name),
                                      title=args.title, name=args.name)

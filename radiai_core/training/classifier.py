@@ -55,6 +55,7 @@ class ClassifierConfig:
     framing: bool = False  # augment framing: black or white borders, crops, contrast
     photometric: bool = False  # augment acquisition: exposure curves, blur, noise, resolution
     label_smoothing: float = 0.0
+    mixup: float = 0.0  # Beta(a, a) mixing of image pairs and their labels (0: off)
     multi_label: bool = False  # one sigmoid per label column (else one softmax over labels)
 
 
@@ -190,6 +191,32 @@ def _photometric(seed: int):
     return apply
 
 
+def _mixup(alpha: float, seed: int):
+    """Mixup (Zhang et al. 2018): each image of a batch is blended with another of the same
+    batch by a weight drawn from Beta(alpha, alpha), and so are its label and sample weight,
+    so that the model is asked for proportionate answers between two films instead of
+    confident ones on the features a cohort happens to share."""
+    import tensorflow as tf
+
+    gen = tf.random.Generator.from_seed(seed)
+
+    def apply(xb, yb, wb):
+        n = tf.shape(xb)[0]
+        a = gen.uniform((), 0, 2**31 - 1, dtype=tf.int64)
+        g1 = tf.random.stateless_gamma((n,), tf.stack([a, 1]), alpha)
+        g2 = tf.random.stateless_gamma((n,), tf.stack([a, 2]), alpha)
+        lam = g1 / (g1 + g2)
+        order = tf.argsort(gen.uniform((n,)))
+        mix_x = tf.reshape(lam, (-1, 1, 1, 1))
+        mix_y = tf.reshape(lam, (-1, 1))
+        xb = mix_x * xb + (1.0 - mix_x) * tf.gather(xb, order)
+        yb = mix_y * yb + (1.0 - mix_y) * tf.gather(yb, order)
+        wb = lam * wb + (1.0 - lam) * tf.gather(wb, order)
+        return xb, yb, wb
+
+    return apply
+
+
 def _train_dataset(x: np.ndarray, y: np.ndarray, w: np.ndarray, cfg: ClassifierConfig,
                    epoch: int):
     import tensorflow as tf
@@ -197,6 +224,7 @@ def _train_dataset(x: np.ndarray, y: np.ndarray, w: np.ndarray, cfg: ClassifierC
     aug = _augmenter(cfg.seed + 97 * epoch)
     framing = _framing(cfg.seed + 89 * epoch) if cfg.framing else None
     photometric = _photometric(cfg.seed + 83 * epoch) if cfg.photometric else None
+    mixup = _mixup(cfg.mixup, cfg.seed + 79 * epoch) if cfg.mixup > 0 else None
     gen = tf.random.Generator.from_seed(cfg.seed + epoch)
 
     def augment(xb, yb, wb):
@@ -208,7 +236,10 @@ def _train_dataset(x: np.ndarray, y: np.ndarray, w: np.ndarray, cfg: ClassifierC
         # Gamma jitter: a non-linear exposure change that standardisation does not undo.
         gamma = tf.exp(gen.uniform((tf.shape(xb)[0], 1, 1, 1), -0.2, 0.2))
         xb = tf.pow(tf.clip_by_value(xb, 1e-6, 1.0), gamma)
-        return standardise(xb), yb, wb
+        xb = standardise(xb)
+        if mixup is not None:
+            xb, yb, wb = mixup(xb, yb, wb)
+        return xb, yb, wb
 
     ds = tf.data.Dataset.from_tensor_slices((x, y, w))
     ds = ds.shuffle(len(x), seed=cfg.seed + epoch, reshuffle_each_iteration=False)
