@@ -220,6 +220,7 @@ class LungSegmenter:
         rt = m["runtime"]
         ledger = Ledger(folder)
         self._model = LiteModel(ledger.check(rt["litert"], rt.get("litert_sha256")))
+        self.litert_sha256: str = ledger.hashes[rt["litert"]]
         self.info = ledger.info(m, "lung_mask")
 
     def predict(self, front: np.ndarray) -> np.ndarray:
@@ -302,20 +303,24 @@ class ModelSet:
 PRIMARY = "classifier"  # the primary classifier's folder when the gate names none
 
 
-def check_gate_binding(gate: ChestGate, primary: Classifier) -> None:
-    """Refuse a gate beside a classifier it was not fitted on: its features (and so its
-    thresholds) mean nothing on another classifier's.
+def check_gate_binding(gate: ChestGate, primary: Classifier,
+                       lung: LungSegmenter | None = None) -> None:
+    """Refuse a gate beside a classifier (or lung mask) it was not fitted on: its features
+    (and so its thresholds) mean nothing on another model's.
 
     The gate's manifest records the classifier it was fitted on (``fit.classifier_sha256``, the
     sha256 of its training weights as that classifier's manifest gives it, and, from gates
     fitted by this version on, ``fit.classifier_litert_sha256``, the sha256 of the LiteRT file
-    whose features it reads). Every recorded value must match.
+    whose features it reads). Every recorded value must match. Gates fitted from version
+    2026-12-03 on also record the lung mask whose measurements (lung fraction, mask
+    confidence, polarity) they bound (``fit.lung_mask_litert_sha256``): when recorded, it must
+    match ``lung`` too.
 
     Raises
     ------
     ModelError
-        The gate records no classifier, or another one; the message names both and says how
-        to refit the gate.
+        The gate records no classifier, or another one, or another lung mask; the message
+        names both and says how to refit the gate.
     """
     fit = gate.manifest.get("fit", {})
     refit = ("Refit the gate on this classifier: `radiai train gate --models "
@@ -335,6 +340,13 @@ def check_gate_binding(gate: ChestGate, primary: Classifier) -> None:
                 f"than the one in {primary.folder.name}/ ({primary.info.name} "
                 f"{primary.info.version}, {str(have)[:12]}…); its scope decisions would be "
                 "made on features it never saw. " + refit, gate.folder)
+    want_lung = fit.get("lung_mask_litert_sha256")
+    if lung is not None and want_lung is not None and want_lung != lung.litert_sha256:
+        raise ModelError(
+            f"was fitted with another lung mask (its fit.lung_mask_litert_sha256 is "
+            f"{str(want_lung)[:12]}…) than the one in {lung.folder.name}/ ({lung.info.name} "
+            f"{lung.info.version}, {lung.litert_sha256[:12]}…); its bounds on the lung "
+            "measurements would be applied to another model's. " + refit, gate.folder)
 
 
 def load_models(root: str | Path | None = None) -> ModelSet:
@@ -400,7 +412,8 @@ def load_models(root: str | Path | None = None) -> ModelSet:
     log.info("models in %s: %s (primary: %s)", root, ", ".join(p.name for p in folders),
              primary)
     classifiers = [Classifier(f) for f in folders]
-    check_gate_binding(gate, classifiers[0])
-    models = ModelSet(classifiers, LungSegmenter(found["lung_mask"][0]), gate)
+    lung = LungSegmenter(found["lung_mask"][0])
+    check_gate_binding(gate, classifiers[0], lung)
+    models = ModelSet(classifiers, lung, gate)
     models.groups  # noqa: B018 - forming the groups checks each ensemble's members
     return models

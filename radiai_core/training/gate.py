@@ -602,6 +602,8 @@ def fit_gate(models_root: Path, data_root: Path, out: Path, seed: int = 20261123
                 "classifier_folder": models_root_classifier.name,
                 "classifier_sha256": analyzer.models.classifier.manifest.get("sha256"),
                 "classifier_litert_sha256": analyzer.models.classifier.litert_sha256,
+                "lung_mask_folder": analyzer.models.lung_mask.folder.name,
+                "lung_mask_litert_sha256": analyzer.models.lung_mask.litert_sha256,
                 "seed": seed,
                 # adult_cxr sources held out whole, never fitted (report: adult_unseen_source).
                 "holdout_sources": sorted(set(holdout_sources))},

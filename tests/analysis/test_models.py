@@ -118,6 +118,23 @@ def test_a_replaced_classifier_beside_the_shipped_gate_refuses_to_load(
         load_models(models_copy(new_weights))
 
 
+def test_a_gate_fitted_with_another_lung_mask_refuses_to_load(
+        models_copy: Callable[..., Path]) -> None:
+    """The gate bounds the lung model's measurements (lung fraction, mask confidence): a site
+    that swaps the lung mask keeps a gate whose bounds mean nothing on the new one's."""
+    shipped = json.loads((models_dir() / "gate" / "manifest.json").read_text())
+    assert shipped["fit"]["lung_mask_litert_sha256"] == json.loads(
+        (models_dir() / "lung_mask" / "manifest.json").read_text())["runtime"]["litert_sha256"]
+
+    def other_lungs(kind: str, m: dict[str, Any]) -> None:
+        if kind == "gate":
+            m["fit"]["lung_mask_litert_sha256"] = "ab" * 32
+
+    with pytest.raises(ModelError, match=(r"gate: was fitted with another lung mask .*"
+                                          r"abababababab.*radiai-unet-lungs.*radiai train gate")):
+        load_models(models_copy(other_lungs))
+
+
 def test_a_gate_that_records_no_classifier_refuses_to_load(
         models_copy: Callable[..., Path]) -> None:
     def forget(kind: str, m: dict[str, Any]) -> None:

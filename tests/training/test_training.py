@@ -197,6 +197,10 @@ def test_gate_fit_smoke_writes_a_usable_gate(tmp_path) -> None:
     assert set(manifest["bounds"]) >= {"lung_fraction", "atypicality", "inversion", "polarity"}
     assert set(manifest["files"]) == {"atypicality.npz", "inversion.npz", "scope.npz"}
     assert manifest["scope"]["body_classes"] == BODY_CLASSES
+    # bound to the models it measured with: the classifier and the lung mask
+    lungs = json.loads((models_dir() / "lung_mask" / "manifest.json").read_text())
+    assert manifest["fit"]["lung_mask_litert_sha256"] == lungs["runtime"]["litert_sha256"]
+    assert manifest["fit"]["lung_mask_folder"] == "lung_mask"
     gate = ChestGate(out)
     assert gate.heads is not None and gate.heads.body_coef.shape[0] == len(BODY_CLASSES)
     report = json.loads((out / "gate_report.json").read_text())
