@@ -257,11 +257,12 @@ class FindingsPanel(QWidget):
         labels a multi-label model calls; empty for a model that makes no call."""
         if f.band is not None and f.abnormal_score is not None:
             # Every cut-off of the three-way call, so a score is never read against one of them.
-            cutoffs = t("(score {score}; pneumonia ≥ {high}, none < {low})").format(
-                score=f"{f.abnormal_score:.2f}", high=f"{f.band[1]:.2f}", low=f"{f.band[0]:.2f}")
+            # (escaped: the label is rich text, where "< 0.25)" would open a tag and hide the rest)
+            cutoffs = escape(t("(score {score}; pneumonia ≥ {high}, none < {low})").format(
+                score=f"{f.abnormal_score:.2f}", high=f"{f.band[1]:.2f}", low=f"{f.band[0]:.2f}"))
         elif f.abnormal_score is not None:
-            cutoffs = t("(score {score}, threshold {threshold})").format(
-                score=f"{f.abnormal_score:.2f}", threshold=f"{f.threshold:.2f}")
+            cutoffs = escape(t("(score {score}, threshold {threshold})").format(
+                score=f"{f.abnormal_score:.2f}", threshold=f"{f.threshold:.2f}"))
         if f.decision is Decision.INDETERMINATE:
             return ("<span style='color:#b9770e'><b>"
                     + escape(t("indeterminate — read without the AI's call")) + "</b></span> "

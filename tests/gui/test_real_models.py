@@ -6,6 +6,7 @@ import html
 import json
 
 import pytest
+from PyQt5.QtGui import QTextDocument
 
 from radiai_core.analysis.pipeline import default_analyzer
 from radiai_core.resources import models_dir
@@ -69,6 +70,11 @@ def test_an_indeterminate_film_says_so_with_every_cut_off(qtbot, make_window) ->
     assert "indeterminate — read without the AI's call" in text and "#b9770e" in text
     assert (f"(score {a.abnormal_score:.2f}; pneumonia ≥ {high:.2f}, none < {low:.2f})"
             in text)
+    # ... and so it reads on screen: the rich text renders both cut-offs, bracket closed
+    shown = QTextDocument()
+    shown.setHtml(w.findings.call.text())
+    assert shown.toPlainText().endswith(
+        f"(score {a.abnormal_score:.2f}; pneumonia ≥ {high:.2f}, none < {low:.2f})")
     assert w.viewer.corner_lines()[1] == ("Indeterminate — read without the AI's call: no heat "
                                           "map")
     # The first probability row is not a pneumonia label beside an undecided call's colour.
