@@ -49,7 +49,8 @@ def elide_keeping_end(text: str, metrics: QFontMetrics, width: int) -> str:
         return metrics.elidedText(text, Qt.ElideMiddle, width)
     start = min(room // 4, 6 * metrics.averageCharWidth())
     tail = metrics.elidedText(text, Qt.ElideLeft, room - start + dots).lstrip("…")
-    head_room = room - metrics.horizontalAdvance(tail)
+    # the start never takes more than its share, whatever the end's cut left over
+    head_room = min(start, room - metrics.horizontalAdvance(tail))
     head = metrics.elidedText(text[: len(text) - len(tail)], Qt.ElideRight,
                               head_room + dots).rstrip("…")
     return f"{head}…{tail}"
