@@ -441,7 +441,9 @@ class ImageViewer(QGraphicsView):
                              t("Refused: not a frontal chest radiograph (no findings, no lung "
                                "contour)"))
             elif a.cam_label and (self.show_heat or self.show_boxes):
-                lines.append(heat_map_line(a.explained, a.cam_label))
+                line = heat_map_line(a.explained, a.cam_label)
+                # the boxes alone on screen: the line names their finding, not a map drawn
+                lines.append(line if self.show_heat else line + t(" (heat map hidden)"))
             elif not a.cam_label and a.decision is Decision.INDETERMINATE:
                 lines.append(t("Indeterminate — read without the AI's call: no heat map"))
             elif not a.cam_label:

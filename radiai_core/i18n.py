@@ -13,7 +13,7 @@ _language = "en"
 #: The PDF snapshot's phrases in Korean.
 KOREAN = {
     "RadiAI — chest radiograph snapshot": "RadiAI — 흉부 방사선 사진 스냅샷",
-    "Decision support, not a diagnosis.": "진단이 아닌 판독 보조 도구입니다.",
+    "Decision support, not a diagnosis.": "진단이 아니라 판독을 돕는 정보입니다.",
     " The reading radiologist decides.": " 최종 판단은 판독의가 합니다.",
     "Patient": "환자", "Patient ID": "환자 ID", "Birth date": "생년월일", "Sex": "성별",
     "Age": "나이", "Institution": "기관", "Study date": "검사일", "Study": "검사",

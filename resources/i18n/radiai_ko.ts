@@ -389,7 +389,11 @@
     </message>
     <message>
         <source>Decision support, not a diagnosis.</source>
-        <translation>진단이 아닌 판독 보조 도구입니다.</translation>
+        <translation>진단이 아니라 판독을 돕는 정보입니다.</translation>
+    </message>
+    <message>
+        <source> (heat map hidden)</source>
+        <translation> (히트맵 숨김)</translation>
     </message>
     <message>
         <source>pneumonia</source>

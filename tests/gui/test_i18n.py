@@ -99,7 +99,7 @@ def test_the_window_speaks_korean_when_asked(qtbot, make_window, tmp_path) -> No
         w.exports.export_pdf(str(out))
         qtbot.waitUntil(out.exists, timeout=10000)
         text = pypdf.PdfReader(out).pages[0].extract_text()
-        assert "흉부 방사선 사진 스냅샷" in text and "진단이 아닌 판독 보조 도구입니다." in text
+        assert "흉부 방사선 사진 스냅샷" in text and "진단이 아니라 판독을 돕는 정보입니다." in text
         assert b"RadiAIHangul" in out.read_bytes()
     finally:
         settings.setValue("language", "en")

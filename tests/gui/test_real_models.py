@@ -30,6 +30,13 @@ def test_real_models_in_the_window(qtbot, make_window) -> None:
     corner = w.viewer.corner_lines()
     assert corner[0].startswith("No patient data in the file (person1946_bacteria_4874.jpeg)")
     assert corner[1] == f"Heat map: {manifest['display_names'][a.cam_label]}"
+    # The reader hides the map and keeps the boxes: the line says the map is hidden.
+    w.heat_box.setChecked(False)
+    assert not w.viewer.show_heat and w.viewer.show_boxes
+    assert w.viewer.corner_lines()[1] == (f"Heat map: {manifest['display_names'][a.cam_label]}"
+                                          " (heat map hidden)")
+    w.heat_box.setChecked(True)
+    assert w.viewer.corner_lines()[1] == corner[1]
     assert manifest["name"] in w.findings.model.text()
     gate = json.loads((models_dir() / "gate" / "manifest.json").read_text())
     assert f"{gate['name']} {gate['version']}" in w.findings.model.text()
