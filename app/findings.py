@@ -23,7 +23,7 @@ from radiai_core.analysis.zones import describe
 from radiai_core.i18n import localized
 from radiai_core.reading.anonymize import patient_line
 from radiai_core.reading.image import ImageMeta
-from radiai_core.results.snapshot import bar_rgb
+from radiai_core.results.snapshot import bar_rgb, score_figures
 
 from .i18n import N_, t
 
@@ -258,11 +258,13 @@ class FindingsPanel(QWidget):
         if f.band is not None and f.abnormal_score is not None:
             # Every cut-off of the three-way call, so a score is never read against one of them.
             # (escaped: the label is rich text, where "< 0.25)" would open a tag and hide the rest)
+            score, high, low = score_figures(f.abnormal_score, (f.band[1], f.band[0]))
             cutoffs = escape(t("(score {score}; pneumonia ≥ {high}, none < {low})").format(
-                score=f"{f.abnormal_score:.2f}", high=f"{f.band[1]:.2f}", low=f"{f.band[0]:.2f}"))
+                score=score, high=high, low=low))
         elif f.abnormal_score is not None:
+            score, threshold = score_figures(f.abnormal_score, (f.threshold,))
             cutoffs = escape(t("(score {score}, threshold {threshold})").format(
-                score=f"{f.abnormal_score:.2f}", threshold=f"{f.threshold:.2f}"))
+                score=score, threshold=threshold))
         if f.decision is Decision.INDETERMINATE:
             return ("<span style='color:#b9770e'><b>"
                     + escape(t("indeterminate — read without the AI's call")) + "</b></span> "

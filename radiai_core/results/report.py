@@ -24,7 +24,7 @@ from ..reading.display import Window
 from ..resources import models_dir, project_root
 from .history import call_ref
 from .private_file import open_private
-from .snapshot import bar_rgb, not_called, render, shows_lung_contour
+from .snapshot import bar_rgb, not_called, render, score_figures, shows_lung_contour
 
 log = logging.getLogger(__name__)
 
@@ -97,15 +97,16 @@ def _findings_block(c: Any, f: Findings, t: Callable[[str], str], left: float, y
                  if f.decision is Decision.INDETERMINATE else f.call)
         c.drawString(left, y, t("Call: {call}").format(call=t(shown)))
         indent = 55 * mm
+        # a model that makes a call has its score and threshold
+        assert f.abnormal_score is not None and f.threshold is not None
         if f.band is not None:  # the cut-offs of all three decisions, not one threshold
+            score, high, low = score_figures(f.abnormal_score, (f.band[1], f.band[0]), 3)
             cutoffs = t("score {score}: pneumonia at {high} or more, none below {low}, "
-                        "indeterminate between").format(score=f"{f.abnormal_score:.3f}",
-                                                         high=f"{f.band[1]:.3f}",
-                                                         low=f"{f.band[0]:.3f}")
+                        "indeterminate between").format(score=score, high=high, low=low)
         else:
+            score, threshold = score_figures(f.abnormal_score, (f.threshold,), 3)
             cutoffs = t("score {score} at the threshold {threshold} chosen on validation "
-                        "data").format(score=f"{f.abnormal_score:.3f}",
-                                       threshold=f"{f.threshold:.3f}")
+                        "data").format(score=score, threshold=threshold)
         if (f.decision is Decision.INDETERMINATE  # a longer call: the score goes below it
                 or indent + c.stringWidth(cutoffs, font, 9) > room):
             y -= step

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -52,6 +53,34 @@ def not_called(f: Findings, label: str) -> str | None:
         # abnormal label the reader clicks is not what the model called.
         return None if label in f.positives else "other"
     return "indeterminate" if f.decision is Decision.INDETERMINATE else "below"
+
+
+def score_figures(score: float, cutoffs: Sequence[float], least: int = 2) -> list[str]:
+    """The score and its cut-offs printed with the fewest decimals (at least ``least``, at most
+    6) at which every printed comparison says what the numbers say: a score of 0.8772 under a
+    cut-off of 0.8775 reads "0.8772 … ≥ 0.8775", never "0.88 … ≥ 0.88" beside an
+    indeterminate call. One rule for every face that prints a score against its cut-offs.
+
+    Parameters
+    ----------
+    score : float
+        The model's score.
+    cutoffs : sequence of float
+        The cut-offs the score is compared with (a call is made at or above each).
+    least : int
+        The fewest decimals to print.
+
+    Returns
+    -------
+    list of str
+        The score, then each cut-off, as printed.
+    """
+    for places in range(least, 7):
+        shown = [f"{v:.{places}f}" for v in (score, *cutoffs)]
+        if all((float(shown[0]) >= float(c)) == (score >= cut)
+               for c, cut in zip(shown[1:], cutoffs, strict=True)):
+            return shown
+    return shown
 
 
 #: The probability bars' colours (RGB) on every face that draws them (the viewer's findings

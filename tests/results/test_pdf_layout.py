@@ -136,3 +136,21 @@ def test_a_long_verdict_comment_wraps_whole(positive, tmp_path) -> None:
     assert [ch for ch, x1 in chars if x1 > width - MARGIN + 1.0] == []
     text = flat(pypdf.PdfReader(out).pages[0].extract_text())
     assert f"Reader's verdict on the call: disagree — {comment}" in text  # whole, not cut at 90
+
+
+@pytest.mark.parametrize(("score", "expected"), [
+    (0.37, ["0.37", "0.88", "0.25"]),            # plainly between: two decimals say it
+    (0.8772, ["0.8772", "0.8775", "0.2520"]),    # just under the high cut-off: never "0.88 ≥ 0.88"
+    (0.8775, ["0.88", "0.88", "0.25"]),          # at the cut-off: "≥" holds as printed
+    (0.2519, ["0.2519", "0.8775", "0.2520"]),    # just under the low one: "<" holds as printed
+])
+def test_a_printed_score_never_contradicts_its_cut_offs(score, expected) -> None:
+    """The shipped band's cut-offs (0.8775, 0.252): every face prints the score and the
+    cut-offs so that what reads "score ≥ high" is a positive call and "score < low" a
+    negative one."""
+    from radiai_core.results.snapshot import score_figures
+
+    shown = score_figures(score, (0.8775, 0.252))
+    assert shown == expected
+    s, high, low = map(float, shown)
+    assert (s >= high) == (score >= 0.8775) and (s < low) == (score < 0.252)
