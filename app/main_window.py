@@ -110,6 +110,8 @@ class MainWindow(QMainWindow):
         # reader picks an image or one is found), and how many were refused on the way.
         self.opening: list[str] | None = None
         self.refused_at_open = 0
+        self.first_at_open: str | None = None
+        self.open_note: tuple[str, str] | None = None
         self._auto_selecting = False
         self.last_scan: ScanResult | None = None
         self._build_widgets()
@@ -541,6 +543,7 @@ class MainWindow(QMainWindow):
             self.opening = [p for p in paths if (ages.get(p) or 0.0) < ADULT_YEARS][
                 :MAX_SKIPPED_AT_OPEN + 1] or paths[:1]
             self.refused_at_open = 0
+            self.first_at_open = self.opening[0]
             self._open_next()
             if self.thumb_worker is not None:
                 self.thumb_worker.cancel()
@@ -575,8 +578,31 @@ class MainWindow(QMainWindow):
         self.refused_at_open += 1
         if self.opening:
             self._open_next()
-        else:
-            self.opening = None
+            return
+        # None of the images tried is analysed: back to the first, and say why it is there
+        # (once its result is in, so that its own status line does not hide the reason).
+        self.opening = None
+        if self.refused_at_open < 2:  # one image tried: its own refusal says it all
+            return
+        note = t("None of the first {n} images could be analysed (refused or unreadable, see "
+                 "their rows); showing the first. Analysis → Analyse all gives every image's "
+                 "result.").format(n=self.refused_at_open)
+        first = self.first_at_open
+        if first is None or first == path:
+            self.status_text.setText(note)
+            return
+        self.open_note = (first, note)
+        self._auto_selecting = True
+        try:
+            self.browser.select_path(first)
+        finally:
+            self._auto_selecting = False
+
+    def _show_open_note(self, path: str) -> None:
+        """The reason the view went back to the first image at opening, once it is shown."""
+        if self.open_note is not None and self.open_note[0] == path:
+            self.status_text.setText(self.open_note[1])
+            self.open_note = None
 
     def _csv_sources(self) -> CsvSources:
         """What a CSV export covers: the selected study, or everything open with the files
@@ -615,6 +641,7 @@ class MainWindow(QMainWindow):
         self.reopened_id = None
         if not self._auto_selecting:
             self.opening = None  # the reader chose: the view stays on their choice
+            self.open_note = None
         if self.viewer.image is None or self.viewer.image.meta.path != path:
             self.viewer.set_image(None)  # never the previous patient's image while it loads
         self.findings.show_pending(path)
@@ -681,6 +708,7 @@ class MainWindow(QMainWindow):
                 if a.status == "ok" else f"{Path(a.path).name}: {localized(a.refused_text)}.")
             self.analysis_shown.emit(a.path)
             self._opened(a, a.path)
+            self._show_open_note(a.path)
 
     def _on_view_error(self, path: str, message: str) -> None:
         """The image on screen could not be read or analysed: the message names the file, in
@@ -697,6 +725,7 @@ class MainWindow(QMainWindow):
         if path:
             self._set_row(path, lambda: (t("unreadable"), named))
             self._opened(None, path)
+            self._show_open_note(path)
 
     def analyse_all(self) -> None:
         """Analyse every image open, in a worker (progress, cancel, history)."""

@@ -392,6 +392,10 @@
         <translation>진단이 아니라 판독을 돕는 정보입니다.</translation>
     </message>
     <message>
+        <source>None of the first {n} images could be analysed (refused or unreadable, see their rows); showing the first. Analysis → Analyse all gives every image's result.</source>
+        <translation>처음 {n}개 영상을 모두 분석하지 못했습니다(거부되었거나 읽을 수 없음, 각 행 참조). 첫 영상을 표시합니다. 분석 → 모두 분석으로 모든 영상의 결과를 볼 수 있습니다.</translation>
+    </message>
+    <message>
         <source> (heat map hidden)</source>
         <translation> (히트맵 숨김)</translation>
     </message>

@@ -240,3 +240,23 @@ def test_damaged_header_bytes_are_not_shown_as_a_tag(qtbot, make_window, tmp_pat
 def test_unused_names_are_kept_importable() -> None:
     """(The module's public helpers used above exist.)"""
     assert MainWindow and XrayImage and load_image and QRect
+
+
+def test_a_folder_of_refused_films_opens_on_its_first_and_says_why(qtbot, make_window) -> None:
+    """Real models, a folder of adults' films without an age in their header (all refused by
+    the image's age estimate): after trying the first eleven, the view goes back to the
+    first film, not the last one tried, and the status bar says why."""
+    from radiai_core.analysis.pipeline import default_analyzer
+
+    from ..samples import SEVEN_DIR
+
+    w = make_window(make_analyzer=default_analyzer)
+    w.open_paths([SEVEN_DIR / "images"])
+    qtbot.waitUntil(lambda: "None of the first" in w.status_text.text(), timeout=120000)
+    first = w.browser.image_paths()[0]
+    qtbot.waitUntil(lambda: w.current_analysis is not None
+                    and w.current_analysis.path == first, timeout=60000)
+    assert w.current_path == first and w.opening is None
+    assert w.current_analysis.status != "ok"
+    assert w.status_text.text().startswith("None of the first 11 images could be analysed"), \
+        w.status_text.text()
