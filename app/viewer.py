@@ -17,6 +17,7 @@ from PyQt5.QtGui import (
     QPainterPath,
     QPen,
     QPixmap,
+    QTransform,
 )
 from PyQt5.QtWidgets import (
     QGraphicsItem,
@@ -423,7 +424,11 @@ class ImageViewer(QGraphicsView):
                 # mass lies mostly outside the lung contour says that too.
                 text = (t("{share} of map") if b.in_lungs
                         else t("{share} of map, mostly outside the lungs"))
-                self._add_label(text.format(share=f"{b.score:.0%}"), float(b.x), float(b.y))
+                # A box in the right half carries its label from its right edge leftwards, so
+                # the label stays over the image instead of running off its edge.
+                right_half = self.image is not None and b.x + b.w / 2 > self.image.shape[1] / 2
+                self._add_label(text.format(share=f"{b.score:.0%}"), float(b.x), float(b.y),
+                                right=float(b.x + b.w) if right_half else None)
 
     def corner_lines(self) -> list[str]:
         """What the view's top-left corner says: the patient, and which finding the heat map
@@ -553,8 +558,9 @@ class ImageViewer(QGraphicsView):
                              + i * metrics.height(), text)
         painter.restore()
 
-    def _add_label(self, text: str, x: float, y: float) -> None:
-        """White text on a dark plate that keeps its size on screen whatever the zoom."""
+    def _add_label(self, text: str, x: float, y: float, right: float | None = None) -> None:
+        """White text on a dark plate that keeps its size on screen whatever the zoom: from
+        (``x``, ``y``) rightwards, or, given ``right``, ending at (``right``, ``y``)."""
         label = QGraphicsSimpleTextItem(text)
         font = QFont()
         font.setPixelSize(13)
@@ -565,7 +571,11 @@ class ImageViewer(QGraphicsView):
         plate.setBrush(QBrush(QColor(0, 0, 0, 170)))
         plate.setPen(QPen(Qt.NoPen))
         plate.setFlag(QGraphicsItem.ItemStacksBehindParent)
-        label.setPos(x, y)
+        if right is None:
+            label.setPos(x, y)
+        else:  # shifted left by its own width on screen (it ignores the view's zoom)
+            label.setPos(right, y)
+            label.setTransform(QTransform.fromTranslate(-label.boundingRect().width() - 3, 0))
         label.setZValue(4)
         self.scene().addItem(label)
         self._overlay_items.append(label)

@@ -11,7 +11,7 @@ import pytest
 from radiai_core.analysis.findings import Decision
 from radiai_core.analysis.pipeline import default_analyzer
 
-from ..samples import DICOM, KERMANY_BACTERIAL, KERMANY_NORMAL, KERMANY_UNSURE
+from ..samples import DICOM, KERMANY_BACTERIAL, KERMANY_DIR, KERMANY_NORMAL, KERMANY_UNSURE
 
 pytestmark = pytest.mark.slow
 
@@ -60,3 +60,31 @@ def test_heat_map_switch_follows_the_film_on_screen(qtbot, make_window) -> None:
     assert not w.viewer._heat.pixmap().isNull()
     w.heat_box.setChecked(False)  # and it works: the map goes
     assert w.viewer._heat.pixmap().isNull()
+
+
+def test_box_labels_stay_over_the_image(qtbot, make_window) -> None:
+    """A positive film with a box near its right edge (x 178-216 of 224): every label's plate,
+    as drawn on screen, lies inside the image, at the fitted zoom and zoomed in."""
+    from PyQt5.QtWidgets import QGraphicsSimpleTextItem
+
+    w = make_window(make_analyzer=default_analyzer)
+    w.resize(1200, 800)
+    film = KERMANY_DIR / "images" / "person1003_virus_1685.jpeg"
+    w.open_paths([str(film)])
+    qtbot.waitUntil(lambda: w.current_analysis is not None
+                    and w.current_analysis.status == "ok", timeout=120000)
+    a = w.current_analysis
+    assert a.boxes and any(b.x + b.w / 2 > a.image.shape[1] / 2 for b in a.boxes)
+    view = w.viewer
+    for zoom in (1.0, 2.0):
+        view.scale(zoom, zoom)
+        qtbot.wait(50)
+        labels = [i for i in view._overlay_items if isinstance(i, QGraphicsSimpleTextItem)]
+        assert len(labels) == len(a.boxes)
+        h, wd = a.image.shape
+        image = view.mapFromScene(0, 0, wd, h).boundingRect()
+        for label in labels:
+            drawn = label.deviceTransform(view.viewportTransform()).mapRect(
+                label.boundingRect()).toAlignedRect()
+            assert image.left() - 1 <= drawn.left() and drawn.right() <= image.right() + 1, \
+                (label.text(), drawn, image)
