@@ -133,15 +133,7 @@ def _findings_block(c: Any, f: Findings, t: Callable[[str], str], left: float, y
             comment = ""
         y -= step
         if comment:  # a longer comment: on the lines below, wrapped (four at most)
-            lines = simpleSplit(comment, font, 9, room)
-            if len(lines) > 4:
-                rest = " ".join(lines[3:])
-                lines = lines[:3] + [simpleSplit(rest, font, 9, room - 10)[0] + "…"]
-            c.setFont(font, 9)
-            for line in lines:
-                c.drawString(left, y, line)
-                y -= 4.2 * mm
-            y -= 0.8 * mm
+            y = _paragraph(c, comment, left, y, room, font, 9, max_lines=4)
     if f.zones:
         y = _paragraph(c, t("Evidence by lung zone: {zones}").format(zones=describe(f.zones, t)),
                        left, y, room, font, 9)
@@ -161,15 +153,20 @@ def _findings_block(c: Any, f: Findings, t: Callable[[str], str], left: float, y
 
 
 def _paragraph(c: Any, text: str, left: float, y: float, room: float, font: str,
-               size: float) -> float:
+               size: float, max_lines: int | None = None) -> float:
     """Draw ``text`` from ``left``, wrapped at word boundaries to ``room`` points in this
-    font (never cut, never past the right margin: several zones or boxes take several
-    lines); returns the y below it."""
+    font (never past the right margin: several zones or boxes take several lines; with
+    ``max_lines``, the last line shown ends in "…" when there is more); returns the y below
+    it."""
     from reportlab.lib.units import mm
     from reportlab.lib.utils import simpleSplit
 
+    lines = simpleSplit(text, font, size, room)
+    if max_lines is not None and len(lines) > max_lines:
+        rest = " ".join(lines[max_lines - 1:])
+        lines = lines[:max_lines - 1] + [simpleSplit(rest, font, size, room - 10)[0] + "…"]
     c.setFont(font, size)
-    for line in simpleSplit(text, font, size, room):
+    for line in lines:
         c.drawString(left, y, line)
         y -= 4.2 * mm
     return y - 0.8 * mm
