@@ -23,9 +23,9 @@ from .i18n import t
 PATH_ROLE = Qt.UserRole
 
 
-def patient_title(name: str | None, pid: str) -> str:
-    """A patient's row: the name, else the ID; the scan's placeholders in the reader's
-    language."""
+def scanned_patient_row(name: str | None, pid: str) -> str:
+    """The text of a scanned patient's row in the study list: the name, else the ID; the
+    scan's placeholders (``NO_PATIENT``, ``NO_PATIENT_ID``) in the reader's language."""
     if name:
         return name
     if pid == NO_PATIENT:
@@ -144,7 +144,7 @@ class StudyBrowser(QTreeWidget):
         for p in result.patients:
             shown_id = "" if not p.name else (
                 t("(no patient ID)") if p.id.startswith(NO_PATIENT_ID) else p.id)
-            pitem = QTreeWidgetItem([patient_title(p.name, p.id),
+            pitem = QTreeWidgetItem([scanned_patient_row(p.name, p.id),
                                      " ".join(x for x in (shown_id, p.sex or "") if x)])
             self.addTopLevelItem(pitem)
             for st in p.studies:

@@ -28,9 +28,9 @@ from radiai_core.analysis.findings import Findings
 from radiai_core.analysis.gate import refusal_text
 from radiai_core.errors import RadiAIError
 from radiai_core.i18n import localized
-from radiai_core.reading.anonymize import person_name
+from radiai_core.reading.anonymize import no_patient_data, person_name
+from radiai_core.reading.studies import NO_PATIENT_ID
 from radiai_core.results.history import (
-    NO_PATIENT_ID,
     History,
     HistoryEntry,
     HistoryPage,
@@ -62,17 +62,16 @@ def has_patient_id(patient_id: str) -> bool:
     return bool(patient_id) and not patient_id.startswith(NO_PATIENT_ID)
 
 
-def patient_title(name: str, patient_id: str, path: str | None) -> str:
-    """How the history names a patient: the name, else the Patient ID; an image whose file
-    holds neither says so plainly, with the file's name ("No patient data in the file
-    (chest.png)"), in the reader's language."""
+def history_patient_name(name: str, patient_id: str, path: str | None) -> str:
+    """How the history names a stored patient: the name, else the Patient ID; an image whose
+    file holds neither says so plainly, naming the file, in the core's words
+    (``anonymize.no_patient_data``) and the reader's language."""
     if person_name(name):
         return person_name(name)
     if has_patient_id(patient_id):
         return patient_id
     if path:
-        return t("No patient data in the file ({name})").format(
-            name=path.replace("\\", "/").rsplit("/", 1)[-1])
+        return localized(no_patient_data(path))
     return t("Images without a patient ID")
 
 
@@ -275,7 +274,7 @@ class HistoryPanel(QWidget):
         select = None
         for p in page.patients:
             listed = page.analyses.get(p.key, [])
-            title = patient_title(p.name, p.patient_id, listed[0].path if listed else None)
+            title = history_patient_name(p.name, p.patient_id, listed[0].path if listed else None)
             count = (t("1 analysis") if p.n_analyses == 1
                      else t("{n} analyses").format(n=p.n_analyses))
             pitem = QTreeWidgetItem([title, p.last_analysed[:10], count])
@@ -350,7 +349,7 @@ class HistoryPanel(QWidget):
                                 else t("History unavailable: {error}").format(error=self.error))
             self._update_buttons()
             return
-        lines = [f"<b>{escape(patient_title(e.patient_name, e.patient_id, e.path))}</b>"
+        lines = [f"<b>{escape(history_patient_name(e.patient_name, e.patient_id, e.path))}</b>"
                  f" — {e.study_description or t('study')} {e.study_date}",
                  t("Analysed {when} with {model}").format(
                      when=e.analysed_at.replace("T", " "),

@@ -25,6 +25,25 @@ def person_name(dicom_name: str | None) -> str:
     return " ".join(p for p in (prefix, given, middle, family, suffix) if p)
 
 
+def no_patient_data(path: str) -> str:
+    """What a file without patient data (no name, no Patient ID) is called wherever a patient's
+    name would be: 'No patient data in the file (chest.png)', so that it is never taken for
+    someone's. English; ``radiai_core.i18n.localized`` gives it in the reader's language.
+
+    Parameters
+    ----------
+    path : str
+        The image's path (POSIX or Windows); only its name is shown.
+
+    Returns
+    -------
+    str
+        The sentence, naming the file.
+    """
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return f"No patient data in the file ({name})"
+
+
 def patient_line(meta: ImageMeta) -> str:
     """Who and when, in one line for the findings panel and the image's corner (the patient
     always in view): 'Jürgen Anton Müller · ID PID-7 · 3 years · M · study 2022-05-10'. A file
@@ -39,7 +58,7 @@ def patient_line(meta: ImageMeta) -> str:
     if meta.study_date:
         parts.append(f"study {iso_date(meta.study_date)}")
     if not meta.patient_name and not meta.patient_id:
-        parts[0] = f"No patient data in the file ({Path(meta.path).name})"
+        parts[0] = no_patient_data(meta.path)
     return " · ".join(p for p in parts if p)
 
 

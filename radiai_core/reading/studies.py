@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 
 NO_PATIENT = "(no patient data)"  # plain PNG/JPEG/TIFF/BMP images
-NO_PATIENT_ID = "(no patient ID)"  # DICOM files without (0010,0020)
+#: A patient without (0010,0020) Patient ID: the scan's group of such DICOM files, and the
+#: prefix of the key the history files an image without one under (``results.history``).
+NO_PATIENT_ID = "(no patient ID)"
 
 
 @dataclass

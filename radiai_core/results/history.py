@@ -24,6 +24,7 @@ from ..errors import HistoryError
 from ..reading.identity import image_key
 from ..reading.image import ImageMeta, iso_date
 from ..reading.io import load_image
+from ..reading.studies import NO_PATIENT_ID
 from ..resources import data_dir
 
 log = logging.getLogger(__name__)
@@ -256,14 +257,11 @@ def _legacy_findings(e: HistoryEntry, score: float | None, cam_label: str | None
                     cam_label=cam_label, boxes=e.boxes)
 
 
-#: How an image without a Patient ID is filed: a patient of its own, never merged with
-#: another image or with a real patient (a name alone, e.g. "Anonymized", identifies no one).
-NO_PATIENT_ID = "(no patient ID)"
-
-
 def patient_key(meta: ImageMeta, key: str) -> str:
     """The history's patient for an image: its Patient ID, else one of its own made from the
-    file name and the image's identity (``image_key``)."""
+    file name and the image's identity (``image_key``), under ``NO_PATIENT_ID``: a patient of
+    its own, never merged with another image or with a real patient (a name alone, e.g.
+    "Anonymized", identifies no one)."""
     if meta.patient_id:
         return meta.patient_id
     return f"{NO_PATIENT_ID} {Path(meta.path).name} [{key.split(':', 1)[-1][:12]}]"

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from ..reading.anonymize import FILE, IMAGE, IMAGE_PATIENT, PATIENT
 from ..reading.identity import code, file_sha256, installation_secret, normalize_code
-from .history import NO_PATIENT_ID, History
+from ..reading.studies import NO_PATIENT_ID
+from .history import History
 
 log = logging.getLogger(__name__)
 

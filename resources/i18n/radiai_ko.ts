@@ -844,10 +844,6 @@
         <translation>이 영상에는 상자가 없습니다</translation>
     </message>
     <message>
-        <source>No patient data in the file ({name})</source>
-        <translation>파일에 환자 정보 없음 ({name})</translation>
-    </message>
-    <message>
         <source>Open radiographs</source>
         <translation>방사선 사진 열기</translation>
     </message>
