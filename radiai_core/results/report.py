@@ -294,7 +294,12 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
     c.setFillColorRGB(0, 0, 0)
     y -= 8 * mm
 
-    rows = [("Patient", d.patient), ("Patient ID", d.patient_id), ("Birth date", d.birth_date),
+    # An anonymised page names the patient by the pseudonym's code, once: "Patient
+    # 7F3K2-QX9AB (pseudonym)", not "Patient  Patient 7F3K2-QX9AB" over a Patient ID row that
+    # repeats the code.
+    patient, patient_id = ((t("{code} (pseudonym)").format(code=d.patient_id), "")
+                           if pseudonyms.enabled else (d.patient, d.patient_id))
+    rows = [("Patient", patient), ("Patient ID", patient_id), ("Birth date", d.birth_date),
             ("Sex", d.sex), ("Institution", d.institution), ("Study date", d.study_date),
             ("Age", i18n.localized(a.age.describe(), lang) if a.age is not None else ""),
             ("Study", d.study_description), ("Study UID", d.study_uid), ("Image", d.reference),

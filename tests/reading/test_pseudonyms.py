@@ -155,5 +155,12 @@ def test_a_pdf_without_patient_data_says_so_in_its_patient_field(analyzer, tmp_p
     assert f"Patient\nno patient data — {KERMANY_NORMAL.name}" in text
     anonymised = write_pdf([a], tmp_path / "anon.pdf", Pseudonymizer(enabled=True))
     text = pypdf.PdfReader(anonymised).pages[0].extract_text()
-    assert re.search(r"Patient\nPatient [0-9A-Z]{5}-[0-9A-Z]{5}", text)
+    code = Pseudonymizer(enabled=True).patient_code(a.image.meta)
+    # The pseudonym's code, once, said to be one: never "Patient Patient 7F3K2-QX9AB" over a
+    # Patient ID row with the same code again.
+    assert f"Patient\n{code} (pseudonym)" in text
+    assert "Patient\nPatient" not in text and "Patient ID" not in text
     assert KERMANY_NORMAL.stem not in text
+    korean = write_pdf([a], tmp_path / "anon-ko.pdf", Pseudonymizer(enabled=True), lang="ko")
+    text = pypdf.PdfReader(korean).pages[0].extract_text()
+    assert f"환자\n{code} (가명)" in text and "Patient " not in text and "환자 ID" not in text
