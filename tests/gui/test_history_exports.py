@@ -150,9 +150,12 @@ def test_anonymised_pdf_name_and_content(qtbot, make_window, phi_dicom, tmp_path
     text = pypdf.PdfReader(pdf).pages[0].extract_text()
     for secret in Pseudonymizer().phi_strings(load_image(phi_dicom).meta):
         assert secret not in text, secret
-    # The patient's pseudonym (the same in every export here) names the page and the file.
-    pseudonym = Pseudonymizer(enabled=True).pseudonym(load_image(phi_dicom).meta)
-    assert pseudonym in text and pdf.name.startswith(pseudonym.replace(" ", "-") + "_image-")
+    # The patient's pseudonym (the same in every export here) names the page, its code once
+    # in the Patient field, and the file.
+    pseudonyms = Pseudonymizer(enabled=True)
+    pseudonym = pseudonyms.pseudonym(load_image(phi_dicom).meta)
+    assert f"Patient\n{pseudonyms.patient_code(load_image(phi_dicom).meta)} (pseudonym)" in text
+    assert pdf.name.startswith(pseudonym.replace(" ", "-") + "_image-")
 
 
 def test_csv_from_the_app_one_row_per_file(qtbot, make_window, study, tmp_path) -> None:

@@ -140,7 +140,7 @@ def test_anonymised_exports_hold_no_phi(analyzer, tmp_path, phi_dicom) -> None:
         assert secret not in content, secret
         assert not any(secret in n for n in names), secret
     assert len(list((export / "pdf").glob("*.pdf"))) == 2
-    assert Pseudonymizer(enabled=True).pseudonym(meta) in content
+    assert f"{Pseudonymizer(enabled=True).patient_code(meta)} (pseudonym)" in content  # PDF
     recs = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [r["status"] for r in recs].count("ignored") == 1
     assert all(r["path"].startswith(("Patient-", "file-")) for r in recs)
