@@ -294,9 +294,9 @@ class MainWindow(QMainWindow):
         # A new image comes in its own window: the menu says so, not the last image's preset.
         self.viewer.image_changed.connect(lambda: self.window_actions["default"].setChecked(True))
         v.addSeparator()
-        self._action(v, "Heat map on/off", self.heat_box.toggle)
+        self._action(v, "Heat map on/off", lambda: self._flip(self.heat_box))
         self._action(v, "Lung contour on/off", self.mask_box.toggle)
-        self._action(v, "Boxes on/off", self.boxes_box.toggle)
+        self._action(v, "Boxes on/off", lambda: self._flip(self.boxes_box))
         self._action(v, "DICOM tags", lambda: (self.tags_dock.show(), self.tags_dock.raise_()))
         self._action(v, "History", self.show_history)
         a = self._menu(self.menuBar(), "&Analysis")
@@ -856,19 +856,35 @@ class MainWindow(QMainWindow):
         if busy:
             self.progress.setValue(0)
 
+    @staticmethod
+    def _flip(box: QCheckBox) -> None:
+        """A shortcut's switch: flipped when it can be (a greyed one has nothing to show)."""
+        if box.isEnabled():
+            box.toggle()
+
     def _overlay_changed(self) -> None:
-        self.viewer.set_overlay(heat=self.heat_box.isChecked(), mask=self.mask_box.isChecked(),
-                                boxes=self.boxes_box.isChecked(),
-                                opacity=self.opacity.value() / 100)
+        """The reader's choices to the viewer; a greyed switch (unticked: nothing to show)
+        leaves the reader's choice, which the viewer keeps, as it was."""
+        self.viewer.set_overlay(
+            heat=self.heat_box.isChecked() if self.heat_box.isEnabled() else None,
+            mask=self.mask_box.isChecked(),
+            boxes=self.boxes_box.isChecked() if self.boxes_box.isEnabled() else None,
+            opacity=self.opacity.value() / 100)
 
     def _update_overlay_switches(self) -> None:
         """Heat map (and its opacity) and Boxes enabled only when the analysis on screen has
-        them; greyed for a negative, indeterminate or refused film, or while one loads. The
-        reader's choice (checked or not) is kept for the next image that has them."""
+        them; greyed and unticked for a negative, indeterminate or refused film, or while one
+        loads (a tick would say a map is drawn). The reader's own choice, which the viewer
+        keeps (``show_heat``, ``show_boxes``), comes back on the next image that has them."""
         heat, boxes = self.viewer.has_heat_map(), self.viewer.has_boxes()
         for w in (self.heat_box, self.opacity, self.opacity_label):
             w.setEnabled(heat)
         self.boxes_box.setEnabled(boxes)
+        for box, shown in ((self.heat_box, heat and self.viewer.show_heat),
+                           (self.boxes_box, boxes and self.viewer.show_boxes)):
+            blocked = box.blockSignals(True)  # a tick shown is no choice of the reader's
+            box.setChecked(shown)
+            box.blockSignals(blocked)
         self.heat_box.setToolTip("" if heat else t("This image has no heat map"))
         self.boxes_box.setToolTip("" if boxes else t("This image has no boxes"))
 
