@@ -16,7 +16,7 @@ from PyQt5.QtWidgets import (
     QTreeWidgetItem,
 )
 
-from radiai_core.reading.studies import NO_PATIENT, NO_PATIENT_ID, ScanResult
+from radiai_core.reading.studies import NO_PATIENT, NO_PATIENT_ID, ScanResult, Series
 
 from .i18n import t
 
@@ -33,6 +33,22 @@ def scanned_patient_row(name: str | None, pid: str) -> str:
     if pid.startswith(NO_PATIENT_ID):
         return t("(no patient ID)") + pid[len(NO_PATIENT_ID):]
     return pid
+
+
+def is_dicom_series(series: Series) -> bool:
+    """Whether ``series`` is a DICOM series; the scan groups plain images (PNG, JPEG, TIFF,
+    BMP) by folder in a series of their own, which no file declares."""
+    return any(im.format == "DICOM" for im in series.images)
+
+
+def series_title(series: Series) -> str:
+    """A DICOM series' row: its description, else its modality ("Series (DX)"), else plainly
+    "Series" (never a question mark)."""
+    if series.description:
+        return series.description
+    if series.modality:
+        return t("Series ({modality})").format(modality=series.modality)
+    return t("Series")
 
 
 def elide_keeping_end(text: str, metrics: QFontMetrics, width: int) -> str:
@@ -148,13 +164,20 @@ class StudyBrowser(QTreeWidget):
                                      " ".join(x for x in (shown_id, p.sex or "") if x)])
             self.addTopLevelItem(pitem)
             for st in p.studies:
-                sitem = QTreeWidgetItem([st.description or t("Study"), _date(st.date)])
+                n_images = sum(len(se.images) for se in st.series)
+                # a study without a date (a folder of plain images) says how many it holds
+                sitem = QTreeWidgetItem([st.description or t("Study"), _date(st.date) or
+                                         t("{n} image(s)").format(n=n_images)])
                 pitem.addChild(sitem)
                 for se in st.series:
-                    seitem = QTreeWidgetItem([se.description or t("Series ({modality})").format(
-                                                  modality=se.modality or "?"),
-                                              t("{n} image(s)").format(n=len(se.images))])
-                    sitem.addChild(seitem)
+                    if not is_dicom_series(se):
+                        # Plain images (PNG, JPEG…) have no series: they sit under their
+                        # study (their folder), never under a "Series (?)" made up for them.
+                        seitem = sitem
+                    else:
+                        seitem = QTreeWidgetItem([series_title(se),
+                                                  t("{n} image(s)").format(n=len(se.images))])
+                        sitem.addChild(seitem)
                     for im in se.images:
                         name = im.path.replace("\\", "/").rsplit("/", 1)[-1]
                         iitem = QTreeWidgetItem([name, f"{im.columns}×{im.rows} "

@@ -760,6 +760,10 @@
         <translation>시리즈 ({modality})</translation>
     </message>
     <message>
+        <source>Series</source>
+        <translation>시리즈</translation>
+    </message>
+    <message>
         <source>Study</source>
         <translation>검사</translation>
     </message>

@@ -10,7 +10,7 @@ from PyQt5.QtGui import QFontMetrics
 from app.browser import StudyBrowser, elide_keeping_end
 from radiai_core.reading.studies import scan
 
-from ..samples import KERMANY_NORMAL
+from ..samples import DICOM, KERMANY_BACTERIAL, KERMANY_NORMAL
 
 STEM = "1.2.840.113619.2.55.3.604688119.969.1268071029.320.1_frontal_"
 
@@ -35,6 +35,39 @@ def test_two_films_of_one_study_look_different_in_a_narrow_list(qtbot, tmp_path)
         pictures.append(browser.viewport().grab(rect).toImage())
     # Same thumbnail, same start, same length: only the end tells them apart, and it shows.
     assert pictures[0] != pictures[1]
+
+
+def test_plain_images_have_no_series_row(qtbot, tmp_path) -> None:
+    """Walkthrough: a folder of JPEGs was listed under "Series (?)", a series no file declares.
+    Plain images now sit under their study (their folder), which says how many it holds; a
+    DICOM film keeps its series row, named by its modality."""
+    folder = tmp_path / "ward 3"
+    folder.mkdir()
+    for f in (KERMANY_NORMAL, KERMANY_BACTERIAL):
+        shutil.copy(f, folder / f.name)
+    shutil.copy(DICOM["nih_cardiomegaly"], tmp_path / "adult.dcm")
+    browser = StudyBrowser()
+    qtbot.addWidget(browser)
+    browser.show()
+    browser.populate(scan(tmp_path))
+
+    def rows(item, depth=0) -> list[tuple[int, str, str]]:
+        out = [(depth, item.text(0), item.text(1))]
+        for i in range(item.childCount()):
+            out += rows(item.child(i), depth + 1)
+        return out
+
+    listed = [r for i in range(browser.topLevelItemCount())
+              for r in rows(browser.topLevelItem(i))]
+    assert not [r for r in listed if "?" in r[1]]
+    plain = [r for r in listed if r[1] in ("ward 3", KERMANY_NORMAL.name,
+                                           KERMANY_BACTERIAL.name)]
+    assert plain == [(1, "ward 3", "2 image(s)"),
+                     (2, KERMANY_NORMAL.name, "224×224 JPEG"),
+                     (2, KERMANY_BACTERIAL.name, "224×224 JPEG")]
+    adult = browser._items[str(tmp_path / "adult.dcm")]
+    assert (adult.parent().text(0), adult.parent().text(1)) == ("Series (DX)", "1 image(s)")
+    assert adult.parent().parent().text(0) == "Cardiomegaly"
 
 
 def test_the_cut_keeps_the_end_and_the_start() -> None:
