@@ -127,6 +127,19 @@ class StudyBrowser(QTreeWidget):
     #: The name column's least width (pixels); a wider dock gives it more (``_fit_names``).
     NAME_WIDTH = 190
 
+    def moveCursor(self, action, modifiers) -> QModelIndex:  # noqa: N802 - Qt's name
+        """Up and Down go from film to film, over the patient, study and series rows between
+        them (a group row opens no film); with no film that way the cursor stays. Other keys
+        move as Qt moves them."""
+        if action not in (self.MoveUp, self.MoveDown):
+            return super().moveCursor(action, modifiers)
+        step = self.indexAbove if action == self.MoveUp else self.indexBelow
+        current = self.currentIndex()
+        index = step(current) if current.isValid() else self.model().index(0, 0)
+        while index.isValid() and not index.siblingAtColumn(0).data(PATH_ROLE):
+            index = step(index)
+        return index if index.isValid() else current
+
     def _fit_names(self) -> None:
         """The name column takes the room the result and the details leave, never less than
         ``NAME_WIDTH``: in a wide dock a long file name shows whole or nearly (the spare

@@ -70,6 +70,39 @@ def test_plain_images_have_no_series_row(qtbot, tmp_path) -> None:
     assert adult.parent().parent().text(0) == "Cardiomegaly"
 
 
+def test_up_and_down_go_from_film_to_film(qtbot, tmp_path) -> None:
+    """Walkthrough: Down stopped on every patient, study and series row between two films
+    (opening nothing). Now Up and Down go from film to film, in list order, and open each."""
+    from PyQt5.QtCore import Qt
+
+    for name in ("adult.dcm", "child.dcm"):
+        shutil.copy(DICOM["nih_cardiomegaly" if name == "adult.dcm" else "nometa_mono1"],
+                    tmp_path / name)
+    shutil.copy(KERMANY_NORMAL, tmp_path / "plain.jpeg")
+    browser = StudyBrowser()
+    qtbot.addWidget(browser)
+    browser.resize(400, 600)
+    browser.show()
+    browser.populate(scan(tmp_path))
+    films = browser.image_paths()
+    assert len(films) == 3
+    opened: list[str] = []
+    browser.image_selected.connect(opened.append)
+    browser.setFocus()
+    browser.setCurrentItem(browser.topLevelItem(0))  # a patient's row: no film
+    assert opened == []
+    for _ in films:
+        qtbot.keyClick(browser, Qt.Key_Down)
+    assert opened == films
+    qtbot.keyClick(browser, Qt.Key_Down)  # the last film: nowhere further to go
+    assert browser.currentItem() is browser._items[films[-1]] and len(opened) == 3
+    for _ in films[1:]:
+        qtbot.keyClick(browser, Qt.Key_Up)
+    assert opened == films + films[-2::-1]
+    qtbot.keyClick(browser, Qt.Key_Up)  # the first film stays; the patient row above it
+    assert browser.currentItem() is browser._items[films[0]] and len(opened) == 5
+
+
 def test_the_cut_keeps_the_end_and_the_start() -> None:
     metrics = QFontMetrics(StudyBrowser().font())
     name = f"{STEM}0002.jpeg"
