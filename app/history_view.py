@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
@@ -73,6 +74,17 @@ def history_patient_name(name: str, patient_id: str, path: str | None) -> str:
     if path:
         return localized(no_patient_data(path))
     return t("Images without a patient ID")
+
+
+def local_time(iso: str) -> str:
+    """A stored time (ISO 8601, UTC) as the reader's clock shows it: "2026-12-03 18:26"."""
+    try:
+        when = datetime.fromisoformat(iso)
+    except ValueError:  # not a time: shown as stored
+        return iso.replace("T", " ")
+    if when.tzinfo is None:  # stored before times carried their zone: UTC all the same
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def _refusal(e: HistoryEntry) -> str:
@@ -161,7 +173,7 @@ class HistoryPanel(QWidget):
         dates.addWidget(self.date_to)
 
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels([t("Patient / analysis"), t("Date"), t("Call")])
+        self.tree.setHeaderLabels([t("Patient / analysis"), t("Date"), t("Call"), t("Model")])
         self.tree.setColumnWidth(0, 220)
         self.tree.currentItemChanged.connect(self._on_current)
         self.tree.itemDoubleClicked.connect(self._on_double_click)
@@ -277,7 +289,7 @@ class HistoryPanel(QWidget):
             title = history_patient_name(p.name, p.patient_id, listed[0].path if listed else None)
             count = (t("1 analysis") if p.n_analyses == 1
                      else t("{n} analyses").format(n=p.n_analyses))
-            pitem = QTreeWidgetItem([title, p.last_analysed[:10], count])
+            pitem = QTreeWidgetItem([title, local_time(p.last_analysed)[:10], count])
             pitem.setData(0, ID_ROLE, p.key)
             pitem.setData(0, KIND_ROLE, "patient")
             pitem.setToolTip(0, t("Patient ID: {id}").format(
@@ -286,12 +298,18 @@ class HistoryPanel(QWidget):
             for e in listed:
                 name = e.path.replace("\\", "/").rsplit("/", 1)[-1]
                 call = compact_calls(e.findings, score=False) if e.status == "ok" else ""
-                item = QTreeWidgetItem([name, e.study_date or e.analysed_at[:10],
-                                        call or _refusal(e) or e.status])
+                # When the analysis was made, to the minute on the reader's clock, and by
+                # which model version: two analyses of one film tell apart at a glance.
+                item = QTreeWidgetItem([name, local_time(e.analysed_at),
+                                        call or _refusal(e) or e.status, e.model.version])
                 item.setData(0, ID_ROLE, e.id)
                 item.setData(0, KIND_ROLE, "analysis")
                 item.setToolTip(0, "\n".join(e.paths or [e.path]))
+                item.setToolTip(1, t("Analysed {when}; study date {date}").format(
+                    when=local_time(e.analysed_at), date=e.study_date or "—"))
                 item.setToolTip(2, item.text(2))
+                item.setToolTip(3, f"{e.model.name} {e.model.version} · sha256 "
+                                   f"{e.model.sha256[:12]}")
                 pitem.addChild(item)
                 if e.id == keep:
                     select = item
@@ -352,7 +370,7 @@ class HistoryPanel(QWidget):
         lines = [f"<b>{escape(history_patient_name(e.patient_name, e.patient_id, e.path))}</b>"
                  f" — {e.study_description or t('study')} {e.study_date}",
                  t("Analysed {when} with {model}").format(
-                     when=e.analysed_at.replace("T", " "),
+                     when=local_time(e.analysed_at),
                      model=f"{e.model.name} {e.model.version}"), short_path(e.path)]
         others = [p for p in e.paths if p != e.path]
         if others:  # byte-identical copies seen under other names

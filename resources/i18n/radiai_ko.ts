@@ -108,6 +108,14 @@
         <translation>판정</translation>
     </message>
     <message>
+        <source>Model</source>
+        <translation>모델</translation>
+    </message>
+    <message>
+        <source>Analysed {when}; study date {date}</source>
+        <translation>{when}에 분석; 검사일 {date}</translation>
+    </message>
+    <message>
         <source>Analysed {when} with {model}</source>
         <translation>{when}에 {model}(으)로 분석</translation>
     </message>

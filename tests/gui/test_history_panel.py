@@ -188,3 +188,41 @@ def test_verdicts_given_per_label_before_are_kept_and_shown(qtbot, make_window, 
     panel.tree.setCurrentItem(panel.analysis_items()[0])
     assert "Earlier verdicts per label: viral: agree (as read in 2025)" in panel.detail.text()
     assert list(panel.verdict_rows) == ["@call"]
+
+
+def test_each_row_says_when_to_the_minute_and_which_model_version(qtbot, make_window,
+                                                                   monkeypatch):
+    """Walkthrough: a row said only the day; two analyses of one film on one day by two model
+    versions looked the same. Each row now says the time on the reader's clock (Seoul here:
+    UTC + 9 h) and the model version; its tooltip names the model and its sha256."""
+    import time
+    from datetime import datetime, timedelta
+
+    from radiai_core.analysis.models import ModelInfo
+
+    monkeypatch.setenv("TZ", "Asia/Seoul")
+    time.tzset()
+    try:
+        fake = FakeAnalyzer()
+        with History() as h:
+            h.record(fake.analyze(KERMANY_NORMAL))
+            newer = fake.analyze(KERMANY_NORMAL)
+            newer.models = [ModelInfo("radiai-densenet121", "2026.12.01", "ab" * 32,
+                                      "classifier")]
+            h.record(newer)
+            stored = {e.model.version: e.analysed_at for e in h.analyses()}
+        w = make_window()
+        panel = w.history_panel
+        wait_listed(qtbot, panel, 2)
+        rows = {item.text(3): item for item in panel.analysis_items()}
+        assert set(rows) == {"0", "2026.12.01"}
+        for version, item in rows.items():
+            utc = datetime.fromisoformat(stored[version])
+            seoul = (utc.replace(tzinfo=None) + timedelta(hours=9)).strftime("%Y-%m-%d %H:%M")
+            assert item.text(1) == seoul
+        assert rows["2026.12.01"].toolTip(3) == (
+            "radiai-densenet121 2026.12.01 · sha256 abababababab")
+        assert panel.tree.headerItem().text(3) == "Model"
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
