@@ -33,6 +33,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from radiai_core.analysis.manifest import ModelInfo
 from radiai_core.analysis.pipeline import Analysis, default_analyzer
 from radiai_core.errors import HistoryError, RadiAIError
 from radiai_core.i18n import localized
@@ -42,6 +43,7 @@ from radiai_core.reading.image import XrayImage
 from radiai_core.reading.studies import ScanResult
 from radiai_core.results.history import History
 
+from .about import AboutDialog, loaded_model_infos
 from .browser import SkippedList, StudyBrowser
 from .exports import CsvSources, ExportContext, Exports
 from .findings import FindingsPanel, compact_calls
@@ -101,6 +103,8 @@ class MainWindow(QMainWindow):
         self.thumb_worker: ThumbnailWorker | None = None
         self.preload_worker: ModelLoader | None = None
         self.models_ready = False
+        self.model_infos: list[ModelInfo] = []  # the loaded models' identities (Help → About)
+        self.about_dialog: AboutDialog | None = None
         self.current_path: str | None = None
         self.scan_token = 0
         self.summaries: dict[str, dict] = {}  # path → Analysis.to_dict() (no pixel arrays)
@@ -304,6 +308,7 @@ class MainWindow(QMainWindow):
         self._action(a, "Cancel work", self.cancel_work)
         h = self._menu(self.menuBar(), "&Help")
         self._action(h, "Keyboard shortcuts", self.show_shortcuts)
+        self._action(h, "About RadiAI", self.show_about)
         lang = self._menu(h, "Language")
         chosen = chosen_language(self.settings)
         self.language_actions: list[QAction] = []
@@ -623,9 +628,13 @@ class MainWindow(QMainWindow):
         worker = ModelLoader(self.make_analyzer)
         self.models_ready = False
         self.preload_worker = worker
-        self.jobs.start(worker, status=self.status_text.setText,
+        self.jobs.start(worker, result=self._on_models_built, status=self.status_text.setText,
                         failed=lambda _p, message: self.status_text.setText(message),
                         finished=self._on_models_ready)
+
+    def _on_models_built(self, analyzer: Any) -> None:
+        """The loaded models' identities, for Help → About."""
+        self.model_infos = loaded_model_infos(analyzer)
 
     def _on_models_ready(self, _cancelled: bool) -> None:
         self.models_ready = True
@@ -891,6 +900,17 @@ class MainWindow(QMainWindow):
     def _reset_view(self) -> None:
         self.invert_action.setChecked(False)
         self.viewer.reset()
+
+    def show_about(self) -> AboutDialog:
+        """Help → About RadiAI: the version, the models loaded, the intended use (not modal:
+        the reader may keep it beside the image)."""
+        if self.about_dialog is not None:
+            self.about_dialog.close()
+        self.about_dialog = AboutDialog(self.model_infos, self)
+        self.about_dialog.setAttribute(Qt.WA_DeleteOnClose)
+        self.about_dialog.destroyed.connect(lambda: setattr(self, "about_dialog", None))
+        self.about_dialog.show()
+        return self.about_dialog
 
     def show_shortcuts(self) -> None:
         """Help → Keyboard shortcuts."""

@@ -220,6 +220,34 @@
         <translation>작업 취소</translation>
     </message>
     <message>
+        <source>About RadiAI</source>
+        <translation>RadiAI 정보</translation>
+    </message>
+    <message>
+        <source>Not loaded yet.</source>
+        <translation>아직 불러오지 않았습니다.</translation>
+    </message>
+    <message>
+        <source>Chest radiograph reading assistant</source>
+        <translation>흉부 방사선 사진 판독 보조</translation>
+    </message>
+    <message>
+        <source>Intended use</source>
+        <translation>사용 목적</translation>
+    </message>
+    <message>
+        <source>RadiAI helps a radiologist read frontal chest radiographs of children aged 1–5; other images are refused, with the reason. The reading radiologist decides.</source>
+        <translation>RadiAI는 판독의가 1–5세 소아의 흉부 정면 방사선 사진을 판독하도록 돕습니다. 그 밖의 영상은 이유와 함께 분석하지 않습니다. 최종 판단은 판독의가 합니다.</translation>
+    </message>
+    <message>
+        <source>Models loaded</source>
+        <translation>불러온 모델</translation>
+    </message>
+    <message>
+        <source>unknown (not installed)</source>
+        <translation>알 수 없음(설치되지 않음)</translation>
+    </message>
+    <message>
         <source>Keyboard shortcuts</source>
         <translation>단축키</translation>
     </message>
