@@ -92,6 +92,14 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
                 raise RadiAIError("finalize lung-mask needs --csv (the mask pairs table).")
             finalize_lung_mask(args.run / "model", args.csv, args.dest)
         model_dir = args.dest
+    elif args.what == "quantize":
+        from ..training.quantize import quantize_model
+
+        record = quantize_model(args.model, args.csv, args.images)
+        out.write(json.dumps(record["agreement"], indent=2) + "\n")
+        out.write(f"{args.model}: int8 runtime written; recalibrate the primary classifier "
+                  "(radiai train calibrate) and refit the gate (radiai train gate) on it.\n")
+        return 0
     else:
         from ..training.lung_mask import LungMaskConfig, train_lung_mask
 

@@ -15,21 +15,30 @@ from ..errors import ModelError
 log = logging.getLogger(__name__)
 
 
-def _convert(model, out: Path) -> None:
+def _convert(model, out: Path, representative: np.ndarray | None = None) -> None:
+    """Write ``model`` as a LiteRT file: float32 (outputs match TensorFlow to 1e-4), or, given
+    ``representative`` inputs (n, h, w, c), int8 weights and activations whose ranges are
+    measured on them (post-training quantization; float32 input and output)."""
     import tensorflow as tf
 
     # Through a SavedModel: the Keras 3 converter entry point needs a concrete signature.
     with tempfile.TemporaryDirectory() as tmp:
         model.export(tmp, format="tf_saved_model", verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
-        converter.optimizations = []  # float32: outputs must match TensorFlow to 1e-4
+        if representative is None:
+            converter.optimizations = []
+        else:
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            converter.representative_dataset = lambda: (
+                [x[None].astype(np.float32)] for x in representative)
         out.write_bytes(converter.convert())
 
 
-def export_classifier(model_dir: str | Path) -> Path:
+def export_classifier(model_dir: str | Path, representative: np.ndarray | None = None) -> Path:
     """Write ``classifier.tflite`` (outputs: probabilities, last feature map) and
     ``head.npz`` (the dense head's weights, for class activation maps) next to the .keras
-    file, and record them with their sha256 in the manifest."""
+    file, and record them with their sha256 in the manifest; int8 when ``representative``
+    inputs are given (see ``_convert``)."""
     import keras
 
     from .classifier import FEATURE_LAYER
@@ -41,7 +50,7 @@ def export_classifier(model_dir: str | Path) -> Path:
     features = model.get_layer(manifest.get("feature_layer", FEATURE_LAYER)).output
     both = keras.Model(model.inputs, [model.output, features])
     tflite = model_dir / "classifier.tflite"
-    _convert(both, tflite)
+    _convert(both, tflite, representative)
     w, b = model.get_layer("predictions").get_weights()
     np.savez(model_dir / "head.npz", weights=w.astype(np.float32), bias=b.astype(np.float32))
     manifest["runtime"] = {"litert": tflite.name, "litert_sha256": sha256_file(tflite),
@@ -52,9 +61,10 @@ def export_classifier(model_dir: str | Path) -> Path:
     return tflite
 
 
-def export_lung_mask(model_dir: str | Path) -> Path:
+def export_lung_mask(model_dir: str | Path, representative: np.ndarray | None = None) -> Path:
     """Export a trained lung-mask model folder's Keras weights to LiteRT and record the file
-    with its sha256 in the manifest (the tests compare the two to 1e-4)."""
+    with its sha256 in the manifest (float32: the tests compare the two to 1e-4; int8 when
+    ``representative`` inputs are given, see ``_convert``)."""
     import keras
 
     from .lung_mask import segmentation_models
@@ -65,7 +75,7 @@ def export_lung_mask(model_dir: str | Path) -> Path:
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     model = keras.models.load_model(model_dir / manifest["weights"], compile=False)
     tflite = model_dir / "lung_mask.tflite"
-    _convert(model, tflite)
+    _convert(model, tflite, representative)
     manifest["runtime"] = {"litert": tflite.name, "litert_sha256": sha256_file(tflite),
                            "outputs": ["lung_probability"]}
     manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")

@@ -115,11 +115,39 @@ def finalize_classifier(run_model_dir: Path, csv_path: Path, dest: Path,
     manifest = _recalibrated_export(
         model, train, x_va, lambda p: validation_metrics(p, y_va, manifest["labels"]), cfg,
         dest, manifest, positive_call)
+    return measure_classifier(dest, csv_path, manifest, cfg.lung_input, cfg.lung_model,
+                              n_boot)
+
+
+def measure_classifier(dest: Path, csv_path: Path, manifest: dict[str, Any], lung_input: str,
+                       lung_model: str | None, n_boot: int = 1000) -> dict[str, Any]:
+    """Measure a classifier folder's LiteRT runtime on its validation split (through the one
+    inference path), choose its threshold there by Youden's rule, draw its ROC, confusion and
+    calibration plots and write the figures and the threshold into its manifest.
+
+    Parameters
+    ----------
+    dest
+        The model folder (``classifier.keras``, ``classifier.tflite``, ``manifest.json``).
+    csv_path
+        The training table, to re-carve the validation split the manifest records.
+    manifest
+        The folder's manifest as it will be written (updated in place).
+    lung_input, lung_model
+        The training recipe's lung input and lung model (``plain``: none needed).
+    n_boot
+        Patient-bootstrap resamples for the confidence intervals.
+
+    Returns
+    -------
+    dict
+        The validation figures written under ``metrics.validation``.
+    """
     clf = Classifier(dest)
     val = holdout_samples(csv_path, manifest)
     seg = None
-    if cfg.lung_input != "plain":
-        seg = LungSegmenter(cfg.lung_model or models_dir() / "lung_mask")
+    if lung_input != "plain":
+        seg = LungSegmenter(lung_model or models_dir() / "lung_mask")
     pred = classifier_predictions(clf, val, seg)
     negative = clf.negative_label or "normal"
     threshold = youden_threshold(pred, negative)
