@@ -174,7 +174,7 @@ class HistoryPanel(QWidget):
 
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels([t("Patient / analysis"), t("Date"), t("Call"), t("Model")])
-        self.tree.setColumnWidth(0, 220)
+        self.tree.setColumnWidth(0, 150)  # names are cut in the middle; the tooltip has them
         self.tree.currentItemChanged.connect(self._on_current)
         self.tree.itemDoubleClicked.connect(self._on_double_click)
 
@@ -319,6 +319,11 @@ class HistoryPanel(QWidget):
             self._more_item.setData(0, ID_ROLE, page.offset + len(page.patients))
             self._more_item.setData(0, KIND_ROLE, "more")
             self.tree.addTopLevelItem(self._more_item)
+        # The time, the call and the model version whole, so that the version stays in view
+        # in a dock as narrow as the study list (a long call is cut, its tooltip has it).
+        for column, most in ((1, 200), (2, 130), (3, 120)):
+            self.tree.resizeColumnToContents(column)
+            self.tree.setColumnWidth(column, min(most, self.tree.columnWidth(column)))
         self.tree.blockSignals(False)
         if select is not None:
             self.tree.setCurrentItem(select)

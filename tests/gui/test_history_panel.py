@@ -223,6 +223,12 @@ def test_each_row_says_when_to_the_minute_and_which_model_version(qtbot, make_wi
         assert rows["2026.12.01"].toolTip(3) == (
             "radiai-densenet121 2026.12.01 · sha256 abababababab")
         assert panel.tree.headerItem().text(3) == "Model"
+        # The time and the version are whole, never cut to "2026-12-03 1…".
+        header = panel.tree.header()
+        metrics = panel.tree.fontMetrics()
+        for column in (1, 3):
+            assert header.sectionSize(column) > metrics.horizontalAdvance(
+                rows["2026.12.01"].text(column))
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
