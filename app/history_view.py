@@ -174,7 +174,7 @@ class HistoryPanel(QWidget):
 
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels([t("Patient / analysis"), t("Date"), t("Call"), t("Model")])
-        self.tree.setColumnWidth(0, 150)  # names are cut in the middle; the tooltip has them
+        self.tree.setColumnWidth(0, 120)  # names are cut in the middle; the tooltip has them
         self.tree.currentItemChanged.connect(self._on_current)
         self.tree.itemDoubleClicked.connect(self._on_double_click)
 
@@ -292,7 +292,8 @@ class HistoryPanel(QWidget):
             pitem = QTreeWidgetItem([title, local_time(p.last_analysed)[:10], count])
             pitem.setData(0, ID_ROLE, p.key)
             pitem.setData(0, KIND_ROLE, "patient")
-            pitem.setToolTip(0, t("Patient ID: {id}").format(
+            # the whole name too: the column is narrow, the time and the version need room
+            pitem.setToolTip(0, title + "\n" + t("Patient ID: {id}").format(
                 id=p.patient_id if has_patient_id(p.patient_id) else "—"))
             self.tree.addTopLevelItem(pitem)
             for e in listed:
@@ -321,7 +322,7 @@ class HistoryPanel(QWidget):
             self.tree.addTopLevelItem(self._more_item)
         # The time, the call and the model version whole, so that the version stays in view
         # in a dock as narrow as the study list (a long call is cut, its tooltip has it).
-        for column, most in ((1, 200), (2, 130), (3, 120)):
+        for column, most in ((1, 200), (2, 120), (3, 120)):
             self.tree.resizeColumnToContents(column)
             self.tree.setColumnWidth(column, min(most, self.tree.columnWidth(column)))
         self.tree.blockSignals(False)

@@ -32,7 +32,7 @@ def test_history_says_the_file_holds_no_patient_data(qtbot, make_window, setting
                     timeout=10000)
     assert panel.patient_titles() == ["No patient data in the file (chest.jpeg)"]
     patient = panel.tree.topLevelItem(0)
-    assert patient.toolTip(0) == "Patient ID: —"
+    assert patient.toolTip(0) == "No patient data in the file (chest.jpeg)\nPatient ID: —"
     panel.tree.setCurrentItem(panel.analysis_items()[0])
     detail = panel.detail.text()
     assert detail.startswith("<b>No patient data in the file (chest.jpeg)</b>")
