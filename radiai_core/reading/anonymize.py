@@ -133,7 +133,7 @@ class Pseudonymizer:
         if not self.enabled:
             patient = person_name(meta.patient_name)
             if not patient and not meta.patient_id:  # never a blank that reads as anyone's
-                patient = f"no patient data — {Path(meta.path).name}"
+                patient = no_patient_data(meta.path)
             return Details(
                 patient=patient, patient_id=meta.patient_id or "",
                 birth_date=iso_date(meta.patient_birth_date), sex=meta.patient_sex or "",

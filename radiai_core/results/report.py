@@ -19,7 +19,7 @@ from ..analysis.manifest import ModelInfo
 from ..analysis.pipeline import NOTICE, Analysis
 from ..analysis.zones import describe
 from ..errors import ExportError
-from ..reading.anonymize import Pseudonymizer
+from ..reading.anonymize import Pseudonymizer, no_patient_data
 from ..reading.display import Window
 from ..resources import models_dir, project_root
 from .history import call_ref
@@ -299,6 +299,8 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
     # repeats the code.
     patient, patient_id = ((t("{code} (pseudonym)").format(code=d.patient_id), "")
                            if pseudonyms.enabled else (d.patient, d.patient_id))
+    if not pseudonyms.enabled and patient == no_patient_data(a.image.meta.path):
+        patient = i18n.localized(patient, lang)  # the core's sentence, never a person's name
     rows = [("Patient", patient), ("Patient ID", patient_id), ("Birth date", d.birth_date),
             ("Sex", d.sex), ("Institution", d.institution), ("Study date", d.study_date),
             ("Age", i18n.localized(a.age.describe(), lang) if a.age is not None else ""),

@@ -152,7 +152,10 @@ def test_an_anonymised_csv_names_no_source_path_for_a_duplicate(tmp_path, phi_di
 def test_a_pdf_without_patient_data_says_so_in_its_patient_field(analyzer, tmp_path):
     a = analyzer.analyze(KERMANY_NORMAL)
     text = pypdf.PdfReader(write_pdf([a], tmp_path / "p.pdf")).pages[0].extract_text()
-    assert f"Patient\nno patient data — {KERMANY_NORMAL.name}" in text
+    assert f"Patient\nNo patient data in the file ({KERMANY_NORMAL.name})" in text
+    korean = write_pdf([a], tmp_path / "p-ko.pdf", lang="ko")
+    assert f"환자\n파일에 환자 정보 없음 ({KERMANY_NORMAL.name})" in (
+        pypdf.PdfReader(korean).pages[0].extract_text())
     anonymised = write_pdf([a], tmp_path / "anon.pdf", Pseudonymizer(enabled=True))
     text = pypdf.PdfReader(anonymised).pages[0].extract_text()
     code = Pseudonymizer(enabled=True).patient_code(a.image.meta)
