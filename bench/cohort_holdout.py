@@ -7,6 +7,12 @@ the left-out cohort's normals are a cohort the model has never seen.
         --candidate NAME [--framing] [--photometric] [--label-smoothing 0.1] [--mixup 0.2] \\
         [--size 96] [--epochs 2] [--cohorts NORMAL2- IM-] [--reference]
     python bench/cohort_holdout.py select --out DIR
+    python bench/cohort_holdout.py quantized --csv ../shared/data/kermany/index.csv --out DIR \
+        --candidate NAME [--precision dynamic-int8|int8]
+
+``quantized`` scores a candidate's two runs again with their weights quantized (the
+conversion of ``radiai train quantize``) and writes ``figures_<precision>.json`` beside
+``figures.json``: what the quantized runtime costs on the unseen cohort.
 
 The two cohorts are the Kermany normal series: ``NORMAL2-IM-…`` and ``IM-…`` file names. Per
 candidate and direction it writes ``DIR/NAME/without_<cohort>/figures.json`` and
@@ -136,6 +142,57 @@ def run(args: argparse.Namespace) -> None:
         print(args.candidate, name, (folder / "figures.json").read_text(), flush=True)
 
 
+def quantized(args: argparse.Namespace) -> None:
+    """The candidate's runs again with their weights quantized as ``radiai train quantize``
+    does (int8: activation ranges from 256 of the run's own training images): the held-out
+    cohort's figures beside the float32 ones, written to ``figures_<precision>.json``."""
+    import tempfile
+
+    import keras
+
+    from radiai_core.analysis.models import LiteModel
+    from radiai_core.training.classifier import (
+        ClassifierConfig,
+        predict_probabilities,
+        preprocess_samples,
+    )
+    from radiai_core.training.common import recalibrate_batchnorm, standardise
+    from radiai_core.training.export import convert_to_litert
+    from radiai_core.training.quantize import N_REPRESENTATIVE, SEED
+
+    samples = read_table(args.csv)
+    train, val = patient_split(samples, 0.1, 20261123)
+    for c in COHORTS:
+        folder = args.out / args.candidate / f"without_{c.rstrip('-')}"
+        run_dir = folder / "run"
+        manifest = json.loads((run_dir / "model" / "manifest.json").read_text(encoding="utf-8"))
+        cfg = ClassifierConfig(**manifest["training"]["config"])
+        rows = [s for s in train if cohort_of(s) != c]
+        model = keras.models.load_model(run_dir / "model" / "classifier.keras", compile=False)
+        x_train = preprocess_samples(rows, cfg)
+        recalibrate_batchnorm(model, x_train)
+        x_val = preprocess_samples(val, cfg)
+        normal = manifest["labels"].index("normal")
+        float_score = 1.0 - predict_probabilities(model, x_val)[:, normal]
+        pick = np.random.default_rng(SEED).permutation(len(x_train))[:N_REPRESENTATIVE]
+        # The model's inputs are standardised per image (as in predict_probabilities).
+        rep = (standardise(x_train[np.sort(pick)]).numpy() if args.precision == "int8"
+               else None)
+        z_val = standardise(x_val).numpy()
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "quantized.tflite"
+            convert_to_litert(model, path, args.precision, rep)
+            lite = LiteModel(path)
+            q_score = np.array([1.0 - lite(z_val[i:i + 1])[0][0, normal]
+                                   for i in range(len(z_val))])
+        result = {"precision": args.precision, "float32": figures(float_score, val, c),
+                  "quantized": figures(q_score, val, c),
+                  "score_abs_change_median": float(np.median(np.abs(q_score - float_score))),
+                  "score_abs_change_max": float(np.abs(q_score - float_score).max())}
+        (folder / f"figures_{args.precision}.json").write_text(json.dumps(result, indent=2))
+        print(args.candidate, folder.name, json.dumps(result, indent=2), flush=True)
+
+
 def select(args: argparse.Namespace) -> None:
     table = {}
     for cand in sorted(p for p in args.out.iterdir() if (p / "recipe.json").is_file()):
@@ -185,8 +242,13 @@ def main() -> None:
     r.add_argument("--reference", action="store_true")
     s = sub.add_parser("select")
     s.add_argument("--out", type=Path, required=True)
+    q = sub.add_parser("quantized", help="a candidate's runs again, quantized (runs kept in --out)")
+    q.add_argument("--csv", type=Path, required=True)
+    q.add_argument("--out", type=Path, required=True)
+    q.add_argument("--candidate", required=True)
+    q.add_argument("--precision", choices=["int8", "dynamic-int8"], default="dynamic-int8")
     args = p.parse_args()
-    run(args) if args.mode == "run" else select(args)
+    {"run": run, "select": select, "quantized": quantized}[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -197,13 +197,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "the labels have it)")
     f.set_defaults(func=cmd_train)
     q = tsub.add_parser("quantize", help="replace a finalized classifier's or lung mask's "
-                        "float32 LiteRT file by an int8 one (activation ranges from its "
-                        "training images) and record what changed on its validation split")
+                        "float32 LiteRT file by an int8 one and record what changed on its "
+                        "validation split")
     q.add_argument("--model", required=True, type=Path, help="the finalized model folder")
     q.add_argument("--csv", required=True, type=Path,
                    help="the table it was trained from (labelled table or mask pairs)")
+    q.add_argument("--precision", choices=["int8", "dynamic-int8"], default="int8",
+                   help="int8: weights and activations (ranges from training images); "
+                        "dynamic-int8: weights only, activations quantized at each inference")
     q.add_argument("--images", type=int, default=256,
-                   help="training images that set the activation ranges (default 256)")
+                   help="training images that set the activation ranges (int8; default 256)")
     q.set_defaults(func=cmd_train)
     h = tsub.add_parser("threshold", help="choose the primary classifier's threshold by the "
                         "card's rule on its validation split and write it, with where it came "

@@ -95,10 +95,11 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     elif args.what == "quantize":
         from ..training.quantize import quantize_model
 
-        record = quantize_model(args.model, args.csv, args.images)
+        record = quantize_model(args.model, args.csv, args.precision, args.images)
         out.write(json.dumps(record["agreement"], indent=2) + "\n")
-        out.write(f"{args.model}: int8 runtime written; recalibrate the primary classifier "
-                  "(radiai train calibrate) and refit the gate (radiai train gate) on it.\n")
+        out.write(f"{args.model}: {args.precision} runtime written; recalibrate the primary "
+                  "classifier (radiai train calibrate) and refit the gate (radiai train gate) "
+                  "on it.\n")
         return 0
     else:
         from ..training.lung_mask import LungMaskConfig, train_lung_mask

@@ -15,30 +15,39 @@ from ..errors import ModelError
 log = logging.getLogger(__name__)
 
 
-def _convert(model, out: Path, representative: np.ndarray | None = None) -> None:
-    """Write ``model`` as a LiteRT file: float32 (outputs match TensorFlow to 1e-4), or, given
-    ``representative`` inputs (n, h, w, c), int8 weights and activations whose ranges are
-    measured on them (post-training quantization; float32 input and output)."""
+#: LiteRT precisions: float32 (matches TensorFlow to 1e-4); dynamic-int8 (int8 weights per
+#: channel, activations quantized on the fly at each inference); int8 (int8 weights and
+#: activations, their ranges measured on representative inputs). Input and output stay float32.
+PRECISIONS = ("float32", "dynamic-int8", "int8")
+
+
+def convert_to_litert(model, out: Path, precision: str = "float32",
+                      representative: np.ndarray | None = None) -> None:
+    """Write ``model`` as a LiteRT file in one of ``PRECISIONS``; ``int8`` needs
+    ``representative`` inputs (n, h, w, c) to measure the activation ranges on."""
     import tensorflow as tf
 
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision {precision!r} is not one of {PRECISIONS}")
+    if (precision == "int8") != (representative is not None):
+        raise ValueError("representative inputs are needed for int8, and only for int8")
     # Through a SavedModel: the Keras 3 converter entry point needs a concrete signature.
     with tempfile.TemporaryDirectory() as tmp:
         model.export(tmp, format="tf_saved_model", verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
-        if representative is None:
-            converter.optimizations = []
-        else:
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.optimizations = [] if precision == "float32" else [tf.lite.Optimize.DEFAULT]
+        if representative is not None:
             converter.representative_dataset = lambda: (
                 [x[None].astype(np.float32)] for x in representative)
         out.write_bytes(converter.convert())
 
 
-def export_classifier(model_dir: str | Path, representative: np.ndarray | None = None) -> Path:
+def export_classifier(model_dir: str | Path, precision: str = "float32",
+                      representative: np.ndarray | None = None) -> Path:
     """Write ``classifier.tflite`` (outputs: probabilities, last feature map) and
     ``head.npz`` (the dense head's weights, for class activation maps) next to the .keras
-    file, and record them with their sha256 in the manifest; int8 when ``representative``
-    inputs are given (see ``_convert``)."""
+    file, and record them with their sha256 in the manifest (``precision``: see
+    ``convert_to_litert``)."""
     import keras
 
     from .classifier import FEATURE_LAYER
@@ -50,7 +59,7 @@ def export_classifier(model_dir: str | Path, representative: np.ndarray | None =
     features = model.get_layer(manifest.get("feature_layer", FEATURE_LAYER)).output
     both = keras.Model(model.inputs, [model.output, features])
     tflite = model_dir / "classifier.tflite"
-    _convert(both, tflite, representative)
+    convert_to_litert(both, tflite, precision, representative)
     w, b = model.get_layer("predictions").get_weights()
     np.savez(model_dir / "head.npz", weights=w.astype(np.float32), bias=b.astype(np.float32))
     manifest["runtime"] = {"litert": tflite.name, "litert_sha256": sha256_file(tflite),
@@ -61,10 +70,11 @@ def export_classifier(model_dir: str | Path, representative: np.ndarray | None =
     return tflite
 
 
-def export_lung_mask(model_dir: str | Path, representative: np.ndarray | None = None) -> Path:
+def export_lung_mask(model_dir: str | Path, precision: str = "float32",
+                     representative: np.ndarray | None = None) -> Path:
     """Export a trained lung-mask model folder's Keras weights to LiteRT and record the file
-    with its sha256 in the manifest (float32: the tests compare the two to 1e-4; int8 when
-    ``representative`` inputs are given, see ``_convert``)."""
+    with its sha256 in the manifest (float32: the tests compare the two to 1e-4; other
+    precisions: see ``convert_to_litert``)."""
     import keras
 
     from .lung_mask import segmentation_models
@@ -75,7 +85,7 @@ def export_lung_mask(model_dir: str | Path, representative: np.ndarray | None = 
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     model = keras.models.load_model(model_dir / manifest["weights"], compile=False)
     tflite = model_dir / "lung_mask.tflite"
-    _convert(model, tflite, representative)
+    convert_to_litert(model, tflite, precision, representative)
     manifest["runtime"] = {"litert": tflite.name, "litert_sha256": sha256_file(tflite),
                            "outputs": ["lung_probability"]}
     manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")

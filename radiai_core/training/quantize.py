@@ -1,9 +1,10 @@
-"""Int8 post-training quantization of a finalized model folder, re-measured through its runtime."""
+"""Post-training int8 quantization of a finalized model folder, re-measured through its runtime."""
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from ..analysis.preprocess import Preprocessing, Resize
 from ..errors import RadiAIError
 from ..reading.io import load_image
 from .datasets import patient_split, read_table
-from .export import export_classifier, export_lung_mask
+from .export import PRECISIONS, export_classifier, export_lung_mask
 
 log = logging.getLogger(__name__)
 
@@ -31,34 +32,38 @@ def _draw(items: list[Any], n: int) -> list[Any]:
 
 
 def _float_reference(model_dir: Path, runtime_name: str) -> Path:
-    """The float32 LiteRT file kept aside while its int8 successor is measured against it."""
+    """The float32 LiteRT file kept aside while its quantized successor is measured against
+    it."""
     return model_dir / f".{runtime_name}.float32"
 
 
-def quantize_model(model_dir: str | Path, csv_path: str | Path,
+def quantize_model(model_dir: str | Path, csv_path: str | Path, precision: str = "int8",
                    n_images: int = N_REPRESENTATIVE) -> dict[str, Any]:
-    """Replace a finalized classifier's or lung mask's float32 LiteRT file by an int8 one
+    """Replace a finalized classifier's or lung mask's float32 LiteRT file by a quantized one
     and measure what that changed, through the runtime, on the model's own validation split.
 
-    Weights and activations become int8 (post-training, per-channel weights); the activation
-    ranges are measured on ``n_images`` images of the model's **training** split, drawn with a
-    fixed seed. The Keras file (the model's weights and ``sha256``) is not touched; the
-    manifest gets the new ``runtime`` entry with ``precision`` and a ``quantization`` record:
-    the agreement with the float32 runtime (a classifier: abnormality scores and decisions at
-    its threshold; a lung mask: Dice against the float32 masks) and, for a lung mask, its
-    validation Dice against the reference masks through the int8 runtime. A classifier's
-    validation figures and threshold are re-measured as ``finalize`` does (calibrate it
-    again afterwards, and refit the gate: both read the runtime's outputs).
+    ``int8``: weights (per channel) and activations in int8, the activation ranges measured
+    on ``n_images`` images of the model's **training** split drawn with a fixed seed.
+    ``dynamic-int8``: int8 weights, activations quantized on the fly at each inference (no
+    ranges to measure; closer to float32). The Keras file (the model's weights and
+    ``sha256``) is not touched; the manifest gets the new ``runtime`` entry with
+    ``precision`` and a ``quantization`` record: the agreement with the float32 runtime (a
+    classifier: abnormality scores and decisions; a lung mask: Dice against the float32 masks
+    and against the reference masks of its validation pairs). A classifier's validation
+    figures and threshold are re-measured as ``finalize`` does and its calibration removed:
+    calibrate it again afterwards, and refit the gate (both read the runtime's outputs).
 
     Parameters
     ----------
     model_dir
-        A finalized ``classifier`` or ``lung_mask`` folder.
+        A finalized ``classifier`` or ``lung_mask`` folder with a float32 runtime.
     csv_path
         The table it was trained from (the classifier's labelled table, or the lung-mask
         pairs table), to re-carve its training and validation split.
+    precision
+        ``int8`` or ``dynamic-int8``.
     n_images
-        Training images that set the activation ranges.
+        Training images that set the activation ranges (``int8``).
 
     Returns
     -------
@@ -68,71 +73,87 @@ def quantize_model(model_dir: str | Path, csv_path: str | Path,
     Raises
     ------
     RadiAIError
-        A folder of another kind, or a runtime that is already int8.
+        A folder of another kind, or a runtime that is already quantized.
     """
+    if precision not in PRECISIONS[1:]:
+        raise ValueError(f"precision {precision!r} is not one of {PRECISIONS[1:]}")
     model_dir, csv_path = Path(model_dir), Path(csv_path)
     manifest_path = model_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     kind = manifest.get("kind")
     if kind not in ("classifier", "lung_mask"):
-        raise RadiAIError(f"is a {kind!r} model; int8 quantization is for a classifier or "
-                          "a lung mask.", model_dir)
-    if manifest.get("runtime", {}).get("precision") == "int8":
-        raise RadiAIError("already runs in int8; quantize from its float32 export "
+        raise RadiAIError(f"is a {kind!r} model; quantization is for a classifier or a "
+                          "lung mask.", model_dir)
+    current = manifest.get("runtime", {}).get("precision", "float32")
+    if current != "float32":
+        raise RadiAIError(f"already runs in {current}; quantize from its float32 export "
                           "(`radiai train finalize`).", model_dir)
     runtime_name = manifest["runtime"]["litert"]
     kept = _float_reference(model_dir, runtime_name)
     (model_dir / runtime_name).replace(kept)
     try:
         if kind == "classifier":
-            record = _quantize_classifier(model_dir, csv_path, manifest, kept, n_images)
+            record = _quantize_classifier(model_dir, csv_path, manifest, kept, precision,
+                                          n_images)
         else:
-            record = _quantize_lung_mask(model_dir, csv_path, manifest, kept, n_images)
+            record = _quantize_lung_mask(model_dir, csv_path, manifest, kept, precision,
+                                         n_images)
     except BaseException:
         kept.replace(model_dir / runtime_name)
         raise
     kept.unlink()
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    manifest["runtime"]["precision"] = "int8"
+    manifest["runtime"]["precision"] = precision
     manifest["runtime"]["quantization"] = record
     manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     log.info("%s quantized: %s", model_dir, json.dumps(record.get("agreement")))
     return record
 
 
-def _record(n: int, source: str) -> dict[str, Any]:
+def _record(precision: str, n: int, source: str) -> dict[str, Any]:
+    """How the runtime was made: the conversion and, for int8, the images that set the
+    activation ranges."""
+    if precision == "dynamic-int8":
+        return {"method": "post-training dynamic-range quantization (TFLiteConverter, "
+                          "Optimize.DEFAULT, no representative dataset): int8 weights per "
+                          "channel, activations quantized to int8 on the fly at each "
+                          "inference; float32 input and output"}
     return {"method": "post-training int8 (TFLiteConverter, Optimize.DEFAULT with a "
                       "representative dataset): int8 weights (per channel) and activations, "
                       "float32 input and output",
             "representative_images": n, "representative_from": source, "seed": SEED}
 
 
+def _representative(precision: str, inputs: Callable[[], np.ndarray]) -> np.ndarray | None:
+    """The representative inputs an int8 conversion needs (None for dynamic-int8)."""
+    return inputs() if precision == "int8" else None
+
+
 def _quantize_classifier(model_dir: Path, csv_path: Path, manifest: dict[str, Any],
-                         float_file: Path, n_images: int) -> dict[str, Any]:
-    """Int8 export of a classifier, its agreement with ``float_file`` and its re-measured
-    validation figures."""
+                         float_file: Path, precision: str, n_images: int) -> dict[str, Any]:
+    """Quantized export of a classifier, its agreement with ``float_file`` and its
+    re-measured validation figures."""
     from ..analysis.models import LiteModel
     from .finalize import holdout_samples, measure_classifier
 
     cfg = manifest["training"]["config"]
     if cfg.get("multi_label") or cfg.get("lung_input", "plain") != "plain":
-        raise RadiAIError("int8 quantization is implemented for one-label-per-image "
-                          "classifiers on the plain input.", model_dir)
+        raise RadiAIError("quantization is implemented for one-label-per-image classifiers "
+                          "on the plain input.", model_dir)
     prep = Preprocessing.from_manifest(manifest)
     train, _ = patient_split(read_table(csv_path), cfg["val_fraction"], cfg["seed"])
     chosen = _draw(train, n_images)
-    rep = np.stack([prep.back(prep.front(load_image(s.path).pixels))[..., None]
-                    for s in chosen])
-    export_classifier(model_dir, rep)
+    export_classifier(model_dir, precision, _representative(precision, lambda: np.stack(
+        [prep.back(prep.front(load_image(s.path).pixels))[..., None] for s in chosen])))
     after = Classifier(model_dir)
     val = holdout_samples(csv_path, manifest)
     ref_model = LiteModel(float_file)
-    p_float, p_int8 = [], []
+    p_float, p_quant = [], []
     for s in val:
         front = after.front(load_image(s.path).pixels)
         x = after.back(front)[None, :, :, None]
         p_float.append(next(o for o in ref_model(x) if o.ndim == 2)[0].astype(np.float64))
-        p_int8.append(after.predict(front)[0])
+        p_quant.append(after.predict(front)[0])
     def score(probs: np.ndarray) -> float:
         value = after.abnormal_score(probs)
         if value is None:
@@ -141,16 +162,16 @@ def _quantize_classifier(model_dir: Path, csv_path: Path, manifest: dict[str, An
         return value
 
     a = np.array([score(p) for p in p_float])
-    b = np.array([score(p) for p in p_int8])
+    b = np.array([score(p) for p in p_quant])
     # Decisions as the app makes them (calibration and band as they stand, before refitting).
     d_float = [after.decide(score(after.calibrate(p))) for p in p_float]
-    d_int8 = [after.decide(score(after.calibrate(p))) for p in p_int8]
-    record = _record(len(chosen), "training split (patients never in validation)")
+    d_quant = [after.decide(score(after.calibrate(p))) for p in p_quant]
+    record = _record(precision, len(chosen), "training split (patients never in validation)")
     record["agreement"] = {
         "validation_images": len(val),
         "abnormality_score_abs_difference_median": float(np.median(np.abs(a - b))),
         "abnormality_score_abs_difference_max": float(np.abs(a - b).max()),
-        "decisions_changed": int(sum(x != y for x, y in zip(d_float, d_int8, strict=True))),
+        "decisions_changed": int(sum(x != y for x, y in zip(d_float, d_quant, strict=True))),
         "decisions_compared_with": "the float32 runtime's calibration and band",
         "float32_runtime_sha256": sha256_file(float_file)}
     # As after finalize: threshold by Youden on the runtime, no calibration until
@@ -164,9 +185,9 @@ def _quantize_classifier(model_dir: Path, csv_path: Path, manifest: dict[str, An
 
 
 def _quantize_lung_mask(model_dir: Path, csv_path: Path, manifest: dict[str, Any],
-                        float_file: Path, n_images: int) -> dict[str, Any]:
-    """Int8 export of a lung mask, its Dice against ``float_file``'s masks and against the
-    reference masks of its validation pairs."""
+                        float_file: Path, precision: str, n_images: int) -> dict[str, Any]:
+    """Quantized export of a lung mask, its Dice against ``float_file``'s masks and against
+    the reference masks of its validation pairs."""
     from ..analysis.models import LiteModel
     from .lung_mask import read_pairs, split_pairs
 
@@ -174,9 +195,8 @@ def _quantize_lung_mask(model_dir: Path, csv_path: Path, manifest: dict[str, Any
     prep = Preprocessing.from_manifest(manifest)
     train, val = split_pairs(read_pairs(csv_path), cfg["val_fraction"], cfg["seed"])
     chosen = _draw(train, n_images)
-    rep = np.stack([prep.back(prep.front(load_image(p.image).pixels))[..., None]
-                    for p in chosen])
-    export_lung_mask(model_dir, rep)
+    export_lung_mask(model_dir, precision, _representative(precision, lambda: np.stack(
+        [prep.back(prep.front(load_image(p.image).pixels))[..., None] for p in chosen])))
     after = LungSegmenter(model_dir)
     ref_model = LiteModel(float_file)
     size, thr = after.input_size, after.threshold
@@ -190,11 +210,11 @@ def _quantize_lung_mask(model_dir: Path, csv_path: Path, manifest: dict[str, Any
         vs_truth.append(_dice(m8, truth))
         vs_truth_float.append(_dice(m32, truth))
     d8, d32, df = np.array(vs_truth), np.array(vs_truth_float), np.array(vs_float)
-    record = _record(len(chosen), "training pairs (patients never in validation)")
+    record = _record(precision, len(chosen), "training pairs (patients never in validation)")
     record["agreement"] = {
         "validation_pairs": len(val),
         "dice_vs_float32_median": float(np.median(df)), "dice_vs_float32_min": float(df.min()),
-        "val_dice_mean_int8": float(d8.mean()), "val_dice_min_int8": float(d8.min()),
+        "val_dice_mean_quantized": float(d8.mean()), "val_dice_min_quantized": float(d8.min()),
         "val_dice_mean_float32": float(d32.mean()), "val_dice_min_float32": float(d32.min()),
         "float32_runtime_sha256": sha256_file(float_file)}
     return record

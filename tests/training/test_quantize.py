@@ -41,27 +41,32 @@ def _masks(seg: LungSegmenter) -> list[np.ndarray]:
             for p in (KERMANY_NORMAL, KERMANY_BACTERIAL)]
 
 
-def test_quantize_writes_an_int8_runtime_that_keeps_the_masks(float_lung_mask: Path,
-                                                              tmp_path, capsys) -> None:
+@pytest.mark.parametrize("precision", ["int8", "dynamic-int8"])
+def test_quantize_writes_a_quantized_runtime_that_keeps_the_masks(float_lung_mask: Path,
+                                                                  precision: str, tmp_path,
+                                                                  capsys) -> None:
     folder = tmp_path / "lung_mask"
     shutil.copytree(float_lung_mask, folder)
     float_masks = _masks(LungSegmenter(folder))
     float_size = (folder / "lung_mask.tflite").stat().st_size
     out_text = tmp_path / "out.txt"
     with open(out_text, "w", encoding="utf-8") as out:
-        assert main(["train", "quantize", "--model", str(folder), "--csv", str(PAIRS)],
-                    out=out) == 0
+        assert main(["train", "quantize", "--model", str(folder), "--csv", str(PAIRS),
+                     "--precision", precision], out=out) == 0
     assert "recalibrate the primary classifier" in out_text.read_text(encoding="utf-8")
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     rt = manifest["runtime"]
-    assert rt["precision"] == "int8"
+    assert rt["precision"] == precision
     q = rt["quantization"]
-    # The tiny table's training pairs (patients never in its validation pairs) set the ranges.
-    assert 0 < q["representative_images"] < 8
+    if precision == "int8":
+        # The tiny table's training pairs (never its validation patients) set the ranges.
+        assert 0 < q["representative_images"] < 8
+    else:
+        assert "representative_images" not in q and "on the fly" in q["method"]
     agreement = q["agreement"]
     assert agreement["validation_pairs"] >= 1
     assert agreement["dice_vs_float32_min"] > 0.97
-    assert abs(agreement["val_dice_mean_int8"] - agreement["val_dice_mean_float32"]) < 0.02
+    assert abs(agreement["val_dice_mean_quantized"] - agreement["val_dice_mean_float32"]) < 0.02
     # The weights are untouched; the runtime file is new, a quarter of the size, and recorded.
     assert manifest["sha256"] == json.loads(
         (float_lung_mask / "manifest.json").read_text(encoding="utf-8"))["sha256"]
@@ -74,13 +79,13 @@ def test_quantize_writes_an_int8_runtime_that_keeps_the_masks(float_lung_mask: P
     capsys.readouterr()
     assert main(["train", "quantize", "--model", str(folder), "--csv", str(PAIRS)]) == 1
     err = capsys.readouterr().err
-    assert "already runs in int8" in err and str(folder) in err
+    assert f"already runs in {precision}" in err and str(folder) in err
 
 
 def test_quantize_names_a_folder_it_cannot_quantize(tmp_path) -> None:
     gate = tmp_path / "gate"
     shutil.copytree(models_dir() / "gate", gate)
-    with pytest.raises(RadiAIError, match="int8 quantization is for a classifier or a lung"
+    with pytest.raises(RadiAIError, match="quantization is for a classifier or a lung"
                        ) as caught:
         quantize_model(gate, PAIRS)
     assert caught.value.path == str(gate)
