@@ -43,12 +43,14 @@ def test_head_cam_equals_gradient_grad_cam(clf: Classifier) -> None:
         ref = tf.nn.relu(tf.reduce_sum(feats[0] * alpha, axis=-1)).numpy()
         ref = ref / ref.max() if ref.max() > 0 else ref
         np.testing.assert_allclose(clf.cam(feats[0].numpy(), c), ref, atol=1e-4)
-    # The head holds the same weights as the runtime model.
+    # The head holds the same weights as the runtime model (an int8 runtime's dense layer has
+    # its weights quantized: the same within its quantization).
     probs, lite_feats = clf.predict(clf.front(load_image(KERMANY_BACTERIAL).pixels))
     logits = lite_feats.mean(axis=(0, 1)) @ clf.head_weights + np.load(
         clf.folder / "head.npz")["bias"]
     soft = np.exp(logits - logits.max())
-    np.testing.assert_allclose(soft / soft.sum(), probs, atol=1e-4)
+    float32 = clf.manifest["runtime"].get("precision", "float32") == "float32"
+    np.testing.assert_allclose(soft / soft.sum(), probs, atol=1e-4 if float32 else 0.01)
 
 
 def test_cam_on_constant_image_is_finite(clf: Classifier) -> None:
