@@ -8,6 +8,7 @@ import io
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -266,6 +267,62 @@ def write_pdf(analyses: Sequence[Analysis], path: str | Path,
     return path
 
 
+@dataclass(frozen=True)
+class ModelLine:
+    """One piece of text in the page's models table: where it starts, its size, and how far
+    below the previous piece's baseline it sits (0: on the same line, a sha256 beside its
+    name), all in points."""
+    text: str
+    x: float
+    size: float
+    drop: float
+
+
+def model_rows(models: Sequence[ModelInfo], font: str, left: float, right: float,
+               width: Callable[[str, str, float], float]) -> list[ModelLine]:
+    """Lay out the models table so that no name runs into its sha256, whatever its length.
+
+    Each row is "kind: name version" in 8.5 pt, then "sha256 …" whole. The sha256 column starts
+    70 mm from the margin, or 3 mm past the widest name when a name is longer; the hash
+    shrinks (to 5.5 pt at the least) to fit what is left of the line, and where even that
+    does not fit it goes on its own line under its name, indented, in the size that fits.
+
+    Parameters
+    ----------
+    models
+        The models of an analysis, in the order they are printed.
+    font
+        The font's registered name.
+    left, right
+        The text's margins, in points.
+    width
+        The width of a text in a font and size, in points (``canvas.stringWidth``).
+
+    Returns
+    -------
+    list[ModelLine]
+        What to draw, top to bottom.
+    """
+    mm = 72 / 25.4
+    names = [f"{m.kind}: {m.name} {m.version}" for m in models]
+    # A name wider than the line itself is cut to the line (never past the margin).
+    column = left + max([70 * mm] + [width(n, font, 8.5) + 3 * mm for n in names])
+    out: list[ModelLine] = []
+    for m, name in zip(models, names, strict=True):
+        size = 8.5 if width(name, font, 8.5) <= right - left else (
+            8.5 * (right - left) / width(name, font, 8.5))
+        out.append(ModelLine(name, left, size, 4.4 * mm))
+        sha = f"sha256 {m.sha256}"  # whole, in a size that fits
+        beside = min(7.0, 7.0 * (right - column) / width(sha, font, 7)) if column < right else 0
+        if beside >= 5.5:
+            out.append(ModelLine(sha, column, beside, 0.0))
+        else:
+            indent = left + 6 * mm
+            out.append(ModelLine(sha, indent, min(7.0, 7.0 * (right - indent)
+                                                  / width(sha, font, 7)), 3.4 * mm))
+    return out
+
+
 def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
           when: _dt.datetime, font: str, bold: str, page: int, pages: int,
           lang: str = "en", verdicts: Mapping[str, tuple[str | None, str]] | None = None
@@ -370,13 +427,10 @@ def _page(c, a: Analysis, pseudonyms: Pseudonymizer, window: Window | None,
     c.setFont(bold, 9)
     c.drawString(left, y, t("Models"))
     c.setFont(font, 8.5)
-    for m in a.models:
-        y -= 4.4 * mm
-        c.setFont(font, 8.5)
-        c.drawString(left, y, f"{m.kind}: {m.name} {m.version}")
-        sha = f"sha256 {m.sha256}"  # whole, in a size that fits the margin
-        c.setFont(font, min(7.0, 7.0 * (right - left - 70 * mm) / c.stringWidth(sha, font, 7)))
-        c.drawString(left + 70 * mm, y, sha)
+    for line in model_rows(a.models, font, left, right, c.stringWidth):
+        y -= line.drop
+        c.setFont(font, line.size)
+        c.drawString(line.x, y, line.text)
     c.setFont(font, 7.5)
     c.setFillColorRGB(0.3, 0.3, 0.3)
     # Each model's own words on what it was made for, wrapped to the page, under the notice.

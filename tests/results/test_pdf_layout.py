@@ -154,3 +154,50 @@ def test_a_printed_score_never_contradicts_its_cut_offs(score, expected) -> None
     assert shown == expected
     s, high, low = map(float, shown)
     assert (s >= high) == (score >= 0.8775) and (s < low) == (score < 0.252)
+
+
+def char_boxes(path) -> tuple[str, list[tuple[float, float, float, float]]]:
+    """Page 1's text, one character per entry, and each character's box (left, bottom,
+    right, top) in points."""
+    page = pypdfium2.PdfDocument(str(path))[0]
+    text = page.get_textpage()
+    chars = [text.get_text_range(i, 1) for i in range(text.count_chars())]
+    return "".join(c[:1] or " " for c in chars), [text.get_charbox(i)
+                                                   for i in range(len(chars))]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+@pytest.mark.parametrize("version", ["", "-calibrated-round-3", "-calibrated-round-3-on-the-"
+                                     "hannover-and-kermany-cohorts-with-a-very-long-tag"],
+                         ids=["shipped", "longer", "longest"])
+def test_a_model_version_never_runs_into_its_sha256(positive, tmp_path, lang, version) -> None:
+    """The models table: "classifier: radiai-densenet121-cxr 2026.12.03-int8" ran into its
+    "sha256 …" at 70 mm (the walkthrough's PDF). Whatever the version's length, no character
+    of a model's row overlaps another, every line stays inside the margins and the hash is
+    printed whole."""
+    from dataclasses import replace
+
+    a = replace(positive, models=[replace(m, version=m.version + version)
+                                  for m in positive.models])
+    out = write_pdf([a], tmp_path / f"models-{lang}.pdf", lang=lang)
+    text, boxes = char_boxes(out)
+    start = text.index("Models" if lang == "en" else "모델")
+    table = [(ch, b) for ch, b in zip(text[start:], boxes[start:], strict=True) if ch.strip()]
+    width = pypdfium2.PdfDocument(str(out))[0].get_width()
+    assert [ch for ch, b in table if b[2] > width - MARGIN + 1.0 or b[0] < MARGIN - 1.0] == []
+    lows = np.array([b[0] for _, b in table])
+    highs = np.array([b[2] for _, b in table])
+    bottoms = np.array([b[1] for _, b in table])
+    tops = np.array([b[3] for _, b in table])
+    # Two characters overlap where both their spans cross by more than a fifth of a point.
+    dx = np.minimum.outer(highs, highs) - np.maximum.outer(lows, lows)
+    dy = np.minimum.outer(tops, tops) - np.maximum.outer(bottoms, bottoms)
+    clash = (dx > 0.2) & (dy > 0.2)
+    np.fill_diagonal(clash, False)
+    pairs = [(table[i][0], table[j][0]) for i, j in zip(*np.nonzero(clash), strict=True)
+             if i < j]
+    assert pairs == [], pairs[:10]
+    flat_text = flat(pypdf.PdfReader(out).pages[0].extract_text())
+    for m in a.models:
+        assert f"sha256 {m.sha256}" in flat_text
+        assert f"{m.name} {m.version}" in flat_text
