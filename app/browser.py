@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PyQt5.QtCore import QModelIndex, QSize, Qt, pyqtSignal
 from PyQt5.QtGui import QFontMetrics
@@ -21,6 +21,8 @@ from radiai_core.reading.studies import NO_PATIENT, NO_PATIENT_ID, ScanResult, S
 from .i18n import t
 
 PATH_ROLE = Qt.UserRole
+#: Where a file name starts to differ from its siblings' (``distinguishing_starts``).
+DIFF_ROLE = Qt.UserRole + 7
 
 
 def scanned_patient_row(name: str | None, pid: str) -> str:
@@ -72,9 +74,89 @@ def elide_keeping_end(text: str, metrics: QFontMetrics, width: int) -> str:
     return f"{head}…{tail}"
 
 
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def distinguishing_starts(names: Sequence[str]) -> dict[str, int]:
+    """Where each name starts to differ from the most alike of the others: the start of the
+    run of digits (or letters) in which it first differs, at most six characters back.
+    "NORMAL2-IM-1437-0001.jpeg" beside "NORMAL2-IM-1442-0001.jpeg" → 11 (the "1437"); a
+    name alone, or one that differs from its first character, → 0.
+
+    Parameters
+    ----------
+    names
+        The names shown side by side (the files of one folder or series).
+
+    Returns
+    -------
+    dict[str, int]
+        Each name's index of its first distinguishing character.
+    """
+    ordered = sorted(set(names))
+    out: dict[str, int] = {}
+    for i, name in enumerate(ordered):
+        # the most alike name is a neighbour in sorted order
+        near = [ordered[j] for j in (i - 1, i + 1) if 0 <= j < len(ordered)]
+        d = min(max((_common_prefix(name, o) for o in near), default=0), len(name))
+        if 0 < d < len(name) and (name[d].isdigit() or name[d].isalpha()):
+            same = str.isdigit if name[d].isdigit() else str.isalpha
+            back = d
+            while back > 0 and d - back < 6 and same(name[back - 1]):
+                back -= 1
+            d = back
+        out[name] = d if d < len(name) else 0
+    return out
+
+
+def elide_keeping_difference(text: str, metrics: QFontMetrics, width: int, start: int) -> str:
+    """``text`` cut to ``width`` pixels keeping in view the part from ``start`` on, where it
+    differs from its siblings' names ("N…1437-0001.jpeg", "…1437-0001.j…"): Kermany's
+    "NORMAL2-IM-1437-0001.jpeg" and "NORMAL2-IM-1442-0001.jpeg" both showed as
+    "NO…-0001.jpeg". Where the end tells them apart (``start`` within the end
+    ``elide_keeping_end`` keeps, or 0), that cut.
+
+    Parameters
+    ----------
+    text
+        The name.
+    metrics
+        The font's metrics.
+    width
+        The room, in pixels.
+    start
+        The index of the name's first distinguishing character (``distinguishing_starts``).
+
+    Returns
+    -------
+    str
+        The name as shown, no wider than ``width`` where it can be.
+    """
+    plain = elide_keeping_end(text, metrics, width)
+    if plain == text or start <= 0 or "…" not in plain:
+        return plain
+    tail = plain.rsplit("…", 1)[1]
+    if len(text) - len(tail) <= start:  # the end it keeps holds the difference
+        return plain
+    dots = metrics.horizontalAdvance("…")
+    rest = text[start:]
+    if metrics.horizontalAdvance(rest) + dots <= width:
+        head = metrics.elidedText(text[:start], Qt.ElideRight,
+                                  width - metrics.horizontalAdvance(rest)).rstrip("…")
+        return f"{head}…{rest}"
+    return "…" + metrics.elidedText(rest, Qt.ElideRight, width - dots)
+
+
 class EndKeepingDelegate(QStyledItemDelegate):
     """Draws column 0 of the rows ``wanted(index)`` names (file names) with
-    ``elide_keeping_end`` instead of the view's even cut; the rest as usual."""
+    ``elide_keeping_difference`` (the part from the row's ``DIFF_ROLE`` kept in view) instead
+    of the view's even cut; the rest as usual."""
 
     def __init__(self, wanted: Callable[[QModelIndex], bool], parent=None) -> None:
         super().__init__(parent)
@@ -91,8 +173,14 @@ class EndKeepingDelegate(QStyledItemDelegate):
         style = widget.style() if widget is not None else QApplication.style()
         rect = style.subElementRect(QStyle.SE_ItemViewItemText, opt, widget)
         margin = style.pixelMetric(QStyle.PM_FocusFrameHMargin, None, widget) + 1
-        opt.text = elide_keeping_end(opt.text, opt.fontMetrics, rect.width() - 2 * margin - 1)
+        opt.text = elide_keeping_difference(opt.text, opt.fontMetrics,
+                                            rect.width() - 2 * margin - 1,
+                                            int(index.data(DIFF_ROLE) or 0))
         style.drawControl(QStyle.CE_ItemViewItem, opt, painter, widget)
+
+
+def _file_name(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def _date(d: str | None) -> str:
@@ -191,12 +279,14 @@ class StudyBrowser(QTreeWidget):
                         seitem = QTreeWidgetItem([series_title(se),
                                                   t("{n} image(s)").format(n=len(se.images))])
                         sitem.addChild(seitem)
+                    starts = distinguishing_starts([_file_name(im.path) for im in se.images])
                     for im in se.images:
-                        name = im.path.replace("\\", "/").rsplit("/", 1)[-1]
+                        name = _file_name(im.path)
                         iitem = QTreeWidgetItem([name, f"{im.columns}×{im.rows} "
                                                        f"{im.view_position or im.format}"])
                         iitem.setIcon(0, self._thumbnails.get(im.path, placeholder))
                         iitem.setData(0, PATH_ROLE, im.path)
+                        iitem.setData(0, DIFF_ROLE, starts[name])
                         iitem.setToolTip(0, im.path)
                         self._items[im.path] = iitem
                         seitem.addChild(iitem)

@@ -38,6 +38,7 @@ from radiai_core.results.history import (
     call_ref,
 )
 
+from .browser import DIFF_ROLE, EndKeepingDelegate, distinguishing_starts
 from .findings import compact_calls, positives_text, short_name
 from .i18n import N_, t
 from .workers import Worker
@@ -50,6 +51,10 @@ def short_path(path: str) -> str:
     return f"…/{short_name(p.parent.name, 24)}/{short_name(p.name)}"
 
 log = logging.getLogger(__name__)
+
+
+def _file_name(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 ID_ROLE = Qt.UserRole
 KIND_ROLE = Qt.UserRole + 1
@@ -174,7 +179,11 @@ class HistoryPanel(QWidget):
 
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels([t("Patient / analysis"), t("Date"), t("Call"), t("Model")])
-        self.tree.setColumnWidth(0, 120)  # names are cut in the middle; the tooltip has them
+        # A file name keeps in view where it differs from the others listed ("N…1437-0001.jpeg",
+        # not "NORMAL…" for every Kermany film); the tooltip has it whole.
+        self.tree.setColumnWidth(0, 150)
+        self.tree.setItemDelegateForColumn(0, EndKeepingDelegate(
+            lambda index: index.data(KIND_ROLE) == "analysis", self.tree))
         self.tree.currentItemChanged.connect(self._on_current)
         self.tree.itemDoubleClicked.connect(self._on_double_click)
 
@@ -284,6 +293,8 @@ class HistoryPanel(QWidget):
             self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(self._more_item))
         self._more_item = None
         select = None
+        starts = distinguishing_starts([_file_name(e.path) for p in page.patients
+                                        for e in page.analyses.get(p.key, [])])
         for p in page.patients:
             listed = page.analyses.get(p.key, [])
             title = history_patient_name(p.name, p.patient_id, listed[0].path if listed else None)
@@ -297,7 +308,7 @@ class HistoryPanel(QWidget):
                 id=p.patient_id if has_patient_id(p.patient_id) else "—"))
             self.tree.addTopLevelItem(pitem)
             for e in listed:
-                name = e.path.replace("\\", "/").rsplit("/", 1)[-1]
+                name = _file_name(e.path)
                 call = compact_calls(e.findings, score=False) if e.status == "ok" else ""
                 # When the analysis was made, to the minute on the reader's clock, and by
                 # which model version: two analyses of one film tell apart at a glance.
@@ -305,6 +316,7 @@ class HistoryPanel(QWidget):
                                         call or _refusal(e) or e.status, e.model.version])
                 item.setData(0, ID_ROLE, e.id)
                 item.setData(0, KIND_ROLE, "analysis")
+                item.setData(0, DIFF_ROLE, starts[name])
                 item.setToolTip(0, "\n".join(e.paths or [e.path]))
                 item.setToolTip(1, t("Analysed {when}; study date {date}").format(
                     when=local_time(e.analysed_at), date=e.study_date or "—"))

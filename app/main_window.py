@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from PyQt5 import sip
-from PyQt5.QtCore import QCoreApplication, QSettings, Qt, QTimer, pyqtSignal
+from PyQt5.QtCore import QCoreApplication, QRect, QSettings, Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import (
     QAction,
     QActionGroup,
@@ -388,20 +388,22 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         self._refresh_recent()
 
-    def _first_layout(self) -> None:
-        """A first start: most of the screen, the image in the middle with most of the room
-        (the docks open narrow beside it)."""
-        screen = QApplication.primaryScreen()
-        if screen is None:
-            return
-        area = screen.availableGeometry()
+    def _first_layout(self, area: QRect | None = None) -> None:
+        """A first start: most of the screen (``area``, else the primary screen's), the image
+        in the middle with most of the room (the docks open narrow beside it)."""
+        if area is None:
+            screen = QApplication.primaryScreen()
+            if screen is None:
+                return
+            area = screen.availableGeometry()
         w, h = int(area.width() * 0.9), int(area.height() * 0.9)
         self.resize(w, h)
         self.move(area.x() + (area.width() - w) // 2, area.y() + (area.height() - h) // 2)
         side = max(260, min(340, w // 6))
         # The study tree wider: a name, its result and its details side by side (a film is
-        # higher than wide or square: the image is bound by the height, not by this).
-        tree = max(side, min(460, w // 3))
+        # higher than wide or square: the image is bound by the height, not by this); at
+        # 1680 × 1050 a Kermany name ("NORMAL2-IM-1437-0001.jpeg") shows whole or nearly.
+        tree = max(side, min(540, w // 3))
         self.resizeDocks([self.studies_dock, self.findings_dock], [tree, side], Qt.Horizontal)
 
     def recent_files(self) -> list[str]:
