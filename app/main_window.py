@@ -74,6 +74,25 @@ SHORTCUTS = [
 KEYS = dict(SHORTCUTS)
 
 
+def opened_note(refused: int, adults: int) -> str:
+    """The status line when a folder opened on a film below others: ``refused`` films above it
+    were tried and refused (or could not be read; their rows say why), ``adults`` were not
+    tried, their header giving an adult's age (their rows are blank until opened). Empty when
+    it opened on the first film."""
+    if refused and adults:
+        return t("Opened on the first image RadiAI analyses. Above it: {r} refused (their rows "
+                 "say why), {a} not analysed as their header gives an adult's age (each says "
+                 "so when opened).").format(r=refused, a=adults)
+    if refused:
+        return t("Opened on the first image RadiAI analyses. Above it: {n} refused (their rows "
+                 "say why).").format(n=refused)
+    if adults:
+        return t("Opened on the first image RadiAI analyses. Above it: {n} not analysed as "
+                 "their header gives an adult's age (each says so when opened).").format(
+            n=adults)
+    return ""
+
+
 class MainWindow(QMainWindow):
     """``make_analyzer`` returns an object with ``analyze(path | XrayImage) -> Analysis``; it is
     called in a worker thread (the default loads the bundled models once)."""
@@ -577,10 +596,11 @@ class MainWindow(QMainWindow):
             return
         if a is not None and a.status == "ok":
             self.opening = None
-            if self.refused_at_open:
-                self.status_text.setText(t(
-                    "Opened on the first image RadiAI analyses: the images above it are of "
-                    "adults or refused (see their rows)."))
+            paths = self.browser.image_paths()
+            above = paths.index(path) if path in paths else 0
+            note = opened_note(self.refused_at_open, above - self.refused_at_open)
+            if note:
+                self.status_text.setText(note)
             return
         self.refused_at_open += 1
         if self.opening:

@@ -784,8 +784,16 @@
         <translation>모델을 불러오는 중…</translation>
     </message>
     <message>
-        <source>Opened on the first image RadiAI analyses: the images above it are of adults or refused (see their rows).</source>
-        <translation>RadiAI가 분석하는 첫 영상으로 열었습니다. 위의 영상은 성인이거나 분석 대상이 아닙니다(각 행 참조).</translation>
+        <source>Opened on the first image RadiAI analyses. Above it: {r} refused (their rows say why), {a} not analysed as their header gives an adult's age (each says so when opened).</source>
+        <translation>RadiAI가 분석하는 첫 영상으로 열었습니다. 위의 영상: {r}개 분석 거부(각 행에 이유 표시), {a}개는 헤더의 나이가 성인이라 분석하지 않음(열면 이유 표시).</translation>
+    </message>
+    <message>
+        <source>Opened on the first image RadiAI analyses. Above it: {n} refused (their rows say why).</source>
+        <translation>RadiAI가 분석하는 첫 영상으로 열었습니다. 위의 영상: {n}개 분석 거부(각 행에 이유 표시).</translation>
+    </message>
+    <message>
+        <source>Opened on the first image RadiAI analyses. Above it: {n} not analysed as their header gives an adult's age (each says so when opened).</source>
+        <translation>RadiAI가 분석하는 첫 영상으로 열었습니다. 위의 영상: {n}개는 헤더의 나이가 성인이라 분석하지 않음(열면 이유 표시).</translation>
     </message>
     <message>
         <source>Scanning {n} item(s)…</source>

@@ -58,7 +58,21 @@ def test_the_viewer_opens_on_an_image_it_analyses_with_it_in_view(qtbot, make_wi
                      w.current_path.rsplit("/", 1)[-1]]
     row = w.browser.visualItemRect(w.browser.currentItem())
     assert 0 <= row.top() and row.bottom() <= w.browser.viewport().height(), row
-    assert "Opened on the first image RadiAI analyses" in w.status_text.text()
+    # The status line says what the rows above show: the film tried was refused and its row
+    # says why; the adults by their header were not analysed and their rows are blank (the
+    # walkthrough's "the images above it are of adults or refused (see their rows)" sent the
+    # reader to rows that said nothing).
+    paths = w.browser.image_paths()
+    above = paths[:paths.index(w.current_path)]
+    results = {p.rsplit("/", 1)[-1]: w.browser._items[p].text(2) for p in above}
+    refused = [n for n, r in results.items() if r]
+    blank = [n for n, r in results.items() if not r]
+    assert refused == tried[:1] and results[tried[0]].startswith("refused")
+    assert len(blank) == len(above) - 1 >= 1
+    assert w.status_text.text() == (
+        f"Opened on the first image RadiAI analyses. Above it: 1 refused (their rows say why), "
+        f"{len(blank)} not analysed as their header gives an adult's age (each says so when "
+        "opened).")
 
 
 def test_a_readers_choice_stops_the_search_for_an_analysable_image(qtbot, make_window) -> None:
