@@ -46,9 +46,15 @@ def about_text(infos: Sequence[ModelInfo]) -> str:
     return (f"<h3>RadiAI {escape(app_version())}</h3>"
             f"<p>{escape(t('Chest radiograph reading assistant'))}</p>"
             f"<p><b>{escape(t('Intended use'))}</b><br>{escape(t(NOTICE))} "
-            + escape(t("RadiAI helps a radiologist read frontal chest radiographs of children "
-                       "aged 1–5; other images are refused, with the reason. The reading "
-                       "radiologist decides."))
+            # What the scope gate does (radiai_core.analysis.gate), not the training ages:
+            # it refuses, with the reason, images that are not frontal chest radiographs and
+            # adults'; children older or younger than the training patients are read with a
+            # caution.
+            + escape(t("RadiAI helps a radiologist read frontal chest radiographs of children. "
+                       "It refuses, with the reason, images that are not chest radiographs, "
+                       "lateral views and adults' films (18 years or more by the DICOM header, "
+                       "or estimated from the image); children outside the training ages "
+                       "(1–5 years) are read with a caution. The reading radiologist decides."))
             + f"</p><p><b>{escape(t('Models loaded'))}</b></p>{models}")
 
 
@@ -66,6 +72,16 @@ class AboutDialog(QDialog):
         self.text.setMinimumWidth(420)
         buttons = QDialogButtonBox(QDialogButtonBox.Close)
         buttons.rejected.connect(self.reject)
+        self.close_button = buttons.button(QDialogButtonBox.Close)
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)
         layout.addWidget(buttons)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Shown: the dialog takes the keyboard (its Close button the focus), so that Esc
+        closes it; shown without a modal loop it left the keys to the main window, where Esc
+        did nothing."""
+        super().showEvent(event)
+        self.raise_()
+        self.activateWindow()
+        self.close_button.setFocus(Qt.ActiveWindowFocusReason)

@@ -236,8 +236,8 @@
         <translation>사용 목적</translation>
     </message>
     <message>
-        <source>RadiAI helps a radiologist read frontal chest radiographs of children aged 1–5; other images are refused, with the reason. The reading radiologist decides.</source>
-        <translation>RadiAI는 판독의가 1–5세 소아의 흉부 정면 방사선 사진을 판독하도록 돕습니다. 그 밖의 영상은 이유와 함께 분석하지 않습니다. 최종 판단은 판독의가 합니다.</translation>
+        <source>RadiAI helps a radiologist read frontal chest radiographs of children. It refuses, with the reason, images that are not chest radiographs, lateral views and adults' films (18 years or more by the DICOM header, or estimated from the image); children outside the training ages (1–5 years) are read with a caution. The reading radiologist decides.</source>
+        <translation>RadiAI는 판독의가 소아의 흉부 정면 방사선 사진을 판독하도록 돕습니다. 흉부 방사선 사진이 아닌 영상, 측면 영상, 성인 영상(DICOM 헤더의 나이가 18세 이상이거나 영상으로 추정한 경우)은 이유와 함께 분석하지 않으며, 학습 연령(1–5세) 밖의 소아는 주의 문구와 함께 판독합니다. 최종 판단은 판독의가 합니다.</translation>
     </message>
     <message>
         <source>Models loaded</source>

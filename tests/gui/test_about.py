@@ -59,3 +59,35 @@ def test_about_names_the_version_the_models_and_the_intended_use(qtbot, make_win
         settings.setValue("language", "en")
         i18n.install(QCoreApplication.instance(), settings)
         dialog.close()
+
+
+def test_about_says_what_the_gate_does_and_closes_with_esc(qtbot, make_window,
+                                                           settings) -> None:
+    """The walkthrough: "children aged 1–5; other images are refused" is not what the gate
+    does (it refuses non-chest images, lateral views and adults; other children are read with
+    a caution), and Esc left the dialog open (the keys went to the main window)."""
+    from PyQt5.QtCore import Qt
+    from PyQt5.QtWidgets import QApplication
+
+    w = make_window()
+    qtbot.waitExposed(w)
+    for lang, words in (("en", ["lateral views", "18 years or more by the DICOM header",
+                                "estimated from the image", "read with a caution"]),
+                        ("ko", ["측면 영상", "18세 이상", "영상으로 추정",
+                                "주의 문구와 함께 판독"])):
+        settings.setValue("language", lang)
+        i18n.install(QCoreApplication.instance(), settings)
+        try:
+            dialog, text = about(w)
+            assert all(word in text for word in words), (lang, text)
+            assert "aged 1–5;" not in text and "1–5세 소아의" not in text
+            qtbot.waitExposed(dialog)
+            qtbot.waitUntil(lambda d=dialog: QApplication.activeWindow() is d, timeout=5000)
+            # Esc where the keyboard is, as a reader presses it.
+            target = QApplication.focusWidget()
+            assert target is not None and target.window() is dialog
+            qtbot.keyClick(target, Qt.Key_Escape)
+            qtbot.waitUntil(lambda: w.about_dialog is None, timeout=5000)
+        finally:
+            settings.setValue("language", "en")
+            i18n.install(QCoreApplication.instance(), settings)
