@@ -37,6 +37,7 @@ from radiai_core.results.history import (
     HistoryPage,
     call_ref,
 )
+from radiai_core.results.snapshot import score_figures
 
 from .browser import DIFF_ROLE, EndKeepingDelegate, distinguishing_starts
 from .findings import compact_calls, positives_text, short_name
@@ -99,11 +100,36 @@ def _refusal(e: HistoryEntry) -> str:
 
 
 def _call_text(f: Findings) -> str:
-    """A stored model's call with its threshold, or the labels a multi-label model called."""
-    if f.call is not None and f.threshold is not None:
+    """A stored model's call with its cut-offs, or the labels a multi-label model called. A
+    model with an indeterminate band shows both cut-offs, as the findings panel does ("Call:
+    indeterminate (score 0.37; pneumonia ≥ 0.88, none < 0.25)"), never one threshold that an
+    indeterminate score is below."""
+    if f.call is None:
+        return positives_text(f) if f.multi_label else ""
+    call = escape(t(f.call))
+    if f.band is not None and f.abnormal_score is not None:
+        score, high, low = score_figures(f.abnormal_score, (f.band[1], f.band[0]))
+        return t("Call: <b>{call}</b>").format(call=call) + " " + escape(
+            t("(score {score}; pneumonia ≥ {high}, none < {low})").format(
+                score=score, high=high, low=low))
+    if f.threshold is not None:
         return t("Call: <b>{call}</b> (threshold {threshold})").format(
-            call=escape(t(f.call)), threshold=f"{f.threshold:.2f}")
+            call=call, threshold=f"{f.threshold:.2f}")
     return positives_text(f) if f.multi_label else ""
+
+
+def _made_by(e: HistoryEntry) -> str:
+    """Who made a stored analysis: the classifier for an analysed image; for a refused one the
+    scope gate that refused it (the classifier never ran on it)."""
+    when = local_time(e.analysed_at)
+    if e.status == "ok":
+        return t("Analysed {when} with {model}").format(
+            when=when, model=f"{e.model.name} {e.model.version}")
+    gate = next((m for m in e.models if m.kind == "gate"), None)
+    if gate is None:  # stored before the models were kept with it
+        return t("Refused {when} by the scope gate").format(when=when)
+    return t("Refused {when} by the scope gate {gate}").format(
+        when=when, gate=f"{gate.name} {gate.version}")
 
 
 #: Patients per page of the list: listing a page's rows is the GUI thread's part (the longest
@@ -387,9 +413,7 @@ class HistoryPanel(QWidget):
             return
         lines = [f"<b>{escape(history_patient_name(e.patient_name, e.patient_id, e.path))}</b>"
                  f" — {e.study_description or t('study')} {e.study_date}",
-                 t("Analysed {when} with {model}").format(
-                     when=local_time(e.analysed_at),
-                     model=f"{e.model.name} {e.model.version}"), short_path(e.path)]
+                 escape(_made_by(e)), short_path(e.path)]
         others = [p for p in e.paths if p != e.path]
         if others:  # byte-identical copies seen under other names
             lines.append(t("Also seen as: {paths}").format(

@@ -217,6 +217,9 @@ class HistoryEntry:
     findings: list[Findings] = field(default_factory=list)
     #: Every path the image was seen under, the latest first (``path`` is the latest).
     paths: list[str] = field(default_factory=list)
+    #: Every model that ran (the classifiers, the lung mask, the scope gate); ``model`` is the
+    #: primary classifier. A refused image was stopped by the gate named here.
+    models: list[ModelInfo] = field(default_factory=list)
 
 
 @dataclass
@@ -741,7 +744,7 @@ class History:
                "a.message, a.labels, a.display_names, a.probabilities, a.call, a.threshold, "
                "a.model_name, a.model_version, a.model_sha256, a.boxes, a.refused_by, a.age, "
                "a.findings, a.abnormal_score, a.cam_label, a.image_key, a.patient, "
-               "a.refused_as "
+               "a.refused_as, a.models "
                "FROM analyses a JOIN patients p ON a.patient = p.id")
 
     def _entry(self, r: tuple[Any, ...],
@@ -762,6 +765,8 @@ class History:
             paths=paths or [r[3]])
         if r[25] in set(RefusedAs):
             e.refused_as = RefusedAs(r[25])
+        if r[26]:
+            e.models = [ModelInfo(**d) for d in json.loads(r[26])]
         if r[20] is not None:
             e.findings = [Findings.from_dict(d) for d in json.loads(r[20])]
         elif e.status == "ok":  # stored before schema 4: the primary model's columns

@@ -136,6 +136,18 @@
         <translation>분석 대상 아님: 이 영상은 {message}.</translation>
     </message>
     <message>
+        <source>Call: &lt;b&gt;{call}&lt;/b&gt;</source>
+        <translation>판정: &lt;b&gt;{call}&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>Refused {when} by the scope gate</source>
+        <translation>{when}에 적용 범위 검사(게이트)로 분석 거부</translation>
+    </message>
+    <message>
+        <source>Refused {when} by the scope gate {gate}</source>
+        <translation>{when}에 적용 범위 검사(게이트) {gate}(으)로 분석 거부</translation>
+    </message>
+    <message>
         <source>Call: &lt;b&gt;{call}&lt;/b&gt; (threshold {threshold})</source>
         <translation>판정: &lt;b&gt;{call}&lt;/b&gt; (임계값 {threshold})</translation>
     </message>
