@@ -286,8 +286,10 @@ class FindingsPanel(QWidget):
             return ""
         lines = []
         if f.zones:
+            # "58 %" kept on one line: a narrow panel wrapped Korean's "폐 밖 58 %" with the
+            # "%" alone on the next line.
             lines.append(t("Evidence by lung zone: {zones}").format(
-                zones=escape(describe(f.zones, t))))
+                zones=escape(describe(f.zones, t)).replace(" %", "\u00a0%")))
         if f.diffuse:
             lines.append(t("Evidence diffuse: no single region stands out, so no box is "
                            "drawn."))

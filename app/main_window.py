@@ -370,7 +370,7 @@ class MainWindow(QMainWindow):
             self.findings.show_patient(self.viewer.image.meta)
         if self.reopened_id is not None:
             self.viewer.set_note(t("Stored analysis, reopened from the history"))
-        self.viewer.viewport().update()
+        self.viewer.retranslate()
         self._rebuild_history_panel()
 
     def _rebuild_history_panel(self) -> None:

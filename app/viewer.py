@@ -386,6 +386,12 @@ class ImageViewer(QGraphicsView):
         table[1:, 1:] = edges.cumsum(0).cumsum(1)
         self._detail, self._detail_step = table, step
 
+    def retranslate(self) -> None:
+        """The view's own words (the boxes' labels) again in the language now installed: a
+        live switch left "45% of map" on the film shown until the next one."""
+        self._render_overlays()
+        self.viewport().update()
+
     def _render_overlays(self) -> None:
         for item in self._overlay_items:
             self.scene().removeItem(item)

@@ -130,3 +130,72 @@ def test_korean_translations_are_finished_and_used() -> None:
     messages = ts_messages()
     used = {s for s in translatable() if HANGUL.search(messages.get(s, ""))}
     assert len(used) >= 150, len(used)
+
+
+def _box_labels(viewer) -> list[str]:
+    from PyQt5.QtWidgets import QGraphicsSimpleTextItem
+
+    return [it.text() for it in viewer.scene().items() if isinstance(it, QGraphicsSimpleTextItem)]
+
+
+def test_the_box_labels_of_the_film_shown_follow_the_language(qtbot, make_window, settings,
+                                                              tmp_path) -> None:
+    """The walkthrough: after switching to Korean the box label on the film shown still read
+    "45% of map" until the next film."""
+    shutil.copy(KERMANY_NORMAL, tmp_path / "child.jpeg")
+    w = make_window(analyzer=FakeAnalyzer())
+    try:
+        w.open_paths([tmp_path])
+        qtbot.waitUntil(lambda: w.current_analysis is not None, timeout=20000)
+        w.viewer.set_overlay(boxes=True)
+        assert w.current_analysis.boxes
+        english = _box_labels(w.viewer)
+        assert english and all("of map" in x for x in english), english
+        w.set_language("ko")
+        korean = _box_labels(w.viewer)
+        assert len(korean) == len(english)
+        assert all(x.startswith("히트맵의 ") and "map" not in x for x in korean), korean
+        w.set_language("en")
+        assert _box_labels(w.viewer) == english
+    finally:
+        settings.setValue("language", "en")
+        i18n.install(QCoreApplication.instance(), settings)
+
+
+def test_a_share_and_its_percent_sign_stay_on_one_line(qtbot, settings) -> None:
+    """The walkthrough: "폐 밖 58 %" wrapped in the findings panel with the "%" alone on the next
+    line. The evidence line keeps each number with its "%" at every width of the panel."""
+    from PyQt5.QtGui import QTextDocument
+
+    from app.findings import FindingsPanel
+    from radiai_core.analysis.pipeline import default_analyzer
+
+    from ..samples import KERMANY_BACTERIAL
+
+    f = default_analyzer().analyze(KERMANY_BACTERIAL).primary
+    assert f.zones
+    try:
+        for lang in ("ko", "en"):
+            settings.setValue("language", lang)
+            i18n.install(QCoreApplication.instance(), settings)
+            panel = FindingsPanel()
+            qtbot.addWidget(panel)
+            html = FindingsPanel.evidence_text(f)
+            assert "\u00a0%" in html, html
+            doc = QTextDocument()
+            doc.setDefaultFont(panel.font())
+            doc.setHtml(html)
+            for width in range(120, 420, 4):
+                doc.setTextWidth(width)
+                doc.size()  # laid out at this width
+                lines = []
+                block = doc.begin()
+                while block.isValid():
+                    layout = block.layout()
+                    lines += [block.text()[layout.lineAt(i).textStart():][
+                        :layout.lineAt(i).textLength()] for i in range(layout.lineCount())]
+                    block = block.next()
+                assert not [x for x in lines if x.strip().startswith("%")], (lang, width, lines)
+    finally:
+        settings.setValue("language", "en")
+        i18n.install(QCoreApplication.instance(), settings)
