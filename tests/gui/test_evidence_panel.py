@@ -29,8 +29,9 @@ ZONES = [Zone("right lower", 0.52), Zone("left lower", 0.21), Zone(OUTSIDE, 0.09
 def test_the_panel_names_the_zones_and_flags_what_is_outside(qtbot) -> None:
     text = FindingsPanel.evidence_text(findings(zones=ZONES, boxes=[
         Box(1, 2, 3, 4, 0.5, in_lungs=True), Box(5, 6, 7, 8, 0.2, in_lungs=False)]))
-    assert "Evidence by lung zone: right lower zone 52 %, left lower zone 21 %; 9 % outside " \
-           "the lungs" in text
+    # each share kept with its % (a non-breaking space: a narrow panel wrapped the % alone)
+    assert "Evidence by lung zone: right lower zone 52\u00a0%, left lower zone 21\u00a0%; " \
+           "9\u00a0% outside the lungs" in text
     assert "Boxes weighing mostly outside the lung contour: 1" in text
     diffuse = FindingsPanel.evidence_text(findings(zones=ZONES, diffuse=True))
     assert "Evidence diffuse: no single region stands out, so no box is drawn." in diffuse
@@ -45,7 +46,7 @@ def test_the_panel_names_the_zones_in_korean(qtbot, tmp_path) -> None:
     try:
         assert i18n.install(app, settings) == "ko"
         text = FindingsPanel.evidence_text(findings(zones=ZONES, diffuse=True))
-        assert "폐야별 근거: 우하폐야 52 %, 좌하폐야 21 %; 폐 밖 9 %" in text
+        assert "폐야별 근거: 우하폐야 52\u00a0%, 좌하폐야 21\u00a0%; 폐 밖 9\u00a0%" in text
         assert "근거가 미만성" in text
     finally:
         settings.setValue("language", "en")
