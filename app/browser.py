@@ -263,6 +263,7 @@ class StudyBrowser(QTreeWidget):
                 t("(no patient ID)") if p.id.startswith(NO_PATIENT_ID) else p.id)
             pitem = QTreeWidgetItem([scanned_patient_row(p.name, p.id),
                                      " ".join(x for x in (shown_id, p.sex or "") if x)])
+            pitem.setToolTip(1, pitem.text(1))  # the whole ID where the column cuts it
             self.addTopLevelItem(pitem)
             for st in p.studies:
                 n_images = sum(len(se.images) for se in st.series)
@@ -293,6 +294,11 @@ class StudyBrowser(QTreeWidget):
             pitem.setExpanded(True)
         self.expandAll()
         self.resizeColumnToContents(1)  # the details whole, not cut to a few letters
+        # ... the films' details ("1024×1024 DICOM"): a patient's long ID ("16d7f894-55d7-…")
+        # is cut in the middle (its tooltip has it) rather than take the names' room.
+        films = [self.fontMetrics().horizontalAdvance(it.text(1)) for it in self._items.values()]
+        if films:
+            self.setColumnWidth(1, min(self.columnWidth(1), max(films) + 16))
         self._details_width = self.columnWidth(1)
         self._fit_names()
 

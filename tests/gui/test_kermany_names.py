@@ -87,3 +87,34 @@ def test_the_default_window_tells_kermany_films_apart(qtbot, make_window, tmp_pa
     pictures = {n: cell_picture(panel.tree, items[n]) for n in NAMES}
     assert len({bytes(p.constBits().asarray(p.byteCount())) for p in pictures.values()}) \
         == len(NAMES)
+
+
+def test_a_long_patient_id_does_not_take_the_names_room(qtbot, tmp_path) -> None:
+    """The walkthrough's folder: a SIIM film's patient ID ("16d7f894-55d7-4d95-…") sized the
+    details column, which left the film names a few letters. The column holds the films'
+    details ("1024×1024 PA"); the ID is cut there, whole in its tooltip."""
+    import shutil
+
+    from radiai_core.reading.studies import scan
+
+    from ..samples import DICOM
+
+    shutil.copy(DICOM["jpeg_baseline"], tmp_path / "siim.dcm")
+    shutil.copy(KERMANY_NORMAL, tmp_path / NAMES[0])
+    browser = StudyBrowser()
+    qtbot.addWidget(browser)
+    browser.resize(480, 500)
+    browser.show()
+    qtbot.waitExposed(browser)
+    browser.populate(scan(tmp_path))
+    metrics = browser.fontMetrics()
+    films = max(metrics.horizontalAdvance(it.text(1)) for it in browser._items.values())
+    siim = browser._items[str(tmp_path / "siim.dcm")]
+    patient = siim.parent()
+    while patient.parent() is not None:
+        patient = patient.parent()
+    assert metrics.horizontalAdvance(patient.text(1)) > films + 16  # longer than the films'
+    assert patient.toolTip(1) == patient.text(1)  # whole in its tooltip
+    assert browser.columnWidth(1) <= films + 16
+    assert browser.columnWidth(0) >= browser.viewport().width() - browser.columnWidth(2) \
+        - browser.columnWidth(1) - 1
