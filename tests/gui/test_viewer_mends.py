@@ -101,7 +101,14 @@ def test_the_study_trees_details_are_not_cut(qtbot, make_window) -> None:
         stack += [it.child(i) for i in range(it.childCount())]
     widest = max(metrics.horizontalAdvance(it.text(1)) for it in items)
     assert widest > 60  # "(no patient ID)", "1024×1024 DICOM"…
-    assert tree.header().sectionSize(1) >= widest
+    # Every film's details, study and series row whole; a patient's ID longer than any film's
+    # details ("16d7f894-55d7-4d95-…") is cut in the middle, whole in its tooltip, rather
+    # than leave the film names a few letters (the walkthrough at 1680 × 1050).
+    cut = [it for it in items if metrics.horizontalAdvance(it.text(1))
+           > tree.header().sectionSize(1)]
+    assert all(it.parent() is None and it.toolTip(1) == it.text(1) for it in cut), \
+        [it.text(1) for it in cut]
+    assert len(cut) <= 1  # the SIIM film's UID-like patient ID
     # The result comes before the details: it stays in view in a narrow dock.
     assert tree.header().visualIndex(2) < tree.header().visualIndex(1)
     # A long answer widens its column instead of being cut.
