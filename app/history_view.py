@@ -27,6 +27,7 @@ from PyQt5.QtWidgets import (
 
 from radiai_core.analysis.findings import Findings
 from radiai_core.analysis.gate import refusal_text
+from radiai_core.analysis.manifest import ModelInfo
 from radiai_core.errors import RadiAIError
 from radiai_core.i18n import localized
 from radiai_core.reading.anonymize import no_patient_data, person_name
@@ -116,6 +117,17 @@ def _call_text(f: Findings) -> str:
         return t("Call: <b>{call}</b> (threshold {threshold})").format(
             call=call, threshold=f"{f.threshold:.2f}")
     return positives_text(f) if f.multi_label else ""
+
+
+def _answered_by(e: HistoryEntry) -> ModelInfo:
+    """The model whose answer a stored analysis shows: the primary classifier, or for a
+    refused image the scope gate that refused it (the classifier where the entry was stored
+    without its models)."""
+    if e.status != "ok":
+        gate = next((m for m in e.models if m.kind == "gate"), None)
+        if gate is not None:
+            return gate
+    return e.model
 
 
 def _made_by(e: HistoryEntry) -> str:
@@ -338,8 +350,11 @@ class HistoryPanel(QWidget):
                 call = compact_calls(e.findings, score=False) if e.status == "ok" else ""
                 # When the analysis was made, to the minute on the reader's clock, and by
                 # which model version: two analyses of one film tell apart at a glance.
+                # The model that made the row's answer: for a refused film the scope gate
+                # (the classifier never ran on it), where the entry names it.
+                by = _answered_by(e)
                 item = QTreeWidgetItem([name, local_time(e.analysed_at),
-                                        call or _refusal(e) or e.status, e.model.version])
+                                        call or _refusal(e) or e.status, by.version])
                 item.setData(0, ID_ROLE, e.id)
                 item.setData(0, KIND_ROLE, "analysis")
                 item.setData(0, DIFF_ROLE, starts[name])
@@ -347,8 +362,7 @@ class HistoryPanel(QWidget):
                 item.setToolTip(1, t("Analysed {when}; study date {date}").format(
                     when=local_time(e.analysed_at), date=e.study_date or "—"))
                 item.setToolTip(2, item.text(2))
-                item.setToolTip(3, f"{e.model.name} {e.model.version} · sha256 "
-                                   f"{e.model.sha256[:12]}")
+                item.setToolTip(3, f"{by.name} {by.version} · sha256 {by.sha256[:12]}")
                 pitem.addChild(item)
                 if e.id == keep:
                     select = item

@@ -51,6 +51,13 @@ def test_the_history_says_the_band_and_the_gate(qtbot, make_window, settings) ->
     assert f"by the scope gate {gate.name} {gate.version}" in text
     assert "Refused " in text and "Analysed " not in text
     assert adult.models[0].name not in text  # the classifier never ran on it
+    # The list's Model column too: the gate's version, not the classifier's.
+    row = next(it for it in panel.analysis_items()
+               if it.toolTip(0).endswith(DICOM["nih_cardiomegaly"].name))
+    assert row.text(3) == gate.version and row.toolTip(3).startswith(gate.name)
+    row = next(it for it in panel.analysis_items()
+               if it.toolTip(0).endswith(KERMANY_UNSURE.name))
+    assert row.text(3) == unsure.models[0].version
     try:
         w.set_language("ko")
         panel = w.history_panel  # rebuilt in Korean
