@@ -179,7 +179,8 @@ class EndKeepingDelegate(QStyledItemDelegate):
         style.drawControl(QStyle.CE_ItemViewItem, opt, painter, widget)
 
 
-def _file_name(path: str) -> str:
+def file_name(path: str) -> str:
+    """The last part of a stored path, whichever separator it was written with."""
     return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
@@ -280,9 +281,9 @@ class StudyBrowser(QTreeWidget):
                         seitem = QTreeWidgetItem([series_title(se),
                                                   t("{n} image(s)").format(n=len(se.images))])
                         sitem.addChild(seitem)
-                    starts = distinguishing_starts([_file_name(im.path) for im in se.images])
+                    starts = distinguishing_starts([file_name(im.path) for im in se.images])
                     for im in se.images:
-                        name = _file_name(im.path)
+                        name = file_name(im.path)
                         iitem = QTreeWidgetItem([name, f"{im.columns}×{im.rows} "
                                                        f"{im.view_position or im.format}"])
                         iitem.setIcon(0, self._thumbnails.get(im.path, placeholder))

@@ -40,7 +40,7 @@ from radiai_core.results.history import (
 )
 from radiai_core.results.snapshot import score_figures
 
-from .browser import DIFF_ROLE, EndKeepingDelegate, distinguishing_starts
+from .browser import DIFF_ROLE, EndKeepingDelegate, distinguishing_starts, file_name
 from .findings import compact_calls, positives_text, short_name
 from .i18n import N_, t
 from .workers import Worker
@@ -54,9 +54,6 @@ def short_path(path: str) -> str:
 
 log = logging.getLogger(__name__)
 
-
-def _file_name(path: str) -> str:
-    return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 ID_ROLE = Qt.UserRole
 KIND_ROLE = Qt.UserRole + 1
@@ -331,7 +328,7 @@ class HistoryPanel(QWidget):
             self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(self._more_item))
         self._more_item = None
         select = None
-        starts = distinguishing_starts([_file_name(e.path) for p in page.patients
+        starts = distinguishing_starts([file_name(e.path) for p in page.patients
                                         for e in page.analyses.get(p.key, [])])
         for p in page.patients:
             listed = page.analyses.get(p.key, [])
@@ -346,7 +343,7 @@ class HistoryPanel(QWidget):
                 id=p.patient_id if has_patient_id(p.patient_id) else "—"))
             self.tree.addTopLevelItem(pitem)
             for e in listed:
-                name = _file_name(e.path)
+                name = file_name(e.path)
                 call = compact_calls(e.findings, score=False) if e.status == "ok" else ""
                 # When the analysis was made, to the minute on the reader's clock, and by
                 # which model version: two analyses of one film tell apart at a glance.
