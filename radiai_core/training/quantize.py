@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -124,9 +123,13 @@ def _record(precision: str, n: int, source: str) -> dict[str, Any]:
             "representative_images": n, "representative_from": source, "seed": SEED}
 
 
-def _representative(precision: str, inputs: Callable[[], np.ndarray]) -> np.ndarray | None:
-    """The representative inputs an int8 conversion needs (None for dynamic-int8)."""
-    return inputs() if precision == "int8" else None
+def _representative(precision: str, prep: Preprocessing,
+                    paths: list[Path]) -> np.ndarray | None:
+    """The model inputs of ``paths`` that an int8 conversion measures its activation ranges
+    on (None for dynamic-int8, which needs none)."""
+    if precision != "int8":
+        return None
+    return np.stack([prep.back(prep.front(load_image(p).pixels))[..., None] for p in paths])
 
 
 def _quantize_classifier(model_dir: Path, csv_path: Path, manifest: dict[str, Any],
@@ -143,8 +146,8 @@ def _quantize_classifier(model_dir: Path, csv_path: Path, manifest: dict[str, An
     prep = Preprocessing.from_manifest(manifest)
     train, _ = patient_split(read_table(csv_path), cfg["val_fraction"], cfg["seed"])
     chosen = _draw(train, n_images)
-    export_classifier(model_dir, precision, _representative(precision, lambda: np.stack(
-        [prep.back(prep.front(load_image(s.path).pixels))[..., None] for s in chosen])))
+    export_classifier(model_dir, precision,
+                      _representative(precision, prep, [Path(s.path) for s in chosen]))
     after = Classifier(model_dir)
     val = holdout_samples(csv_path, manifest)
     ref_model = LiteModel(float_file)
@@ -154,6 +157,7 @@ def _quantize_classifier(model_dir: Path, csv_path: Path, manifest: dict[str, An
         x = after.back(front)[None, :, :, None]
         p_float.append(next(o for o in ref_model(x) if o.ndim == 2)[0].astype(np.float64))
         p_quant.append(after.predict(front)[0])
+
     def score(probs: np.ndarray) -> float:
         value = after.abnormal_score(probs)
         if value is None:
@@ -189,14 +193,14 @@ def _quantize_lung_mask(model_dir: Path, csv_path: Path, manifest: dict[str, Any
     """Quantized export of a lung mask, its Dice against ``float_file``'s masks and against
     the reference masks of its validation pairs."""
     from ..analysis.models import LiteModel
-    from .lung_mask import read_pairs, split_pairs
+    from .lung_mask import dice, read_pairs, split_pairs
 
     cfg = manifest["training"]["config"]
     prep = Preprocessing.from_manifest(manifest)
     train, val = split_pairs(read_pairs(csv_path), cfg["val_fraction"], cfg["seed"])
     chosen = _draw(train, n_images)
-    export_lung_mask(model_dir, precision, _representative(precision, lambda: np.stack(
-        [prep.back(prep.front(load_image(p.image).pixels))[..., None] for p in chosen])))
+    export_lung_mask(model_dir, precision,
+                     _representative(precision, prep, [p.image for p in chosen]))
     after = LungSegmenter(model_dir)
     ref_model = LiteModel(float_file)
     size, thr = after.input_size, after.threshold
@@ -206,9 +210,9 @@ def _quantize_lung_mask(model_dir: Path, csv_path: Path, manifest: dict[str, Any
         m8 = after.predict(front) >= thr
         m32 = ref_model(after.back(front)[None, :, :, None])[0][0, :, :, 0] >= thr
         truth = Resize(size, size)(load_image(p.mask).pixels) >= 0.5
-        vs_float.append(_dice(m8, m32))
-        vs_truth.append(_dice(m8, truth))
-        vs_truth_float.append(_dice(m32, truth))
+        vs_float.append(float(dice(m8[None], m32[None])[0]))
+        vs_truth.append(float(dice(m8[None], truth[None])[0]))
+        vs_truth_float.append(float(dice(m32[None], truth[None])[0]))
     d8, d32, df = np.array(vs_truth), np.array(vs_truth_float), np.array(vs_float)
     record = _record(precision, len(chosen), "training pairs (patients never in validation)")
     record["agreement"] = {
@@ -219,8 +223,3 @@ def _quantize_lung_mask(model_dir: Path, csv_path: Path, manifest: dict[str, Any
         "float32_runtime_sha256": sha256_file(float_file)}
     return record
 
-
-def _dice(a: np.ndarray, b: np.ndarray) -> float:
-    """Dice overlap of two boolean masks (1 when both are empty)."""
-    total = int(a.sum()) + int(b.sum())
-    return 1.0 if total == 0 else 2.0 * int((a & b).sum()) / total
