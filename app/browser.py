@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 
 from PyQt5.QtCore import QModelIndex, QSize, Qt, pyqtSignal
@@ -74,15 +75,6 @@ def elide_keeping_end(text: str, metrics: QFontMetrics, width: int) -> str:
     return f"{head}…{tail}"
 
 
-def _common_prefix(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
 def distinguishing_starts(names: Sequence[str]) -> dict[str, int]:
     """Where each name starts to differ from the most alike of the others: the start of the
     run of digits (or letters) in which it first differs, at most six characters back.
@@ -104,7 +96,7 @@ def distinguishing_starts(names: Sequence[str]) -> dict[str, int]:
     for i, name in enumerate(ordered):
         # the most alike name is a neighbour in sorted order
         near = [ordered[j] for j in (i - 1, i + 1) if 0 <= j < len(ordered)]
-        d = min(max((_common_prefix(name, o) for o in near), default=0), len(name))
+        d = min(max((len(os.path.commonprefix((name, o))) for o in near), default=0), len(name))
         if 0 < d < len(name) and (name[d].isdigit() or name[d].isalpha()):
             same = str.isdigit if name[d].isdigit() else str.isalpha
             back = d
