@@ -116,15 +116,17 @@ def _call_text(f: Findings) -> str:
     return positives_text(f) if f.multi_label else ""
 
 
+def _gate_of(e: HistoryEntry) -> ModelInfo | None:
+    """The scope gate stored with an analysis (None for an entry stored without its models)."""
+    return next((m for m in e.models if m.kind == "gate"), None)
+
+
 def _answered_by(e: HistoryEntry) -> ModelInfo:
     """The model whose answer a stored analysis shows: the primary classifier, or for a
     refused image the scope gate that refused it (the classifier where the entry was stored
     without its models)."""
-    if e.status != "ok":
-        gate = next((m for m in e.models if m.kind == "gate"), None)
-        if gate is not None:
-            return gate
-    return e.model
+    gate = _gate_of(e) if e.status != "ok" else None
+    return gate if gate is not None else e.model
 
 
 def _made_by(e: HistoryEntry) -> str:
@@ -134,7 +136,7 @@ def _made_by(e: HistoryEntry) -> str:
     if e.status == "ok":
         return t("Analysed {when} with {model}").format(
             when=when, model=f"{e.model.name} {e.model.version}")
-    gate = next((m for m in e.models if m.kind == "gate"), None)
+    gate = _gate_of(e)
     if gate is None:  # stored before the models were kept with it
         return t("Refused {when} by the scope gate").format(when=when)
     return t("Refused {when} by the scope gate {gate}").format(
