@@ -303,7 +303,8 @@ def model_rows(models: Sequence[ModelInfo], font: str, left: float, right: float
     list[ModelLine]
         What to draw, top to bottom.
     """
-    mm = 72 / 25.4
+    from reportlab.lib.units import mm
+
     names = [f"{m.kind}: {m.name} {m.version}" for m in models]
     # A name wider than the line itself is cut to the line (never past the margin).
     column = left + max([70 * mm] + [width(n, font, 8.5) + 3 * mm for n in names])
